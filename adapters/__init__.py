@@ -1,0 +1,1 @@
+"""Platform adapters: translate platform events into core commands and render core messages."""

@@ -1,0 +1,104 @@
+"""A terminal chat on the real core: type commands as any user and see what everyone sees."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+
+from adapters.console.platform import WORKSPACE, ConsolePlatform, format_message
+from bot.actor import Actor
+from bot.app import Application
+
+# "@bob" → "<@bob>", but not e-mail addresses and not @here/@channel/@everyone.
+_HANDLE = re.compile(r"(?<![\w<@])@(?!(?:here|channel|everyone|all)\b)([A-Za-z][\w.-]*)")
+_CHANNEL = re.compile(r"^#?([a-z0-9][\w-]*)$")
+
+WELCOME = """\
+Kudos & Pulse console — you are @{user} in #{channel}.
+Try:  /kudos @bob thanks for the fast refund #easy     /kudos help
+      /as NAME  switch user   /in CHANNEL  switch channel   /quit  leave"""
+
+
+def neutral_text(line: str) -> str:
+    return _HANDLE.sub(lambda match: f"<@{match.group(1).lower()}>", line)
+
+
+class ConsoleChat:
+    def __init__(
+        self,
+        app: Application,
+        platform: ConsolePlatform,
+        user: str,
+        channel: str = "general",
+        out: Callable[[str], None] = print,
+    ) -> None:
+        self.app = app
+        self.platform = platform
+        self.user = user.lstrip("@").lower()
+        self.channel = channel.lstrip("#").lower()
+        self.out = out
+        self.platform.seen(self.channel, self.user)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            platform="console",
+            workspace_id=WORKSPACE,
+            user_id=self.user,
+            channel_id=self.channel,
+            display_name=self.user,
+            workspace_name="console",
+        )
+
+    async def say(self, line: str) -> bool:
+        """Handle one typed line; False when the user wants to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        word, _, rest = line.partition(" ")
+        word = word.lower()
+        if word in {"/quit", "/exit"}:
+            return False
+        if word == "/as":
+            return self._switch_user(rest)
+        if word == "/in":
+            return self._switch_channel(rest)
+        text = neutral_text(line)
+        self.platform.seen(self.channel, self.user)
+        reply = await self.app.core.handle_text(self.actor, text)
+        for message in reply.messages:
+            self.out(format_message(message, self.user))
+        await self.app.outbox.drain()
+        return True
+
+    def _switch_user(self, rest: str) -> bool:
+        name = rest.strip().lstrip("@").lower()
+        if not re.fullmatch(r"[a-z][\w.-]*", name):
+            self.out("Usage: /as NAME   (e.g. /as bob)")
+            return True
+        self.user = name
+        self.platform.seen(self.channel, name)
+        self.out(f"You are now @{name}.")
+        return True
+
+    def _switch_channel(self, rest: str) -> bool:
+        match = _CHANNEL.match(rest.strip().lower())
+        if match is None:
+            self.out("Usage: /in CHANNEL   (e.g. /in support)")
+            return True
+        self.channel = match.group(1)
+        self.platform.seen(self.channel, self.user)
+        self.out(f"You are now in #{self.channel}.")
+        return True
+
+    async def repl(self) -> None:
+        self.out(WELCOME.format(user=self.user, channel=self.channel))
+        while True:
+            try:
+                line = await asyncio.to_thread(input, f"@{self.user} #{self.channel}> ")
+            except (EOFError, KeyboardInterrupt):
+                self.out("")
+                return
+            if not await self.say(line):
+                return

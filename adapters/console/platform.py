@@ -1,0 +1,79 @@
+"""The console as a platform: people appear when first mentioned, messages print as text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from adapters.console.render import render
+from bot.config import Config
+from bot.messages import Message, ReplyTo, ToChannel, ToPerson
+from bot.ports import Delivery, PersonInfo
+
+WORKSPACE = "local"
+
+
+def label(message: Message, viewer: str | None = None) -> str:
+    audience = message.audience
+    if isinstance(audience, ToChannel):
+        return f"[#{audience.channel_id}]"
+    if isinstance(audience, ToPerson):
+        return f"[DM to @{audience.user_id}]"
+    if isinstance(audience, ReplyTo) and audience.public:
+        return "[reply]"
+    return f"[only @{viewer} sees]" if viewer else "[only you see]"
+
+
+def format_message(message: Message, viewer: str | None = None, *, edited: bool = False) -> str:
+    lines = render(message)
+    head = label(message, viewer) + (" (edited)" if edited else "")
+    return "\n".join([f"{head} {lines[0]}", *(f"    {line}" for line in lines[1:])])
+
+
+class ConsoleDirectory:
+    """Anyone named exists; a handle ending in 'bot' is a bot."""
+
+    def __init__(self, config: Config, channels: dict[str, set[str]]) -> None:
+        self.config = config
+        self.channels = channels
+
+    async def person(self, user_id: str) -> PersonInfo | None:
+        handle = user_id.lower()
+        return PersonInfo(
+            user_id=handle,
+            display_name=handle,
+            timezone=self.config.default_timezone,
+            is_bot=handle.endswith("bot"),
+        )
+
+    async def channel_members(self, channel_id: str) -> list[str]:
+        return sorted(self.channels.get(channel_id, set()))
+
+
+class ConsoleSender:
+    def __init__(self, out: Callable[[str], None]) -> None:
+        self.out = out
+        self._sent = 0
+
+    async def send(self, message: Message, *, key: str, replace_ref: str | None = None) -> Delivery:
+        self.out(format_message(message, edited=replace_ref is not None))
+        self._sent += 1
+        return Delivery(ref=f"console-{self._sent}")
+
+
+class ConsolePlatform:
+    name = "console"
+
+    def __init__(self, config: Config, out: Callable[[str], None]) -> None:
+        self.config = config
+        self.channels: dict[str, set[str]] = {}
+        self._directory = ConsoleDirectory(config, self.channels)
+        self._sender = ConsoleSender(out)
+
+    def directory(self, workspace_external_id: str) -> ConsoleDirectory:
+        return self._directory
+
+    def sender(self, workspace_external_id: str) -> ConsoleSender:
+        return self._sender
+
+    def seen(self, channel: str, *handles: str) -> None:
+        self.channels.setdefault(channel, set()).update(handle.lower() for handle in handles)

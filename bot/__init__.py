@@ -1,0 +1,1 @@
+"""Kudos & Pulse: the platform-neutral core."""

@@ -1,0 +1,125 @@
+"""Composition root: config, storage, core, outbox, web server, and the adapters that apply.
+
+Adapters are loaded by module name, only when configured, so `bot` never imports a platform
+SDK and a console-only run does not even load Slack's or Microsoft's libraries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.core import Core
+from bot.outbox import OutboxWorker
+from bot.ports import Platform
+from storage import migrate
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+ADAPTER_MODULES = {
+    "console": "adapters.console",
+    "slack": "adapters.slack",
+    "teams": "adapters.teams",
+}
+
+BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
+
+
+class Application:
+    def __init__(self, config: Config, *, clock: Clock | None = None, db: Database | None = None):
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.db = db or Database(config.database_url)
+        self.platforms: dict[str, Platform] = {}
+        self.outbox = OutboxWorker(self.db, self.platforms, self.clock, config.outbox)
+        self.core = Core(config, self.db, self.clock, self.platforms, self.outbox.wake.set)
+        self.web = web.Application()
+        self.web.router.add_get("/healthz", self._healthz)
+        self.web.router.add_get("/readyz", self._readyz)
+        self._background: list[BackgroundTask] = [self.outbox.run]
+        self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
+        self.stopping = asyncio.Event()
+
+    # -- wiring ----------------------------------------------------------------------------
+
+    def add_platform(self, platform: Platform) -> None:
+        self.platforms[platform.name] = platform
+
+    def add_background(self, task: BackgroundTask) -> None:
+        self._background.append(task)
+
+    def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:
+        self._shutdown_hooks.append(hook)
+
+    def load_adapter(self, name: str, **options: Any) -> Any:
+        module = importlib.import_module(ADAPTER_MODULES[name])
+        return module.install(self, **options)
+
+    def configured_adapters(self) -> list[str]:
+        names = []
+        if self.config.slack_enabled:
+            names.append("slack")
+        if self.config.teams_enabled:
+            names.append("teams")
+        return names
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Bring the schema up to date; safe to call from several processes at once."""
+        await migrate.upgrade(self.db)
+
+    async def serve(self, host: str = "0.0.0.0", port: int | None = None) -> None:
+        """Run the web server and background work until `stopping` is set."""
+        runner = web.AppRunner(self.web, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port or self.config.port)
+        await site.start()
+        log.info("listening on %s:%s", host, port or self.config.port)
+        try:
+            await self.run_background()
+        finally:
+            await runner.cleanup()
+
+    async def run_background(self) -> None:
+        tasks = [asyncio.create_task(task(self.stopping)) for task in self._background]
+        try:
+            await self.stopping.wait()
+        finally:
+            await self.close(tasks)
+
+    async def close(self, tasks: list[asyncio.Task[None]] | None = None) -> None:
+        self.stopping.set()
+        for task in tasks or []:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=8)
+        for hook in self._shutdown_hooks:
+            with contextlib.suppress(Exception):
+                await hook()
+        await self.db.dispose()
+
+    # -- probes ----------------------------------------------------------------------------
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        return web.json_response({"status": "alive"})
+
+    async def _readyz(self, _request: web.Request) -> web.Response:
+        try:
+            await self.db.ping()
+            current = await migrate.is_current(self.db)
+        except Exception as error:  # any database failure means "not ready"
+            return web.json_response(
+                {"status": "database unreachable", "error": type(error).__name__}, status=503
+            )
+        if not current:
+            return web.json_response({"status": "migrations pending"}, status=503)
+        return web.json_response({"status": "ready", "database": self.db.backend})

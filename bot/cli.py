@@ -1,0 +1,149 @@
+"""The `kudos-pulse` command (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.app import Application
+from bot.config import Config, ConfigError, load_config
+
+log = logging.getLogger("kudos_pulse")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kudos-pulse",
+        description="Kudos & Pulse: peer recognition and EASY/VALUE pulses for Slack, Teams "
+        "and a local console.",
+    )
+    parser.add_argument(
+        "--config", type=Path, help="path of app.yaml (default: $KUDOS_PULSE_CONFIG or ./app.yaml)"
+    )
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING …")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        help="start the bot: Slack/Teams when credentials are set, else the console (default)",
+    )
+    console = commands.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--as", dest="user", default="alice", help="who you are (default alice)")
+    console.add_argument(
+        "--channel", default="general", help="channel you type in (default general)"
+    )
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+    commands.add_parser("check", help="check configuration, database and platform credentials")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"kudos-pulse: {error}", file=sys.stderr)
+        return 2
+    quiet = command in {"console", "run"} and not (config.slack_enabled or config.teams_enabled)
+    logging.basicConfig(
+        level=(args.log_level or ("WARNING" if quiet else "INFO")).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handlers: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {
+        "run": _run,
+        "console": _console,
+        "migrate": _migrate,
+        "check": _check,
+    }
+    try:
+        return asyncio.run(handlers[command](config, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(config: Config, args: argparse.Namespace) -> int:
+    app = Application(config)
+    adapters = app.configured_adapters()
+    if not adapters:
+        print("No Slack or Teams credentials found — starting the local console.\n")
+        return await _console(config, args, app)
+    await app.prepare()
+    for name in adapters:
+        app.load_adapter(name)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, app.stopping.set)
+    log.info("starting with %s on port %s", ", ".join(adapters), config.port)
+    await app.serve()
+    return 0
+
+
+async def _console(config: Config, args: argparse.Namespace, app: Application | None = None) -> int:
+    from adapters.console import ConsoleChat  # the console is an adapter like any other
+
+    app = app or Application(config)
+    await app.prepare()
+    platform = app.load_adapter("console")
+    chat = ConsoleChat(
+        app, platform, getattr(args, "user", "alice"), getattr(args, "channel", "general")
+    )
+    try:
+        await chat.repl()
+    finally:
+        await app.close()
+    return 0
+
+
+async def _migrate(config: Config, _args: argparse.Namespace) -> int:
+    from storage import migrate
+    from storage.db import Database
+
+    db = Database(config.database_url)
+    try:
+        before, after = await migrate.upgrade(db)
+    finally:
+        await db.dispose()
+    if before == after:
+        print(f"Database is up to date ({', '.join(sorted(after)) or 'empty'}).")
+    else:
+        print(
+            f"Migrated {', '.join(sorted(before)) or 'empty database'} → "
+            f"{', '.join(sorted(after))}."
+        )
+    return 0
+
+
+async def _check(config: Config, _args: argparse.Namespace) -> int:
+    from storage import migrate
+    from storage.db import Database
+
+    print("ok    configuration is valid")
+    failures = 0
+    db = Database(config.database_url)
+    try:
+        await db.ping()
+        print(f"ok    database reachable ({db.backend})")
+        if await migrate.is_current(db):
+            print("ok    database schema is current")
+        else:
+            failures += 1
+            print("FAIL  database schema is behind — run `kudos-pulse migrate`")
+    except Exception as error:
+        failures += 1
+        print(f"FAIL  database unreachable: {type(error).__name__}: {error}")
+    finally:
+        await db.dispose()
+    for name, enabled in (("slack", config.slack_enabled), ("teams", config.teams_enabled)):
+        state = "configured" if enabled else "not configured"
+        print(f"{'ok  ' if enabled else 'skip'}  {name}: {state}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""The neutral outgoing message model every adapter renders.
+
+Messages are pydantic models so they can wait in the outbox as JSON and come back intact.
+User-written text only ever travels in `Text` spans; adapters escape those, and insert real
+mentions only for `Mention` spans.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# --- inline spans -----------------------------------------------------------------------------
+
+
+class Text(_Model):
+    kind: Literal["text"] = "text"
+    text: str
+
+
+class Strong(_Model):
+    kind: Literal["strong"] = "strong"
+    text: str
+
+
+class Mention(_Model):
+    """A real mention of a person, by platform user id."""
+
+    kind: Literal["mention"] = "mention"
+    user_id: str
+    name: str = ""
+
+
+class ChannelLink(_Model):
+    kind: Literal["channel"] = "channel"
+    channel_id: str
+    name: str = ""
+
+
+Span = Annotated[Text | Strong | Mention | ChannelLink, Field(discriminator="kind")]
+
+
+# --- blocks -----------------------------------------------------------------------------------
+
+
+class Header(_Model):
+    kind: Literal["header"] = "header"
+    text: str
+
+
+class Section(_Model):
+    kind: Literal["section"] = "section"
+    spans: list[Span]
+
+
+class Quote(_Model):
+    """User-written text shown as a quotation (a kudos reason, a pulse comment)."""
+
+    kind: Literal["quote"] = "quote"
+    text: str
+
+
+class Fields(_Model):
+    """Label/value pairs shown side by side."""
+
+    kind: Literal["fields"] = "fields"
+    items: list[tuple[str, str]]
+
+
+class Context(_Model):
+    """Small print under a message."""
+
+    kind: Literal["context"] = "context"
+    spans: list[Span]
+
+
+class Divider(_Model):
+    kind: Literal["divider"] = "divider"
+
+
+class Button(_Model):
+    action: str
+    label: str
+    value: str = ""
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+class Buttons(_Model):
+    kind: Literal["buttons"] = "buttons"
+    buttons: list[Button]
+
+
+class Choice(_Model):
+    value: str
+    label: str
+
+
+class PeopleInput(_Model):
+    kind: Literal["people_input"] = "people_input"
+    name: str
+    label: str
+    multiple: bool = True
+
+
+class ChoiceInput(_Model):
+    kind: Literal["choice_input"] = "choice_input"
+    name: str
+    label: str
+    choices: list[Choice]
+    multiple: bool = False
+    optional: bool = False
+
+
+class RatingInput(_Model):
+    """A 1..scale rating, e.g. EASY from 1 (hard) to 5 (very easy)."""
+
+    kind: Literal["rating_input"] = "rating_input"
+    name: str
+    label: str
+    low_label: str = ""
+    high_label: str = ""
+    scale: int = 5
+    selected: int | None = None
+
+
+class TextInput(_Model):
+    kind: Literal["text_input"] = "text_input"
+    name: str
+    label: str
+    multiline: bool = False
+    optional: bool = False
+    max_length: int | None = None
+    placeholder: str = ""
+
+
+Input = Annotated[PeopleInput | ChoiceInput | RatingInput | TextInput, Field(discriminator="kind")]
+
+
+class Form(_Model):
+    """A set of inputs submitted together (Slack modal or blocks; Teams Adaptive Card).
+
+    `form_id` tells the core which use-case receives the submission; `context` carries the
+    few values it needs back (e.g. a pulse round id). `text_hint` is how to do the same by
+    typing, for adapters without forms.
+    """
+
+    kind: Literal["form"] = "form"
+    form_id: str
+    title: str
+    submit_label: str
+    inputs: list[Input]
+    context: dict[str, str] = Field(default_factory=dict)
+    text_hint: str = ""
+    modal: bool = False
+
+
+Block = Annotated[
+    Header | Section | Quote | Fields | Context | Divider | Buttons | Form,
+    Field(discriminator="kind"),
+]
+
+
+# --- audiences --------------------------------------------------------------------------------
+
+
+class ReplyTo(_Model):
+    """Back to whoever issued the command, where they issued it. Private unless public=True."""
+
+    kind: Literal["reply"] = "reply"
+    public: bool = False
+
+
+class ToChannel(_Model):
+    kind: Literal["channel"] = "channel"
+    channel_id: str
+
+
+class ToPerson(_Model):
+    """A direct message to one person."""
+
+    kind: Literal["direct"] = "direct"
+    user_id: str
+
+
+Audience = Annotated[ReplyTo | ToChannel | ToPerson, Field(discriminator="kind")]
+
+
+class Message(_Model):
+    audience: Audience
+    # Plain summary: the notification text and the fallback where blocks cannot be shown.
+    text: str
+    blocks: list[Block] = Field(default_factory=list)
+    # Outbox key of an earlier message this one replaces (edit in place where supported).
+    replaces: str | None = None
+
+    @property
+    def form(self) -> Form | None:
+        return next((block for block in self.blocks if isinstance(block, Form)), None)
+
+
+def private_reply(text: str, *blocks: Block) -> Message:
+    return Message(audience=ReplyTo(), text=text, blocks=list(blocks))
+
+
+def people_list(mentions: list[Mention]) -> list[Span]:
+    """`@a`, `@a and @b`, `@a, @b and @c` as spans."""
+    spans: list[Span] = []
+    for index, mention in enumerate(mentions):
+        if index:
+            spans.append(Text(text=" and " if index == len(mentions) - 1 else ", "))
+        spans.append(mention)
+    return spans
+
+
+def plain_text(spans: list[Span]) -> str:
+    """A span list as plain text (names for mentions), for summaries and fallbacks."""
+    parts: list[str] = []
+    for span in spans:
+        if isinstance(span, Mention):
+            parts.append(f"@{span.name or span.user_id}")
+        elif isinstance(span, ChannelLink):
+            parts.append(f"#{span.name or span.channel_id}")
+        else:
+            parts.append(span.text)
+    return "".join(parts)

@@ -1,0 +1,288 @@
+"""The persistent outbox: every proactive message waits here until a platform accepted it.
+
+Services enqueue inside their own transaction, so a message exists exactly when the change
+that caused it was committed. Workers claim due rows (row locks on PostgreSQL, the single
+writer on SQLite), pace sends per workspace, honour Retry-After, retry with backoff, and
+mark a row sent only after the platform answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.config import OutboxSettings
+from bot.messages import Message
+from bot.ports import (
+    Delivery,
+    PermanentFailure,
+    Platform,
+    RateLimited,
+    TemporaryFailure,
+)
+from storage.db import Database
+from storage.models import OutboxItem
+from storage.repositories import outbox as rows
+from storage.repositories import workspaces
+
+log = logging.getLogger(__name__)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    platform: str,
+    key: str,
+    message: Message,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue `message` in the caller's transaction; False if `key` was already queued."""
+    return await rows.enqueue(
+        session,
+        workspace_id=workspace_id,
+        platform=platform,
+        key=key,
+        message=message.model_dump(mode="json"),
+        now=now,
+        not_before=not_before,
+    )
+
+
+@dataclass
+class _Pacer:
+    """Hands out send slots at a fixed rate; a 429 pauses the whole workspace."""
+
+    interval: float
+    next_slot: float = 0.0
+    paused_until: float = 0.0
+
+    def reserve(self) -> float:
+        now = time.monotonic()
+        slot = max(now, self.next_slot, self.paused_until)
+        self.next_slot = slot + self.interval
+        return slot - now
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        self.next_slot = max(self.next_slot, self.paused_until)
+
+
+@dataclass
+class OutboxStats:
+    sent: int = 0
+    rate_limited: int = 0
+    retried: int = 0
+    failed: int = 0
+    recovered: int = 0
+    by_platform: dict[str, int] = field(default_factory=dict)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        db: Database,
+        platforms: Mapping[str, Platform],
+        clock: Clock,
+        settings: OutboxSettings,
+        *,
+        worker_id: str | None = None,
+        concurrency: int = 16,
+    ) -> None:
+        self.db = db
+        self.platforms = platforms
+        self.clock = clock
+        self.settings = settings
+        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
+        self.stats = OutboxStats()
+        self._pacers: dict[tuple[str, int], _Pacer] = {}
+        self._limit = asyncio.Semaphore(concurrency)
+        self._workspace_ids: dict[int, str] = {}
+        self.wake = asyncio.Event()
+
+    # -- public ---------------------------------------------------------------------------
+
+    async def run_once(self, batch: int | None = None) -> int:
+        """Claim one batch of due messages and deliver them; returns how many were claimed."""
+        if not self.platforms:
+            return 0
+        batch = batch or self._batch_size()
+        async with self.db.write() as session:
+            claimed = await rows.claim_due(
+                session,
+                worker=self.worker_id,
+                now=self.clock.now(),
+                lease=timedelta(seconds=self.settings.lease_seconds),
+                limit=batch,
+                platforms=list(self.platforms),
+            )
+        await asyncio.gather(*(self._deliver(entry.item, entry.in_doubt) for entry in claimed))
+        return len(claimed)
+
+    async def drain(self, max_batches: int = 1000) -> None:
+        """Deliver until nothing is due now (console turns, tests)."""
+        for _ in range(max_batches):
+            if await self.run_once() == 0:
+                return
+
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
+        """Deliver until `stop` is set; wakes early when `wake` is set by an enqueuer."""
+        while not stop.is_set():
+            try:
+                worked = await self.run_once()
+            except Exception:
+                log.exception("outbox batch failed; retrying shortly")
+                worked = 0
+            if worked:
+                continue
+            self.wake.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+            await asyncio.wait(waiters, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    # -- one message ----------------------------------------------------------------------
+
+    def _batch_size(self) -> int:
+        fastest = max(self._rate(name) for name in self.platforms)
+        return max(1, min(200, int(fastest * 2)))
+
+    def _rate(self, platform: str) -> float:
+        return float(getattr(self.settings, f"{platform}_per_second", 5.0))
+
+    def _pacer(self, platform: str, workspace_id: int) -> _Pacer:
+        key = (platform, workspace_id)
+        if key not in self._pacers:
+            self._pacers[key] = _Pacer(interval=1.0 / self._rate(platform))
+        return self._pacers[key]
+
+    async def _workspace_external_id(self, workspace_id: int) -> str:
+        if workspace_id not in self._workspace_ids:
+            async with self.db.read() as session:
+                workspace = await workspaces.get(session, workspace_id)
+            if workspace is None:
+                raise PermanentFailure(f"workspace {workspace_id} no longer exists")
+            self._workspace_ids[workspace_id] = workspace.external_id
+        return self._workspace_ids[workspace_id]
+
+    async def _deliver(self, item: OutboxItem, in_doubt: bool) -> None:
+        assert item.id is not None
+        async with self._limit:
+            try:
+                message = Message.model_validate(item.message)
+                platform = self.platforms[item.platform]
+                external_id = await self._workspace_external_id(item.workspace_id)
+                sender = platform.sender(external_id)
+                if in_doubt:
+                    delivered = await self._check_in_doubt(sender, item)
+                    if delivered is not None:
+                        self.stats.recovered += 1
+                        await self._settle(item, rows.SENT, platform_ref=delivered.ref)
+                        return
+                replace_ref = await self._replace_ref(message)
+                if replace_ref is _WAIT:
+                    await self._settle(item, rows.PENDING, delay=2.0, refund=True)
+                    return
+                if replace_ref is _SKIP:
+                    await self._settle(item, rows.CANCELLED)
+                    return
+                pacer = self._pacer(item.platform, item.workspace_id)
+                await asyncio.sleep(pacer.reserve())
+                delivery = await sender.send(
+                    message,
+                    key=item.dedupe_key,
+                    replace_ref=replace_ref,  # type: ignore[arg-type]
+                )
+            except RateLimited as limited:
+                self.stats.rate_limited += 1
+                self._pacer(item.platform, item.workspace_id).pause(limited.retry_after)
+                await self._settle(
+                    item, rows.PENDING, delay=limited.retry_after, error=str(limited), refund=True
+                )
+                return
+            except PermanentFailure as failure:
+                self.stats.failed += 1
+                log.warning("outbox %s failed for good: %s", item.dedupe_key, failure)
+                await self._settle(item, rows.FAILED, error=str(failure))
+                return
+            except Exception as failure:  # TemporaryFailure and anything unexpected
+                await self._retry_later(item, failure)
+                return
+            self.stats.sent += 1
+            self.stats.by_platform[item.platform] = self.stats.by_platform.get(item.platform, 0) + 1
+            await self._settle(item, rows.SENT, platform_ref=delivery.ref)
+
+    async def _check_in_doubt(self, sender: Any, item: OutboxItem) -> Delivery | None:
+        check = getattr(sender, "find_delivered", None)
+        if check is None:
+            return None
+        return await check(item.dedupe_key)
+
+    async def _replace_ref(self, message: Message) -> Any:
+        if message.replaces is None:
+            return None
+        async with self.db.read() as session:
+            original = await rows.find_by_key(session, message.replaces)
+        if original is None or original.status in (rows.CANCELLED, rows.FAILED):
+            return _SKIP
+        if original.status != rows.SENT:
+            return _WAIT
+        return original.platform_ref
+
+    async def _retry_later(self, item: OutboxItem, failure: Exception) -> None:
+        if item.attempts >= self.settings.max_attempts:
+            self.stats.failed += 1
+            log.warning(
+                "outbox %s gave up after %d attempts: %s", item.dedupe_key, item.attempts, failure
+            )
+            await self._settle(item, rows.FAILED, error=str(failure))
+            return
+        self.stats.retried += 1
+        if not isinstance(failure, TemporaryFailure):
+            log.exception(
+                "outbox %s: unexpected error while sending", item.dedupe_key, exc_info=failure
+            )
+        backoff = min(300.0, 2.0**item.attempts) * (0.5 + random.random() / 2)
+        await self._settle(item, rows.PENDING, delay=backoff, error=str(failure))
+
+    async def _settle(
+        self,
+        item: OutboxItem,
+        status: str,
+        *,
+        platform_ref: str | None = None,
+        delay: float | None = None,
+        error: str | None = None,
+        refund: bool = False,
+    ) -> None:
+        assert item.id is not None
+        now = self.clock.now()
+        async with self.db.write() as session:
+            kept = await rows.settle(
+                session,
+                item.id,
+                self.worker_id,
+                status=status,
+                now=now,
+                platform_ref=platform_ref,
+                not_before=now + timedelta(seconds=delay) if delay is not None else None,
+                error=error,
+                refund_attempt=refund,
+            )
+        if not kept:
+            log.warning("outbox %s: claim expired before the outcome was recorded", item.dedupe_key)
+
+
+_WAIT = object()
+_SKIP = object()

@@ -1,0 +1,100 @@
+"""Workspaces and people: looked up through the platform's Directory, cached in our tables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.actor import Actor, Caller, is_admin
+from bot.clock import Clock
+from bot.config import Config
+from bot.ports import Directory, PersonInfo
+from storage.db import Database
+from storage.models import Person, Workspace
+from storage.repositories import people, workspaces
+
+REFRESH_AFTER = timedelta(hours=24)
+
+
+class People:
+    def __init__(self, db: Database, clock: Clock, config: Config) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self._workspaces: dict[tuple[str, str], Workspace] = {}
+
+    async def workspace(self, platform: str, external_id: str, name: str = "") -> Workspace:
+        key = (platform, external_id)
+        if key not in self._workspaces:
+            async with self.db.write() as session:
+                self._workspaces[key] = await workspaces.ensure(
+                    session, platform, external_id, self.clock.now(), name
+                )
+        return self._workspaces[key]
+
+    async def caller(self, actor: Actor, directory: Directory) -> Caller:
+        workspace = await self.workspace(actor.platform, actor.workspace_id, actor.workspace_name)
+        hint = PersonInfo(
+            user_id=actor.user_id,
+            display_name=actor.display_name or actor.user_id,
+            timezone=actor.timezone,
+            is_admin=actor.is_platform_admin,
+        )
+        person = await self.resolve(workspace, directory, actor.user_id, hint=hint)
+        if person is None:  # the platform could not describe the caller; trust the event
+            person = await self._save(workspace, hint)
+        return Caller(
+            actor=actor,
+            workspace=workspace,
+            person=person,
+            directory=directory,
+            is_admin=is_admin(self.config, person, actor),
+        )
+
+    async def resolve(
+        self,
+        workspace: Workspace,
+        directory: Directory,
+        user_id: str,
+        *,
+        hint: PersonInfo | None = None,
+    ) -> Person | None:
+        """Our record of `user_id`, refreshed from the directory when missing or stale."""
+        assert workspace.id is not None
+        async with self.db.read() as session:
+            known = await people.find(session, workspace.id, user_id)
+        fresh = known is not None and self.clock.now() - known.refreshed_at < REFRESH_AFTER
+        if known is not None and fresh and (hint is None or _agrees(known, hint)):
+            return known
+        info = await directory.person(user_id)
+        if info is None:
+            return known
+        if hint is not None and hint.timezone:
+            info = PersonInfo(
+                user_id=info.user_id,
+                display_name=info.display_name,
+                timezone=hint.timezone,
+                is_bot=info.is_bot,
+                is_admin=info.is_admin or hint.is_admin,
+            )
+        return await self._save(workspace, info)
+
+    async def _save(self, workspace: Workspace, info: PersonInfo) -> Person:
+        assert workspace.id is not None
+        async with self.db.write() as session:
+            return await people.save(
+                session,
+                workspace.id,
+                info.user_id,
+                display_name=info.display_name,
+                timezone=info.timezone,
+                is_bot=info.is_bot,
+                is_platform_admin=info.is_admin,
+                now=self.clock.now(),
+            )
+
+
+def _agrees(known: Person, hint: PersonInfo) -> bool:
+    """The event tells us something newer than our record (e.g. Teams sends the zone)."""
+    return (not hint.timezone or hint.timezone == known.timezone) and (
+        not hint.is_admin or known.is_platform_admin
+    )

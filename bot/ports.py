@@ -1,0 +1,73 @@
+"""What the core needs from a chat platform. Adapters implement these; the core never imports them.
+
+(DESIGN.md suggested `adapters/base.py`; the ports live in `bot/` instead because the core
+must name them and may not import from `adapters`.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.messages import Message
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    user_id: str
+    display_name: str
+    timezone: str | None = None
+    is_bot: bool = False
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The platform accepted the message; `ref` lets it be edited later (e.g. Slack's ts)."""
+
+    ref: str | None = None
+
+
+class DeliveryError(Exception):
+    """Base of the outcomes a sender reports instead of `Delivery`."""
+
+
+class RateLimited(DeliveryError):
+    def __init__(self, retry_after: float, detail: str = "rate limited") -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class TemporaryFailure(DeliveryError):
+    """Worth trying again later (timeouts, 5xx, 412)."""
+
+
+class PermanentFailure(DeliveryError):
+    """Trying again cannot help (user gone, bot blocked, channel archived)."""
+
+
+class Directory(Protocol):
+    """People and channels of one workspace."""
+
+    async def person(self, user_id: str) -> PersonInfo | None: ...
+
+    async def channel_members(self, channel_id: str) -> list[str]: ...
+
+
+class Sender(Protocol):
+    """Delivers neutral messages into one workspace."""
+
+    async def send(self, message: Message, *, key: str, replace_ref: str | None = None) -> Delivery:
+        """Deliver `message`; `key` is its unique outbox key (platforms may tag the message with
+        it so an in-doubt delivery can be recognised), `replace_ref` edits an earlier message."""
+        ...
+
+
+class Platform(Protocol):
+    """One chat platform as the core sees it, for any of its workspaces."""
+
+    name: str
+
+    def directory(self, workspace_external_id: str) -> Directory: ...
+
+    def sender(self, workspace_external_id: str) -> Sender: ...

@@ -1,0 +1,196 @@
+"""SQLModel tables. Every time is aware UTC in code and naive UTC in the database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Workspace(SQLModel, table=True):
+    """One Slack workspace, Teams tenant or the local console."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_workspace_platform"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = _utc()
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id", name="uq_person_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    external_id: str = Field(max_length=128)
+    display_name: str = Field(default="", max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    is_bot: bool = False
+    is_platform_admin: bool = False
+    refreshed_at: datetime = _utc()
+    forgotten_at: datetime | None = _utc(default=None)
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_team_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id")
+    name: str = Field(max_length=64)
+    lead_id: int | None = Field(default=None, foreign_key="people.id")
+    channel_id: str | None = Field(default=None, max_length=128)
+    created_at: datetime = _utc()
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_members"
+
+    team_id: int = Field(foreign_key="teams.id", primary_key=True)
+    person_id: int = Field(foreign_key="people.id", primary_key=True, index=True)
+
+
+class Recognition(SQLModel, table=True):
+    __tablename__ = "recognitions"
+    __table_args__ = (
+        Index("ix_recognition_giver_day", "giver_id", "giver_day"),
+        Index("ix_recognition_workspace_time", "workspace_id", "created_at"),
+        Index("ix_recognition_source", "workspace_id", "source", "source_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id")
+    giver_id: int = Field(foreign_key="people.id")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    channel_id: str | None = Field(default=None, max_length=128)
+    source: str = Field(default="command", max_length=16)
+    # Platform reference of the source (e.g. "C123:1700000000.000100" for a reaction).
+    source_ref: str | None = Field(default=None, max_length=200)
+    # Unique key of the platform event that created it, so a retried event stores nothing.
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    created_at: datetime = _utc()
+    # The giver's local calendar day; the daily allowance counts per this day.
+    giver_day: date
+    revoked_at: datetime | None = _utc(default=None)
+
+
+class RecognitionRecipient(SQLModel, table=True):
+    __tablename__ = "recognition_recipients"
+    __table_args__ = (
+        Index("ix_recipient_workspace_time", "workspace_id", "created_at", "recipient_id"),
+        Index("ix_recipient_person_time", "recipient_id", "created_at"),
+    )
+
+    recognition_id: int = Field(foreign_key="recognitions.id", primary_key=True)
+    recipient_id: int = Field(foreign_key="people.id", primary_key=True)
+    # Copies of the recognition's immutable facts so leaderboards need no join to filter.
+    workspace_id: int = Field(foreign_key="workspaces.id")
+    created_at: datetime = _utc()
+
+
+class RecognitionTag(SQLModel, table=True):
+    __tablename__ = "recognition_tags"
+
+    recognition_id: int = Field(foreign_key="recognitions.id", primary_key=True)
+    tag: str = Field(max_length=32, primary_key=True)
+
+
+class OutboxItem(SQLModel, table=True):
+    """One message waiting to be (or already) delivered to one place."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id")
+    platform: str = Field(max_length=16)
+    # What produced it and for whom, unique so a repeated fan-out enqueues nothing new.
+    dedupe_key: str = Field(max_length=200, unique=True)
+    message: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    not_before: datetime = _utc()
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = _utc(default=None)
+    created_at: datetime = _utc()
+    sent_at: datetime | None = _utc(default=None)
+    platform_ref: str | None = Field(default=None, max_length=200)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Platform events and interactions already handled (cross-process dedupe)."""
+
+    __tablename__ = "processed_events"
+
+    key: str = Field(primary_key=True, max_length=255)
+    seen_at: datetime = _utc(index=True)
+
+
+class SlackInstallation(SQLModel, table=True):
+    __tablename__ = "slack_installations"
+    __table_args__ = (
+        Index("ix_slack_install_lookup", "client_id", "enterprise_id", "team_id", "installed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64)
+    enterprise_id: str = Field(default="", max_length=64)
+    team_id: str = Field(default="", max_length=64)
+    user_id: str = Field(default="", max_length=64)
+    is_enterprise_install: bool = False
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    installed_at: datetime = _utc()
+
+
+class SlackOAuthState(SQLModel, table=True):
+    __tablename__ = "slack_oauth_states"
+
+    state: str = Field(primary_key=True, max_length=200)
+    expires_at: datetime = _utc()
+
+
+class TeamsConversationRef(SQLModel, table=True):
+    """A stored Bot Framework conversation reference, for proactive messages."""
+
+    __tablename__ = "teams_conversation_refs"
+    __table_args__ = (UniqueConstraint("workspace_id", "scope", "key", name="uq_teams_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id")
+    scope: str = Field(max_length=16)  # "user" or "channel"
+    key: str = Field(max_length=255)
+    reference: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc()
+
+
+class AppSetting(SQLModel, table=True):
+    """Values the bot generates once and shares between processes (e.g. the pulse hash key)."""
+
+    __tablename__ = "app_settings"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id")
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=64)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = _utc(index=True)

@@ -1,0 +1,1 @@
+"""One module per aggregate. Functions take the session of the caller's transaction."""

@@ -1,0 +1,139 @@
+"""Outbox rows: enqueue once, claim with row locks, settle after the platform answered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxItem
+from storage.repositories.sql import insert_ignore
+
+PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    item: OutboxItem
+    # A previous claim expired without an answer: the platform may already have it.
+    in_doubt: bool
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    platform: str,
+    key: str,
+    message: dict[str, Any],
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue one message; False when `key` was queued before (a repeated fan-out)."""
+    return await insert_ignore(
+        session,
+        OutboxItem,
+        {
+            "workspace_id": workspace_id,
+            "platform": platform,
+            "dedupe_key": key,
+            "message": message,
+            "status": PENDING,
+            "attempts": 0,
+            "not_before": not_before or now,
+            "created_at": now,
+        },
+        ("dedupe_key",),
+    )
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    platforms: list[str],
+) -> list[Claimed]:
+    due = or_(
+        (col(OutboxItem.status) == PENDING) & (col(OutboxItem.not_before) <= now),
+        (col(OutboxItem.status) == SENDING) & (col(OutboxItem.claimed_until) < now),
+    )
+    statement = (
+        select(OutboxItem)
+        .where(due, col(OutboxItem.platform).in_(platforms))
+        .order_by(col(OutboxItem.not_before), col(OutboxItem.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list((await session.exec(statement)).all())
+    claimed = [Claimed(item=row, in_doubt=row.status == SENDING) for row in rows]
+    for row in rows:
+        row.status = SENDING
+        row.claimed_by = worker
+        row.claimed_until = now + lease
+        row.attempts += 1
+    await session.flush()
+    return claimed
+
+
+async def settle(
+    session: AsyncSession,
+    item_id: int,
+    worker: str,
+    *,
+    status: str,
+    now: datetime,
+    platform_ref: str | None = None,
+    not_before: datetime | None = None,
+    error: str | None = None,
+    refund_attempt: bool = False,
+) -> bool:
+    """Record the outcome of a claim; False if the claim was lost to another worker."""
+    values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_until": None}
+    if status == SENT:
+        values.update(sent_at=now, platform_ref=platform_ref, last_error=None)
+    if not_before is not None:
+        values["not_before"] = not_before
+    if error is not None:
+        values["last_error"] = error[:500]
+    if refund_attempt:
+        values["attempts"] = OutboxItem.attempts - 1
+    result = await session.exec(
+        update(OutboxItem)
+        .where(col(OutboxItem.id) == item_id, col(OutboxItem.claimed_by) == worker)
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
+async def find_by_key(session: AsyncSession, key: str) -> OutboxItem | None:
+    return (await session.exec(select(OutboxItem).where(OutboxItem.dedupe_key == key))).first()
+
+
+async def cancel_pending(session: AsyncSession, keys: list[str]) -> int:
+    if not keys:
+        return 0
+    result = await session.exec(
+        update(OutboxItem)
+        .where(col(OutboxItem.dedupe_key).in_(keys), col(OutboxItem.status) == PENDING)
+        .values(status=CANCELLED)
+    )
+    return result.rowcount or 0
+
+
+async def next_due(session: AsyncSession, platforms: list[str]) -> datetime | None:
+    statement = select(func.min(OutboxItem.not_before)).where(
+        col(OutboxItem.status) == PENDING, col(OutboxItem.platform).in_(platforms)
+    )
+    return (await session.exec(statement)).one()
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    statement = select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+    return {status: n for status, n in (await session.exec(statement)).all()}

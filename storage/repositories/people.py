@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Person
+from storage.repositories.sql import upsert
+
+
+async def find(session: AsyncSession, workspace_id: int, external_id: str) -> Person | None:
+    statement = select(Person).where(
+        Person.workspace_id == workspace_id, Person.external_id == external_id
+    )
+    return (await session.exec(statement)).first()
+
+
+async def find_many(
+    session: AsyncSession, workspace_id: int, external_ids: Iterable[str]
+) -> dict[str, Person]:
+    ids = list(external_ids)
+    if not ids:
+        return {}
+    statement = select(Person).where(
+        Person.workspace_id == workspace_id, col(Person.external_id).in_(ids)
+    )
+    return {person.external_id: person for person in (await session.exec(statement)).all()}
+
+
+async def by_ids(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, Person]:
+    ids = list(person_ids)
+    if not ids:
+        return {}
+    statement = select(Person).where(col(Person.id).in_(ids))
+    return {person.id: person for person in (await session.exec(statement)).all() if person.id}
+
+
+async def save(
+    session: AsyncSession,
+    workspace_id: int,
+    external_id: str,
+    *,
+    display_name: str,
+    timezone: str | None,
+    is_bot: bool,
+    is_platform_admin: bool,
+    now: datetime,
+) -> Person:
+    await upsert(
+        session,
+        Person,
+        {
+            "workspace_id": workspace_id,
+            "external_id": external_id,
+            "display_name": display_name,
+            "timezone": timezone,
+            "is_bot": is_bot,
+            "is_platform_admin": is_platform_admin,
+            "refreshed_at": now,
+        },
+        conflict=("workspace_id", "external_id"),
+        update=("display_name", "timezone", "is_bot", "is_platform_admin", "refreshed_at"),
+    )
+    person = await find(session, workspace_id, external_id)
+    assert person is not None
+    await session.refresh(person)
+    return person
+
+
+async def lock(session: AsyncSession, person_id: int) -> None:
+    """Serialise writers acting for one person (a row lock on PostgreSQL; SQLite's single
+    writer already serialises the whole write transaction)."""
+    await session.exec(select(Person.id).where(Person.id == person_id).with_for_update())

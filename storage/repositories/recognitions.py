@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Person, Recognition, RecognitionRecipient, RecognitionTag
+
+
+@dataclass(frozen=True)
+class NewRecognition:
+    workspace_id: int
+    giver_id: int
+    recipient_ids: tuple[int, ...]
+    reason: str
+    tags: tuple[str, ...]
+    channel_id: str | None
+    source: str
+    source_ref: str | None
+    dedupe_key: str | None
+    created_at: datetime
+    giver_day: date
+
+
+async def awards_on_day(session: AsyncSession, giver_id: int, day: date) -> int:
+    """Recipient-awards a giver made on their local `day`, revoked ones not counted."""
+    statement = (
+        select(func.count())
+        .select_from(RecognitionRecipient)
+        .join(Recognition, col(Recognition.id) == RecognitionRecipient.recognition_id)
+        .where(
+            Recognition.giver_id == giver_id,
+            Recognition.giver_day == day,
+            col(Recognition.revoked_at).is_(None),
+        )
+    )
+    return (await session.exec(statement)).one()
+
+
+async def add(session: AsyncSession, new: NewRecognition) -> Recognition:
+    recognition = Recognition(
+        workspace_id=new.workspace_id,
+        giver_id=new.giver_id,
+        reason=new.reason,
+        channel_id=new.channel_id,
+        source=new.source,
+        source_ref=new.source_ref,
+        dedupe_key=new.dedupe_key,
+        created_at=new.created_at,
+        giver_day=new.giver_day,
+    )
+    session.add(recognition)
+    await session.flush()
+    assert recognition.id is not None
+    session.add_all(
+        RecognitionRecipient(
+            recognition_id=recognition.id,
+            recipient_id=recipient_id,
+            workspace_id=new.workspace_id,
+            created_at=new.created_at,
+        )
+        for recipient_id in new.recipient_ids
+    )
+    session.add_all(RecognitionTag(recognition_id=recognition.id, tag=tag) for tag in new.tags)
+    await session.flush()
+    return recognition
+
+
+async def latest_by_giver(session: AsyncSession, giver_id: int) -> Recognition | None:
+    statement = (
+        select(Recognition)
+        .where(Recognition.giver_id == giver_id, col(Recognition.revoked_at).is_(None))
+        .order_by(col(Recognition.created_at).desc(), col(Recognition.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
+async def find_by_source(
+    session: AsyncSession, workspace_id: int, giver_id: int, source: str, source_ref: str
+) -> Recognition | None:
+    statement = select(Recognition).where(
+        Recognition.workspace_id == workspace_id,
+        Recognition.giver_id == giver_id,
+        Recognition.source == source,
+        Recognition.source_ref == source_ref,
+        col(Recognition.revoked_at).is_(None),
+    )
+    return (await session.exec(statement)).first()
+
+
+async def recipients(session: AsyncSession, recognition_id: int) -> list[Person]:
+    statement = (
+        select(Person)
+        .join(RecognitionRecipient, col(RecognitionRecipient.recipient_id) == Person.id)
+        .where(RecognitionRecipient.recognition_id == recognition_id)
+        .order_by(col(Person.id))
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def tags(session: AsyncSession, recognition_id: int) -> list[str]:
+    statement = select(RecognitionTag.tag).where(RecognitionTag.recognition_id == recognition_id)
+    return sorted((await session.exec(statement)).all())
+
+
+async def received_count(session: AsyncSession, person_id: int, since: datetime | None) -> int:
+    statement = (
+        select(func.count())
+        .select_from(RecognitionRecipient)
+        .join(Recognition, col(Recognition.id) == RecognitionRecipient.recognition_id)
+        .where(
+            RecognitionRecipient.recipient_id == person_id, col(Recognition.revoked_at).is_(None)
+        )
+    )
+    if since is not None:
+        statement = statement.where(col(RecognitionRecipient.created_at) >= since)
+    return (await session.exec(statement)).one()
+
+
+async def given_count(session: AsyncSession, person_id: int, since: datetime | None) -> int:
+    statement = (
+        select(func.count())
+        .select_from(RecognitionRecipient)
+        .join(Recognition, col(Recognition.id) == RecognitionRecipient.recognition_id)
+        .where(Recognition.giver_id == person_id, col(Recognition.revoked_at).is_(None))
+    )
+    if since is not None:
+        statement = statement.where(col(Recognition.created_at) >= since)
+    return (await session.exec(statement)).one()
+
+
+async def top_tags_received(
+    session: AsyncSession, person_id: int, limit: int = 5
+) -> list[tuple[str, int]]:
+    count = func.count().label("n")
+    statement = (
+        select(RecognitionTag.tag, count)
+        .join(Recognition, col(Recognition.id) == RecognitionTag.recognition_id)
+        .join(
+            RecognitionRecipient,
+            col(RecognitionRecipient.recognition_id) == RecognitionTag.recognition_id,
+        )
+        .where(
+            RecognitionRecipient.recipient_id == person_id, col(Recognition.revoked_at).is_(None)
+        )
+        .group_by(RecognitionTag.tag)
+        .order_by(count.desc(), RecognitionTag.tag)
+        .limit(limit)
+    )
+    return [(tag, n) for tag, n in (await session.exec(statement)).all()]
+
+
+async def leaderboard(
+    session: AsyncSession, workspace_id: int, since: datetime, limit: int = 10
+) -> list[tuple[Person, int]]:
+    count = func.count().label("n")
+    ranked = (
+        select(RecognitionRecipient.recipient_id, count)
+        .join(Recognition, col(Recognition.id) == RecognitionRecipient.recognition_id)
+        .where(
+            RecognitionRecipient.workspace_id == workspace_id,
+            col(RecognitionRecipient.created_at) >= since,
+            col(Recognition.revoked_at).is_(None),
+        )
+        .group_by(RecognitionRecipient.recipient_id)
+        .subquery()
+    )
+    statement = (
+        select(Person, ranked.c.n)
+        .join(ranked, ranked.c.recipient_id == Person.id)
+        .order_by(ranked.c.n.desc(), col(Person.display_name))
+        .limit(limit)
+    )
+    return [(person, n) for person, n in (await session.exec(statement)).all()]

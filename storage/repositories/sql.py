@@ -1,0 +1,43 @@
+"""Dialect-aware statements both SQLite and PostgreSQL support with the same meaning."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def insert_ignore(
+    session: AsyncSession, table: Any, values: Mapping[str, Any], conflict: Sequence[str]
+) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when a row was inserted."""
+    statement = (
+        _insert(session, table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+    )
+    result = await session.exec(statement)
+    return bool(result.rowcount)
+
+
+async def upsert(
+    session: AsyncSession,
+    table: Any,
+    values: Mapping[str, Any],
+    conflict: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """INSERT … ON CONFLICT (conflict) DO UPDATE SET each of `update` to the new value."""
+    statement = _insert(session, table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(conflict),
+        set_={column: statement.excluded[column] for column in update},
+    )
+    await session.exec(statement)

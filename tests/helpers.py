@@ -1,0 +1,28 @@
+"""Small helpers the tests share: counting what was stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from storage.db import Database
+from storage.models import OutboxItem, Recognition, RecognitionRecipient
+
+
+async def count(db: Database, model: Any, *where: Any) -> int:
+    async with db.read() as session:
+        statement = select(func.count()).select_from(model)
+        for condition in where:
+            statement = statement.where(condition)
+        return (await session.exec(statement)).one()
+
+
+async def stored_kudos(db: Database) -> tuple[int, int, int]:
+    """(recognitions, recipient-awards, outbox rows) — all zero after a refusal."""
+    return (
+        await count(db, Recognition),
+        await count(db, RecognitionRecipient),
+        await count(db, OutboxItem),
+    )
