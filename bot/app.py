@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.core import Core
 from bot.outbox import OutboxWorker
 from bot.ports import Platform
+from bot.scheduler import Scheduler
 from storage import migrate
 from storage.db import Database
 
@@ -41,11 +42,12 @@ class Application:
         self.db = db or Database(config.database_url)
         self.platforms: dict[str, Platform] = {}
         self.outbox = OutboxWorker(self.db, self.platforms, self.clock, config.outbox)
+        self.scheduler = Scheduler(self.clock)
         self.core = Core(config, self.db, self.clock, self.platforms, self.outbox.wake.set)
         self.web = web.Application()
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)
-        self._background: list[BackgroundTask] = [self.outbox.run]
+        self._background: list[BackgroundTask] = [self.outbox.run, self.scheduler.run]
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self.stopping = asyncio.Event()
 

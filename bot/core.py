@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from bot.actor import Actor, Caller
 from bot.clock import Clock
@@ -33,6 +34,12 @@ log = logging.getLogger(__name__)
 # Keep processed-event keys well past Slack's longest retry schedule (delayed events: 24 h).
 EVENT_MEMORY = timedelta(days=2)
 
+CommandHandler = Callable[[Caller, Any], Awaitable[Reply]]
+# (caller, input values, the form's context, dedupe key) → reply with field errors if any
+FormHandler = Callable[
+    [Caller, Mapping[str, object], Mapping[str, str], str | None], Awaitable[Reply]
+]
+
 
 class Core:
     def __init__(
@@ -48,7 +55,40 @@ class Core:
         self.clock = clock
         self.platforms = platforms
         self.people = People(db, clock, config)
+        self._commands: dict[type, CommandHandler] = {}
+        self._forms: dict[str, FormHandler] = {}
         self.recognition = RecognitionService(db, clock, config, self.people, on_enqueue)
+        self._register_kudos()
+
+    # -- registries: each feature registers the commands and forms it answers ---------------
+
+    def register_command(self, command_type: type, handler: CommandHandler) -> None:
+        self._commands[command_type] = handler
+
+    def register_form(self, form_id: str, handler: FormHandler) -> None:
+        self._forms[form_id] = handler
+
+    def _register_kudos(self) -> None:
+        kudos = self.recognition
+        self.register_command(GiveKudos, kudos.give)
+        self.register_command(OpenKudosForm, lambda caller, _command: kudos.form_reply())
+        self.register_command(UndoKudos, lambda caller, _command: kudos.undo(caller))
+        self.register_command(ShowStats, self._stats)
+        self.register_command(ShowTop, lambda caller, command: kudos.top(caller, command.period))
+        self.register_command(ShowHelp, self._help)
+
+        async def give_from_form(
+            caller: Caller,
+            values: Mapping[str, object],
+            _context: Mapping[str, str],
+            dedupe_key: str | None,
+        ) -> Reply:
+            command = RecognitionService.command_from_form(values)
+            return await kudos.give(
+                caller, command, GiveOptions(source="form", dedupe_key=dedupe_key)
+            )
+
+        self.register_form(KUDOS_FORM, give_from_form)
 
     def directory(self, actor: Actor) -> Directory:
         return self.platforms[actor.platform].directory(actor.workspace_id)
@@ -75,15 +115,17 @@ class Core:
         form_id: str,
         values: Mapping[str, object],
         *,
+        context: Mapping[str, str] | None = None,
         dedupe_key: str | None = None,
     ) -> Reply:
-        """A submitted form; problems come back as `field_errors` keyed by input name."""
-        if form_id != KUDOS_FORM:
+        """A submitted form; problems come back as `field_errors` keyed by input name.
+
+        Adapters pass back the `Form.context` they rendered, untouched."""
+        handler = self._forms.get(form_id)
+        if handler is None:
             return Reply.refused("That form is no longer available. Please start again.")
-        command = RecognitionService.command_from_form(values)
-        options = GiveOptions(source="form", dedupe_key=dedupe_key)
         return await self._guarded(
-            actor, lambda caller: self.recognition.give(caller, command, options)
+            actor, lambda caller: handler(caller, values, context or {}, dedupe_key)
         )
 
     async def give_for_reaction(
@@ -133,24 +175,19 @@ class Core:
             )
 
     async def _dispatch(self, caller: Caller, command: Command) -> Reply:
-        match command:
-            case GiveKudos():
-                return await self.recognition.give(caller, command)
-            case OpenKudosForm():
-                return self.recognition.form()
-            case UndoKudos():
-                return await self.recognition.undo(caller)
-            case ShowStats(user_id=user_id):
-                may_view_others = caller.is_admin or await self._leads(caller, user_id)
-                return await self.recognition.stats(caller, user_id, may_view_others)
-            case ShowTop(period=period):
-                return await self.recognition.top(caller, period)
-            case ShowHelp(topic=topic):
-                return help_reply(self.config, topic)
-        return Reply.refused("That command is not available yet.")
+        handler = self._commands.get(type(command))
+        if handler is None:
+            return Reply.refused("That command is not available yet.")
+        return await handler(caller, command)
 
-    async def _leads(self, caller: Caller, user_id: str | None) -> bool:
-        if not user_id:
-            return False
-        async with self.db.read() as session:
-            return await teams.leads_person(session, caller.person_id, caller.workspace_id, user_id)
+    async def _stats(self, caller: Caller, command: ShowStats) -> Reply:
+        may_view_others = caller.is_admin
+        if command.user_id and not may_view_others:
+            async with self.db.read() as session:
+                may_view_others = await teams.leads_person(
+                    session, caller.person_id, caller.workspace_id, command.user_id
+                )
+        return await self.recognition.stats(caller, command.user_id, may_view_others)
+
+    async def _help(self, _caller: Caller, command: ShowHelp) -> Reply:
+        return help_reply(self.config, command.topic)

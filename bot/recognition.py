@@ -361,7 +361,7 @@ class RecognitionService:
 
     # -- the form ---------------------------------------------------------------------------
 
-    def form(self) -> Reply:
+    async def form_reply(self) -> Reply:
         awards = [
             Choice(value=award.tag, label=f"{award.emoji} {award.label}".strip())
             for award in self.settings.awards

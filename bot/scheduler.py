@@ -1,0 +1,64 @@
+"""APScheduler as an in-memory ticker; the schedules themselves live in our tables.
+
+APScheduler 3.x cannot share a job store between processes (its FAQ says so), so every
+process runs the same short interval job. Each tick asks every registered feature to do what
+is due *now* according to the database (fire a pulse round, remind, close, send a digest);
+features make that work idempotent with unique keys, so two processes ticking together, or a
+process catching up after downtime, still create each round and digest exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.clock import Clock
+
+log = logging.getLogger(__name__)
+
+DueWork = Callable[[datetime], Awaitable[None]]
+
+
+class Scheduler:
+    def __init__(self, clock: Clock, interval_seconds: float = 15.0) -> None:
+        self.clock = clock
+        self.interval_seconds = interval_seconds
+        self._work: list[tuple[str, DueWork]] = []
+        self._lock = asyncio.Lock()
+        self.ticks = 0
+
+    def register(self, name: str, work: DueWork) -> None:
+        self._work.append((name, work))
+
+    async def tick(self) -> None:
+        """Run every feature's due work once, in registration order; one failure stops none."""
+        async with self._lock:  # a slow tick is never overlapped by the next one
+            now = self.clock.now()
+            self.ticks += 1
+            for name, work in self._work:
+                try:
+                    await work(now)
+                except Exception:
+                    log.exception("scheduled work %r failed; it will be retried next tick", name)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.interval_seconds),
+            id="kudos-pulse-tick",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),  # real time: APScheduler runs on the wall clock
+        )
+        scheduler.start()
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)

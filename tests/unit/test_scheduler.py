@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from bot.clock import ManualClock
+from bot.scheduler import Scheduler
+from tests.conftest import START
+
+
+async def test_each_tick_runs_all_work_and_a_failure_does_not_stop_the_rest() -> None:
+    seen: list[tuple[str, datetime]] = []
+    scheduler = Scheduler(ManualClock(START))
+
+    async def broken(now: datetime) -> None:
+        raise RuntimeError("boom")
+
+    async def pulses(now: datetime) -> None:
+        seen.append(("pulses", now))
+
+    scheduler.register("broken", broken)
+    scheduler.register("pulses", pulses)
+    await scheduler.tick()
+    assert seen == [("pulses", START)]
+
+
+async def test_apscheduler_drives_the_ticks() -> None:
+    ticked = asyncio.Event()
+    scheduler = Scheduler(ManualClock(START), interval_seconds=0.05)
+
+    async def work(now: datetime) -> None:
+        if scheduler.ticks >= 2:
+            ticked.set()
+
+    scheduler.register("work", work)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(scheduler.run(stop))
+    await asyncio.wait_for(ticked.wait(), timeout=5)
+    stop.set()
+    await runner
+    assert scheduler.ticks >= 2
