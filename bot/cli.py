@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("migrate", help="create or upgrade the database schema")
     commands.add_parser("check", help="check configuration, database and platform credentials")
+    manifest = commands.add_parser(
+        "manifest", help="print the Slack app manifest or write the Teams app package"
+    )
+    manifest.add_argument("platform", choices=["slack", "teams"])
+    manifest.add_argument("--url", help="public https base URL of this bot")
+    manifest.add_argument("--app-id", help="Teams: the Microsoft app id (default: config)")
+    manifest.add_argument("--out", type=Path, help="where to write the file (Teams package)")
     return parser
 
 
@@ -60,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "console": _console,
         "migrate": _migrate,
         "check": _check,
+        "manifest": _manifest,
     }
     try:
         return asyncio.run(handlers[command](config, args))
@@ -143,6 +151,16 @@ async def _check(config: Config, _args: argparse.Namespace) -> int:
         state = "configured" if enabled else "not configured"
         print(f"{'ok  ' if enabled else 'skip'}  {name}: {state}")
     return 1 if failures else 0
+
+
+async def _manifest(config: Config, args: argparse.Namespace) -> int:
+    """Each adapter owns its manifest (`adapters/<platform>/manifest.py`, `main(config, args)`)."""
+    import importlib
+
+    from bot.app import ADAPTER_MODULES
+
+    module = importlib.import_module(f"{ADAPTER_MODULES[args.platform]}.manifest")
+    return int(module.main(config, args))
 
 
 if __name__ == "__main__":

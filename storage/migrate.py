@@ -40,8 +40,11 @@ async def is_current(db: Database) -> bool:
     return await current_revisions(db) == head_revisions()
 
 
-async def upgrade(db: Database, revision: str = "head") -> tuple[set[str], set[str]]:
-    """Bring the schema to `revision`; returns (revisions before, revisions after)."""
+async def upgrade(db: Database, revision: str = "heads") -> tuple[set[str], set[str]]:
+    """Bring the schema to `revision`; returns (revisions before, revisions after).
+
+    "heads": features add their tables on their own migration branches (each revising
+    0001), so every branch head is applied; a later merge revision may join them."""
     before = await current_revisions(db)
     async with db.engine.begin() as connection:
         if not db.is_sqlite:
