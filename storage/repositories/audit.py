@@ -1,0 +1,28 @@
+"""The audit log: who did what administrative thing, and when (never pulse answers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import AuditEntry
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    workspace_id: int | None,
+    actor: str,
+    action: str,
+    detail: str = "",
+    now: datetime,
+) -> None:
+    """Add one entry in the caller's transaction, so it exists exactly when the change does.
+
+    `actor` is a platform user id or "cli"; `action` a short verb such as "pulse.schedule"."""
+    session.add(
+        AuditEntry(
+            workspace_id=workspace_id, actor=actor, action=action, detail=detail, created_at=now
+        )
+    )
