@@ -1,0 +1,68 @@
+"""Microsoft Teams adapter: Bot Framework at POST /api/messages on the bot's web server.
+
+Requests are JWT-checked whenever an app id is configured; without one (tests, the local
+Bot Framework Emulator) anonymous requests are accepted, as botbuilder does.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+
+from adapters.teams.conversations import ConversationRefs
+from adapters.teams.handler import KudosTeamsBot
+from adapters.teams.platform import TeamsPlatform
+from bot.app import Application
+from bot.config import TeamsSettings
+from bot.metrics import ACK_SECONDS
+
+__all__ = ["ROUTE", "TeamsPlatform", "install"]
+
+ROUTE = "/api/messages"
+
+
+@dataclass(frozen=True)
+class _AuthConfiguration:
+    """The attribute names ConfigurationBotFrameworkAuthentication reads."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str
+
+
+def authentication(settings: TeamsSettings) -> ConfigurationBotFrameworkAuthentication:
+    return ConfigurationBotFrameworkAuthentication(
+        _AuthConfiguration(
+            APP_ID=settings.app_id or "",
+            APP_PASSWORD=settings.app_password or "",
+            APP_TYPE=settings.app_type,
+            APP_TENANTID=settings.app_tenant_id or "",
+        )
+    )
+
+
+def install(app: Application) -> TeamsPlatform:
+    settings = app.config.teams
+    adapter = CloudAdapter(authentication(settings))
+    refs = ConversationRefs(app.db, app.core.people, app.clock)
+    platform = TeamsPlatform(adapter, settings.app_id or "", refs)
+    bot = KudosTeamsBot(platform, app.core)
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        try:
+            response = await adapter.process(request, bot)
+        finally:
+            ACK_SECONDS.labels("teams").observe(time.perf_counter() - started)
+        return response or web.Response(status=201)
+
+    app.web.router.add_post(ROUTE, messages)
+    app.add_platform(platform)
+    return platform

@@ -1,0 +1,133 @@
+"""The Teams activity handler: translates activities for the core and shows its replies.
+
+No rule lives here. Commands come by @mention in channels and group chats and as plain text
+in the personal chat; card submissions come as message activities carrying `value`.
+
+Private answers: Teams has no ephemeral messages in channels, so an answer meant only for
+the sender (a refusal, a confirmation, the kudos form) goes to the sender's 1:1 chat with
+the bot, created if needed. In the personal chat, and for public replies, the bot answers in
+place. If the 1:1 chat cannot be reached the answer is shown in place rather than lost.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity
+
+from adapters.teams import cards
+from adapters.teams.conversations import PERSONAL, conversation_type, tenant_of
+from adapters.teams.directory import BOT_PREFIX
+from adapters.teams.inbound import actor_of, command_text, mentions
+from adapters.teams.platform import TeamsPlatform
+from bot import logcontext
+from bot.actor import Actor
+from bot.core import Core
+from bot.messages import Message, ReplyTo, private_reply
+from bot.ports import DeliveryError
+from bot.reply import Reply
+
+log = logging.getLogger(__name__)
+
+
+class KudosTeamsBot(TeamsActivityHandler):
+    def __init__(self, platform: TeamsPlatform, core: Core) -> None:
+        self.platform = platform
+        self.core = core
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        with logcontext.bind(
+            platform="teams", request_id=activity.id, workspace=tenant_of(activity)
+        ):
+            try:
+                await super().on_turn(turn_context)
+            except Exception:  # answer 2xx anyway: a redelivery would not go better
+                log.exception("teams turn failed (%s)", activity.type)
+
+    # -- conversations: remember where the bot can reach people -----------------------------
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        await self.platform.refs.remember(turn_context.activity)
+        await super().on_conversation_update_activity(turn_context)
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        await self.platform.refs.remember(turn_context.activity)
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        await self.platform.refs.remember(activity)
+        if activity.value is not None:
+            await self._submission(turn_context)
+            return
+        actor = actor_of(activity)
+        if actor is None:
+            return
+        if activity.id and not await self.core.first_sighting(f"teams:{activity.id}"):
+            return  # the same message delivered again
+        self.platform.learn_names(
+            actor.workspace_id, [(user_id, name) for _text, user_id, name in mentions(activity)]
+        )
+        reply = await self.core.handle_text(actor, command_text(activity))
+        await self._show(turn_context, actor, reply)
+
+    async def _submission(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        submission = cards.read_submission(activity.value)
+        if submission is None:
+            return
+        actor = actor_of(activity, origin_channel=submission.origin)
+        if actor is None:
+            return
+        values = dict(submission.values)
+        for name, picked in submission.people.items():
+            values[name] = [await self._teams_id(actor.workspace_id, pick) for pick in picked]
+        reply = await self.core.submit_form(
+            actor,
+            submission.form_id,
+            values,
+            context=submission.context,
+            dedupe_key=f"teams:{activity.id}" if activity.id else None,
+        )
+        if not reply.messages and reply.field_errors:
+            reply = Reply.refused(" ".join(reply.field_errors.values()))
+        await self._show(turn_context, actor, reply)
+
+    async def _teams_id(self, tenant_id: str, picked: str) -> str:
+        """The people picker gives AAD object ids; the core knows people by `29:` ids."""
+        if picked.startswith(("29:", BOT_PREFIX)):
+            return picked
+        member = await self.platform.directory(tenant_id).member(picked)
+        return member.user_id if member is not None else picked
+
+    # -- showing the core's answer --------------------------------------------------------
+
+    async def _show(self, turn_context: TurnContext, actor: Actor, reply: Reply) -> None:
+        in_personal_chat = conversation_type(turn_context.activity) == PERSONAL
+        sender = self.platform.sender(actor.workspace_id)
+        for message in reply.messages:
+            audience = message.audience
+            rendered = cards.render(message, origin=actor.channel_id)
+            if isinstance(audience, ReplyTo) and (audience.public or in_personal_chat):
+                await turn_context.send_activity(rendered)
+            elif isinstance(audience, ReplyTo):
+                await self._privately(turn_context, actor, message, rendered)
+            else:
+                await sender.send(message, key=f"reply:{turn_context.activity.id}")
+
+    async def _privately(
+        self, turn_context: TurnContext, actor: Actor, message: Message, rendered: Activity
+    ) -> None:
+        sender = self.platform.sender(actor.workspace_id)
+        try:
+            reference = await sender.personal(actor.user_id)
+            await sender.post(reference, rendered, replace_ref=None)
+        except DeliveryError as error:
+            log.warning(
+                "could not reach %s privately (%s); answering in place", actor.user_id, error
+            )
+            await turn_context.send_activity(cards.render(private_reply(message.text)))
