@@ -26,6 +26,10 @@ async def in_conversation(
     results: list[T] = []
 
     async def callback(context: TurnContext) -> None:
+        # A continued turn has no channelData; TeamsInfo reads it (team id → conversation id).
+        if context.activity.channel_data is None:
+            tenant = reference.conversation.tenant_id if reference.conversation else None
+            context.activity.channel_data = {"tenant": {"id": tenant}} if tenant else {}
         results.append(await work(context))
 
     await adapter.continue_conversation(reference, callback, app_id)

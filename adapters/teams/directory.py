@@ -59,6 +59,7 @@ class TeamsDirectory:
                 log.debug("member %s not found in a conversation: %r", member_id, error)
                 continue
             if account is not None and account.id:
+                self.platform.learn_names(self.tenant_id, [(account.id, account.name or "")])
                 return PersonInfo(
                     user_id=account.id,
                     display_name=account.name or account.given_name or account.id,

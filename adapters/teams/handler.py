@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from botbuilder.core import TurnContext
-from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity
 
 from adapters.teams import cards
@@ -85,7 +85,7 @@ class KudosTeamsBot(TeamsActivityHandler):
             return
         values = dict(submission.values)
         for name, picked in submission.people.items():
-            values[name] = [await self._teams_id(actor.workspace_id, pick) for pick in picked]
+            values[name] = [await self._teams_id(turn_context, actor, pick) for pick in picked]
         reply = await self.core.submit_form(
             actor,
             submission.form_id,
@@ -97,11 +97,19 @@ class KudosTeamsBot(TeamsActivityHandler):
             reply = Reply.refused(" ".join(reply.field_errors.values()))
         await self._show(turn_context, actor, reply)
 
-    async def _teams_id(self, tenant_id: str, picked: str) -> str:
-        """The people picker gives AAD object ids; the core knows people by `29:` ids."""
+    async def _teams_id(self, turn_context: TurnContext, actor: Actor, picked: str) -> str:
+        """The people picker gives AAD object ids; the core knows people by `29:` ids. Ask
+        this conversation first, then the ones the directory shares with the tenant."""
         if picked.startswith(("29:", BOT_PREFIX)):
             return picked
-        member = await self.platform.directory(tenant_id).member(picked)
+        try:
+            account = await TeamsInfo.get_member(turn_context, picked)
+            if account is not None and account.id:
+                self.platform.learn_names(actor.workspace_id, [(account.id, account.name or "")])
+                return account.id
+        except Exception as error:  # not in this conversation: try the others
+            log.debug("picked %s not found in this conversation: %r", picked, error)
+        member = await self.platform.directory(actor.workspace_id).member(picked)
         return member.user_id if member is not None else picked
 
     # -- showing the core's answer --------------------------------------------------------

@@ -25,7 +25,8 @@ PEOPLE = ("alice", "bob", "carol", "dan", "erin", "frank", "gina")
 
 
 def uid(name: str) -> str:
-    return name if name.startswith(("28:", "29:")) else f"29:{name}"
+    """People are `29:<name>`; a name ending in "bot" is another app (`28:`)."""
+    return f"28:{name}" if name.endswith("bot") else f"29:{name}"
 
 
 def personal_conversation(name: str) -> str:
@@ -191,8 +192,8 @@ async def serve(web_app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}{ROUTE}"
 
 
-@pytest.fixture
-async def teams(app: Application) -> AsyncIterator[TeamsChat]:
+@pytest.fixture(name="teams")
+async def teams_fixture(app: Application) -> AsyncIterator[TeamsChat]:
     connector = FakeConnector()
     for name in PEOPLE:
         connector.add_member(uid(name), name.title(), f"aad-{name}")

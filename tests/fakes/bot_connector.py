@@ -20,6 +20,7 @@ class Posted:
     conversation_id: str
     activity: dict[str, Any]
     reply_to: str | None = None
+    id: str = ""  # the id the connector gave the posted activity
 
     @property
     def text(self) -> str:
@@ -75,6 +76,7 @@ class FakeConnector:
     # (status, headers) answers for the next activity posts
     failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
     failed_posts: int = 0
+    page_limit: int = 3  # the most members one page holds, whatever the bot asks for
     url: str = ""
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -131,8 +133,14 @@ class FakeConnector:
                 headers=headers,
             )
         body = await request.json()
-        self.posted.append(Posted(request.match_info["cid"], body, request.match_info.get("aid")))
-        return web.json_response({"id": f"activity-{next(self._ids)}"}, status=201)
+        posted = Posted(
+            request.match_info["cid"],
+            body,
+            reply_to=request.match_info.get("aid"),
+            id=f"activity-{next(self._ids)}",
+        )
+        self.posted.append(posted)
+        return web.json_response({"id": posted.id}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -140,7 +148,7 @@ class FakeConnector:
         return web.json_response({"id": request.match_info["aid"]})
 
     async def _paged(self, request: web.Request) -> web.Response:
-        size = int(request.query.get("pageSize", "2"))
+        size = min(self.page_limit, int(request.query.get("pageSize", "50")))
         start = int(request.query.get("continuationToken", "0"))
         everyone = list(self.members.values())
         page = everyone[start : start + size]
