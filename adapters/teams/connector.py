@@ -3,6 +3,7 @@ errors mean for delivery (429 → RateLimited, 403/404 → PermanentFailure, els
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,10 @@ from botbuilder.schema import ChannelAccount, ConversationParameters, Conversati
 from bot.ports import DeliveryError, PermanentFailure, RateLimited, TemporaryFailure
 
 T = TypeVar("T")
+
+# An answer to a command may wait this long for a 429 to pass; longer waits are not worth it
+# while the person looks at their screen (proactive sends wait in the outbox instead).
+MAX_INLINE_WAIT = 5.0
 
 
 async def in_conversation(
@@ -102,3 +107,15 @@ def delivery_error(error: BaseException) -> DeliveryError:
     if status in (401, 403, 404, 413):
         return PermanentFailure(detail[:400])
     return TemporaryFailure(detail[:400])
+
+
+async def with_retry(send: Callable[[], Awaitable[T]]) -> T:
+    """Send now; after a 429 with a short Retry-After, wait that long and send once more."""
+    try:
+        return await send()
+    except Exception as error:
+        failure = error if isinstance(error, DeliveryError) else delivery_error(error)
+        if not isinstance(failure, RateLimited) or failure.retry_after > MAX_INLINE_WAIT:
+            raise
+        await asyncio.sleep(failure.retry_after)
+    return await send()

@@ -18,6 +18,7 @@ from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity
 
 from adapters.teams import cards
+from adapters.teams.connector import with_retry
 from adapters.teams.conversations import PERSONAL, conversation_type, tenant_of
 from adapters.teams.directory import BOT_PREFIX
 from adapters.teams.inbound import actor_of, command_text, mentions
@@ -121,7 +122,7 @@ class KudosTeamsBot(TeamsActivityHandler):
             audience = message.audience
             rendered = cards.render(message, origin=actor.channel_id)
             if isinstance(audience, ReplyTo) and (audience.public or in_personal_chat):
-                await turn_context.send_activity(rendered)
+                await with_retry(lambda rendered=rendered: turn_context.send_activity(rendered))
             elif isinstance(audience, ReplyTo):
                 await self._privately(turn_context, actor, message, rendered)
             else:
@@ -131,9 +132,13 @@ class KudosTeamsBot(TeamsActivityHandler):
         self, turn_context: TurnContext, actor: Actor, message: Message, rendered: Activity
     ) -> None:
         sender = self.platform.sender(actor.workspace_id)
-        try:
+
+        async def send() -> None:
             reference = await sender.personal(actor.user_id)
             await sender.post(reference, rendered, replace_ref=None)
+
+        try:
+            await with_retry(send)
         except DeliveryError as error:
             log.warning(
                 "could not reach %s privately (%s); answering in place", actor.user_id, error

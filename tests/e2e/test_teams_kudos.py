@@ -298,3 +298,32 @@ async def test_a_403_fails_the_delivery_for_good(
     async with app.db.read() as session:
         item = (await session.exec(select(OutboxItem))).one()
     assert item.status == "failed" and "403" in (item.last_error or "")
+
+
+async def test_an_answer_throttled_with_a_short_retry_after_is_sent_again(
+    teams: TeamsChat,
+) -> None:
+    await teams.install_personal("alice")
+    teams.connector.failures.append((429, {"Retry-After": "0.2"}))
+
+    shown = await teams.say("alice", "kudos help")
+
+    assert teams.connector.failed_posts == 1
+    assert len(shown) == 1 and "how to give kudos" in shown[0].shown
+
+
+async def test_each_request_is_timed_for_the_ack_metric(teams: TeamsChat) -> None:
+    from bot.metrics import ACK_SECONDS
+
+    def observed() -> float:
+        return next(
+            sample.value
+            for metric in ACK_SECONDS.collect()
+            for sample in metric.samples
+            if sample.name.endswith("_count") and sample.labels == {"platform": "teams"}
+        )
+
+    ACK_SECONDS.labels("teams")  # make sure the series exists before counting
+    before = observed()
+    await teams.say("alice", "kudos help")
+    assert observed() == before + 1
