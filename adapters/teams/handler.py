@@ -11,6 +11,7 @@ place. If the 1:1 chat cannot be reached the answer is shown in place rather tha
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from botbuilder.core import TurnContext
@@ -31,6 +32,16 @@ from bot.ports import DeliveryError
 from bot.reply import Reply
 
 log = logging.getLogger(__name__)
+
+
+def event_key(activity: Activity) -> str | None:
+    """A stable key for one incoming activity. Teams message ids are only unique within a
+    conversation, so the conversation is part of it (hashed to fit the key columns)."""
+    if not activity.id:
+        return None
+    conversation = activity.conversation.id if activity.conversation else ""
+    digest = hashlib.sha256(f"{conversation}|{activity.id}".encode()).hexdigest()[:40]
+    return f"teams:{digest}"
 
 
 class KudosTeamsBot(TeamsActivityHandler):
@@ -68,7 +79,8 @@ class KudosTeamsBot(TeamsActivityHandler):
         actor = actor_of(activity)
         if actor is None:
             return
-        if activity.id and not await self.core.first_sighting(f"teams:{activity.id}"):
+        key = event_key(activity)
+        if key and not await self.core.first_sighting(key):
             return  # the same message delivered again
         self.platform.learn_names(
             actor.workspace_id, [(user_id, name) for _text, user_id, name in mentions(activity)]
@@ -92,7 +104,7 @@ class KudosTeamsBot(TeamsActivityHandler):
             submission.form_id,
             values,
             context=submission.context,
-            dedupe_key=f"teams:{activity.id}" if activity.id else None,
+            dedupe_key=event_key(activity),  # a double click is the same activity twice
         )
         if not reply.messages and reply.field_errors:
             reply = Reply.refused(" ".join(reply.field_errors.values()))

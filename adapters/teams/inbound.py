@@ -85,7 +85,6 @@ def actor_of(activity: Activity, *, origin_channel: str | None = None) -> Actor 
         channel = None
     else:
         channel = activity.conversation.id if activity.conversation else None
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     return Actor(
         platform="teams",
         workspace_id=tenant,
@@ -93,5 +92,4 @@ def actor_of(activity: Activity, *, origin_channel: str | None = None) -> Actor 
         channel_id=origin_channel or channel,
         display_name=sender.name or "",
         timezone=timezone_of(activity),
-        workspace_name=str((data.get("team") or {}).get("name") or ""),
     )

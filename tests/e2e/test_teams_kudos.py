@@ -327,3 +327,19 @@ async def test_each_request_is_timed_for_the_ack_metric(teams: TeamsChat) -> Non
     before = observed()
     await teams.say("alice", "kudos help")
     assert observed() == before + 1
+
+
+async def test_a_redelivered_message_gives_once_but_equal_ids_in_other_chats_count(
+    teams: TeamsChat, app: Application
+) -> None:
+    text = "kudos <at>Bob</at> for the fast refund fix"
+    first = teams.activity("alice", text=text, mentions=("bob",), activity_id="1700000000000")
+    elsewhere = teams.activity("carol", text=text, mentions=("bob",), activity_id="1700000000000")
+
+    assert await teams.post(first) == 201
+    assert await teams.post(first) == 201  # Teams retried the delivery
+    assert await teams.post(elsewhere) == 201  # another chat: message ids repeat there
+
+    async with app.db.read() as session:
+        givers = (await session.exec(select(Recognition.giver_id))).all()
+    assert len(givers) == 2 and len(set(givers)) == 2
