@@ -19,17 +19,17 @@ from pathlib import Path
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from bot.app import Application  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from tests.e2e.teams_harness import PEOPLE, TeamsChat, serve, uid  # noqa: E402
-from tests.fakes.bot_connector import FakeConnector, start_connector  # noqa: E402
+from bot.app import Application
+from bot.config import load_config
+from tests.e2e.teams_harness import PEOPLE, TeamsChat, serve, uid
+from tests.fakes.bot_connector import FakeConnector, start_connector
 
 
 async def measure(requests: int, database_url: str) -> list[float]:
-    root = Path(__file__).resolve().parent.parent
-    config = load_config(root / "app.yaml", env={}).model_copy(
+    config = load_config(ROOT / "app.yaml", env={}).model_copy(
         update={"database_url": database_url}
     )
     app = Application(config)
