@@ -19,13 +19,14 @@ from pathlib import Path
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import Application
 from bot.config import load_config
 from tests.e2e.teams_harness import PEOPLE, TeamsChat, serve, uid
 from tests.fakes.bot_connector import FakeConnector, start_connector
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def measure(requests: int, database_url: str) -> list[float]:
