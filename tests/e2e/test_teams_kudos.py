@@ -343,3 +343,21 @@ async def test_a_redelivered_message_gives_once_but_equal_ids_in_other_chats_cou
     async with app.db.read() as session:
         givers = (await session.exec(select(Recognition.giver_id))).all()
     assert len(givers) == 2 and len(set(givers)) == 2
+
+
+async def test_a_412_is_tried_again_later(
+    teams: TeamsChat, app: Application, clock: ManualClock
+) -> None:
+    await teams.install_personal("alice")
+    await teams.install_personal("bob")
+    await teams.say(
+        "alice", "kudos <at>Bob</at> for the fast refund fix", mentions=("bob",), deliver=False
+    )
+    teams.connector.failures.append((412, {}))
+
+    await app.outbox.drain()
+    assert teams.dms_to("bob") == []
+    clock.advance(timedelta(minutes=5))
+    await app.outbox.drain()
+
+    assert "You received kudos from <at>Alice</at>" in teams.dms_to("bob")[0].shown
