@@ -99,11 +99,20 @@ class _Card:
         return "".join(parts)
 
 
-def render(message: Message, *, origin: str | None = None) -> Activity:
-    """One outgoing activity for `message`; `origin` is the channel a form was asked for in."""
+# Above this many members a static list would not fit a card; the org-wide picker is used.
+MAX_PEOPLE_CHOICES = 150
+
+People = list[tuple[str, str]]  # (29: id, name)
+
+
+def render(
+    message: Message, *, origin: str | None = None, people: People | None = None
+) -> Activity:
+    """One outgoing activity for `message`. `origin` is the channel a form was asked for in;
+    `people`, when known, are offered as a choice list instead of the org-wide people picker."""
     if not message.blocks:
         return Activity(type=ActivityTypes.message, text=escape(message.text), text_format="xml")
-    card = adaptive_card(message, origin=origin)
+    card = adaptive_card(message, origin=origin, people=people)
     return Activity(
         type=ActivityTypes.message,
         summary=message.text[:200],
@@ -121,7 +130,9 @@ def render(message: Message, *, origin: str | None = None) -> Activity:
     )
 
 
-def adaptive_card(message: Message, *, origin: str | None = None) -> dict[str, Any]:
+def adaptive_card(
+    message: Message, *, origin: str | None = None, people: People | None = None
+) -> dict[str, Any]:
     card = _Card()
     for block in message.blocks:
         match block:
@@ -155,7 +166,7 @@ def adaptive_card(message: Message, *, origin: str | None = None) -> dict[str, A
                     }
                 )
             case Form():
-                _form(card, block, origin)
+                _form(card, block, origin, people)
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -175,10 +186,10 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
-def _form(card: _Card, form: Form, origin: str | None) -> None:
+def _form(card: _Card, form: Form, origin: str | None, people: People | None) -> None:
     card.add(_text(escape(form.title), size="Medium", weight="Bolder"))
     for field_ in form.inputs:
-        card.add(_input(field_))
+        card.add(_input(field_, people))
     data: dict[str, Any] = {
         FORM_KEY: form.form_id,
         CONTEXT_KEY: dict(form.context),
@@ -201,8 +212,22 @@ def _kind(field_: Input) -> str:
     return TEXT
 
 
-def _input(field_: Input) -> dict[str, Any]:
+def _input(field_: Input, people: People | None = None) -> dict[str, Any]:
     base: dict[str, Any] = {"id": field_.name, "label": field_.label}
+    if isinstance(field_, PeopleInput) and people and len(people) <= MAX_PEOPLE_CHOICES:
+        # The members of the channel the form was asked for in; values are 29: ids already.
+        return {
+            **base,
+            "type": "Input.ChoiceSet",
+            "isMultiSelect": field_.multiple,
+            "isRequired": True,
+            "errorMessage": "Choose at least one person.",
+            "style": "compact",
+            "choices": [
+                {"title": name or user_id, "value": user_id}
+                for user_id, name in sorted(people, key=lambda person: person[1].lower())
+            ],
+        }
     if isinstance(field_, PeopleInput):
         # Teams' people picker: searches the organisation, returns AAD object ids.
         return {

@@ -27,7 +27,7 @@ from adapters.teams.platform import TeamsPlatform
 from bot import logcontext
 from bot.actor import Actor
 from bot.core import Core
-from bot.messages import Message, ReplyTo, private_reply
+from bot.messages import Message, PeopleInput, ReplyTo, private_reply
 from bot.ports import DeliveryError
 from bot.reply import Reply
 
@@ -132,13 +132,35 @@ class KudosTeamsBot(TeamsActivityHandler):
         sender = self.platform.sender(actor.workspace_id)
         for message in reply.messages:
             audience = message.audience
-            rendered = cards.render(message, origin=actor.channel_id)
+            people = await self._roster_for(actor, message)
+            rendered = cards.render(message, origin=actor.channel_id, people=people)
             if isinstance(audience, ReplyTo) and (audience.public or in_personal_chat):
                 await with_retry(lambda rendered=rendered: turn_context.send_activity(rendered))
             elif isinstance(audience, ReplyTo):
                 await self._privately(turn_context, actor, message, rendered)
             else:
                 await sender.send(message, key=f"reply:{turn_context.activity.id}")
+
+    async def _roster_for(self, actor: Actor, message: Message) -> cards.People | None:
+        """For a form with a people input asked for in a channel or group chat: its members."""
+        form = message.form
+        if form is None or actor.channel_id is None:
+            return None
+        if not any(isinstance(field, PeopleInput) for field in form.inputs):
+            return None
+        try:
+            members = await self.platform.directory(actor.workspace_id).channel_members(
+                actor.channel_id
+            )
+        except Exception as error:  # the org-wide people picker still works
+            log.info("no roster for %s: %r", actor.channel_id, error)
+            return None
+        names = self.platform.names
+        return [
+            (member, names.get((actor.workspace_id, member), member))
+            for member in members
+            if member != actor.user_id
+        ]
 
     async def _privately(
         self, turn_context: TurnContext, actor: Actor, message: Message, rendered: Activity

@@ -102,10 +102,23 @@ async def test_a_form_asked_for_in_a_channel_arrives_privately_and_celebrates_in
     [form] = await teams.say("alice", "kudos", where="channel")
     assert form.conversation_id == teams.connector.conversation_of("29:alice")
     assert teams.in_channel() == []
+    # In a channel the people to choose from are its members (not Alice herself).
+    assert form.card is not None
+    recipients = inputs(form.card)["recipients"]
+    assert "choices.data" not in recipients
+    assert [choice["value"] for choice in recipients["choices"]] == [
+        "29:bob",
+        "29:carol",
+        "29:dan",
+        "29:erin",
+        "29:frank",
+        "29:gina",
+    ]
+    assert recipients["choices"][2]["title"] == "Dan"
 
     # The card is submitted from Alice's 1:1 chat.
     await teams.submit(
-        "alice", {**submit_data(form), "recipients": "aad-dan", "reason": "for the launch plan"}
+        "alice", {**submit_data(form), "recipients": "29:dan", "reason": "for the launch plan"}
     )
 
     [celebration] = teams.in_channel()
