@@ -79,21 +79,27 @@ class TeamsDirectory:
     async def channel_members(self, channel_id: str) -> list[str]:
         """Every person in a channel or group chat, page by page (the paged API is the one
         Teams does not throttle to five calls a minute)."""
+        return await self.roster(channel_id)
+
+    async def roster(self, channel_id: str, limit: int | None = None) -> list[str]:
+        """The people of a channel or group chat; stops reading pages once past `limit`."""
         reference = await self.platform.refs.find(self.tenant_id, teams_refs.CHANNEL, channel_id)
         if reference is None:
             return []
 
-        async def roster(context: TurnContext) -> list[str]:
+        async def read(context: TurnContext) -> list[str]:
             members: list[str] = []
             token: str | None = None
             while True:
                 page = await TeamsInfo.get_paged_members(context, token, PAGE_SIZE)
                 for account in page.members or []:
                     if account.id and not account.id.startswith(BOT_PREFIX):
-                        self.platform.names[(self.tenant_id, account.id)] = account.name or ""
+                        self.platform.learn_names(
+                            self.tenant_id, [(account.id, account.name or "")]
+                        )
                         members.append(account.id)
                 token = page.continuation_token
-                if not token:
+                if not token or (limit is not None and len(members) > limit):
                     return members
 
-        return await in_conversation(self.platform.adapter, self.platform.app_id, reference, roster)
+        return await in_conversation(self.platform.adapter, self.platform.app_id, reference, read)

@@ -149,8 +149,8 @@ class KudosTeamsBot(TeamsActivityHandler):
         if not any(isinstance(field, PeopleInput) for field in form.inputs):
             return None
         try:
-            members = await self.platform.directory(actor.workspace_id).channel_members(
-                actor.channel_id
+            members = await self.platform.directory(actor.workspace_id).roster(
+                actor.channel_id, limit=cards.MAX_PEOPLE_CHOICES
             )
         except Exception as error:  # the org-wide people picker still works
             log.info("no roster for %s: %r", actor.channel_id, error)

@@ -100,3 +100,11 @@ async def test_people_are_looked_up_through_the_connector(teams: TeamsChat) -> N
     assert by_aad_id is not None and by_aad_id.user_id == "29:dan"
     assert other_app is not None and other_app.is_bot
     assert await directory.person("29:stranger") is None
+
+
+async def test_a_roster_read_can_stop_early(teams: TeamsChat) -> None:
+    await teams.install_in_team()
+
+    first = await teams.platform.directory(TENANT).roster(CHANNEL, limit=2)
+
+    assert first == [uid(name) for name in PEOPLE[:3]]  # one page of three, then stop

@@ -240,3 +240,21 @@ def test_local_timezone_wins_and_a_bare_mention_means_help() -> None:
     )
     assert command_text(activity) == "help"
     assert timezone_of(activity) == "Europe/Lisbon"
+
+
+def test_people_are_offered_as_choices_only_while_the_list_fits_a_card() -> None:
+    form = Form(
+        form_id="kudos",
+        title="Give kudos",
+        submit_label="Send",
+        inputs=[PeopleInput(name="recipients", label="Who?")],
+    )
+    message = Message(audience=ReplyTo(), text="Give kudos", blocks=[form])
+    few = [("29:b", "Bea"), ("29:a", "Al")]
+    many = [(f"29:{index}", f"Person {index}") for index in range(cards.MAX_PEOPLE_CHOICES + 1)]
+
+    small = cards.adaptive_card(message, people=few)["body"][1]
+    large = cards.adaptive_card(message, people=many)["body"][1]
+
+    assert small["choices"] == [{"title": "Al", "value": "29:a"}, {"title": "Bea", "value": "29:b"}]
+    assert large["choices.data"]["dataset"] == "graph.microsoft.com/users"
