@@ -28,7 +28,10 @@ def tenant_of(activity: Activity) -> str | None:
     if tenant:
         return str(tenant)
     conversation = activity.conversation
-    return conversation.tenant_id if conversation and conversation.tenant_id else None
+    if conversation and conversation.tenant_id:
+        return conversation.tenant_id
+    # The Bot Framework Emulator has no tenants: its channel stands in for one.
+    return activity.channel_id if activity.channel_id == "emulator" else None
 
 
 def conversation_type(activity: Activity) -> str:

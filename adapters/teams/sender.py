@@ -1,5 +1,10 @@
 """Proactive delivery into one tenant: channel posts, DMs (creating the 1:1 chat when there
-is none yet), and edits of earlier messages."""
+is none yet), and edits of earlier messages.
+
+There is no `find_delivered`: the connector cannot look up what a bot posted by our key, so a
+delivery whose outcome was lost (a worker died mid-send) is sent again — at least once.
+Creating a 1:1 chat that already exists returns the existing one, so concurrent first DMs to
+one person end up in the same chat."""
 
 from __future__ import annotations
 

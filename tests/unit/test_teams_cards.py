@@ -258,3 +258,19 @@ def test_people_are_offered_as_choices_only_while_the_list_fits_a_card() -> None
 
     assert small["choices"] == [{"title": "Al", "value": "29:a"}, {"title": "Bea", "value": "29:b"}]
     assert large["choices.data"]["dataset"] == "graph.microsoft.com/users"
+
+
+def test_the_emulator_stands_in_for_a_tenant() -> None:
+    activity = Activity().deserialize(
+        {
+            "type": "message",
+            "id": "1",
+            "channelId": "emulator",
+            "text": "kudos help",
+            "from": {"id": "user-1", "name": "User"},
+            "recipient": {"id": "bot"},
+            "conversation": {"id": "conv-1"},
+        }
+    )
+    actor = actor_of(activity)
+    assert actor is not None and actor.workspace_id == "emulator" and actor.channel_id is None
