@@ -19,7 +19,7 @@ from adapters.teams.conversations import ConversationRefs
 from adapters.teams.handler import KudosTeamsBot
 from adapters.teams.platform import TeamsPlatform
 from bot.app import Application
-from bot.config import TeamsSettings
+from bot.config import ConfigError, TeamsSettings
 from bot.metrics import ACK_SECONDS
 
 __all__ = ["ROUTE", "TeamsPlatform", "install"]
@@ -38,6 +38,17 @@ class _AuthConfiguration:
 
 
 def authentication(settings: TeamsSettings) -> ConfigurationBotFrameworkAuthentication:
+    if settings.app_type == "SingleTenant" and not (
+        settings.app_id and settings.app_password and settings.app_tenant_id
+    ):
+        raise ConfigError(
+            "teams: a SingleTenant bot needs MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and "
+            "MICROSOFT_APP_TENANT_ID"
+        )
+    if settings.app_type == "UserAssignedMSI" and not (settings.app_id and settings.app_tenant_id):
+        raise ConfigError(
+            "teams: a UserAssignedMSI bot needs MICROSOFT_APP_ID and MICROSOFT_APP_TENANT_ID"
+        )
     return ConfigurationBotFrameworkAuthentication(
         _AuthConfiguration(
             APP_ID=settings.app_id or "",

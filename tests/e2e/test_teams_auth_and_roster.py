@@ -108,3 +108,14 @@ async def test_a_roster_read_can_stop_early(teams: TeamsChat) -> None:
     first = await teams.platform.directory(TENANT).roster(CHANNEL, limit=2)
 
     assert first == [uid(name) for name in PEOPLE[:3]]  # one page of three, then stop
+
+
+def test_a_single_tenant_bot_without_its_tenant_is_refused_at_start() -> None:
+    from adapters.teams import authentication
+    from bot.config import ConfigError
+
+    settings = TeamsSettings(
+        app_id="11111111-2222-3333-4444-555555555555", app_password="s", app_type="SingleTenant"
+    )
+    with pytest.raises(ConfigError, match="MICROSOFT_APP_TENANT_ID"):
+        authentication(settings)
