@@ -361,3 +361,22 @@ async def test_a_412_is_tried_again_later(
     await app.outbox.drain()
 
     assert "You received kudos from <at>Alice</at>" in teams.dms_to("bob")[0].shown
+
+
+async def test_when_the_senders_personal_chat_is_out_of_reach_the_answer_is_shown_in_place(
+    teams: TeamsChat, app: Application
+) -> None:
+    await teams.install_in_team()
+    teams.connector.create_failures.append((403, {}))  # the app is not installed for Alice
+
+    shown = await teams.say(
+        "alice",
+        "kudos <at>Bob</at> for fixing the build #speedy",
+        where="channel",
+        mentions=("bob",),
+    )
+
+    [answer] = shown
+    assert answer.conversation_id.startswith(CHANNEL) and answer.reply_to is not None
+    assert "Unknown tag #speedy" in answer.shown
+    assert await stored_kudos(app.db) == (0, 0, 0)

@@ -76,6 +76,8 @@ class FakeConnector:
     # (status, headers) answers for the next activity posts
     failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
     failed_posts: int = 0
+    # (status, headers) answers for the next conversation creations
+    create_failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
     page_limit: int = 3  # the most members one page holds, whatever the bot asks for
     url: str = ""
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -116,6 +118,11 @@ class FakeConnector:
         return application
 
     async def _create(self, request: web.Request) -> web.Response:
+        if self.create_failures:
+            status, headers = self.create_failures.popleft()
+            return web.json_response(
+                {"error": {"code": "Forbidden", "message": "no"}}, status=status, headers=headers
+            )
         body = await request.json()
         self.created.append(body)
         return web.json_response(
