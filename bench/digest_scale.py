@@ -344,8 +344,9 @@ class BenchPulses:
     ) -> list[RoundSummary]:
         async with self.db.read() as session:
             found = (
-                await session.execute(
-                    self.statement, {"team_id": team_id, "until": until, "limit": limit}
+                await session.exec(
+                    self.statement,
+                    params={"team_id": team_id, "until": until, "limit": limit},
                 )
             ).all()
         summaries = []
@@ -405,10 +406,10 @@ rounds AS (
     SELECT b.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY scheduled_for DESC) AS k
     FROM bench_pulse_rounds b WHERE scheduled_for < :end_at
 )
-SELECT 'received' AS kind, team_id, NULL AS item,
+SELECT 'received' AS kind, team_id, CAST(NULL AS VARCHAR) AS item,
        SUM(CASE WHEN created_at >= :this_start THEN 1 ELSE 0 END) AS a,
        SUM(CASE WHEN created_at < :this_start THEN 1 ELSE 0 END) AS b,
-       NULL AS label, NULL AS x, NULL AS y
+       CAST(NULL AS VARCHAR) AS label, CAST(NULL AS FLOAT) AS x, CAST(NULL AS FLOAT) AS y
 FROM rec GROUP BY team_id
 UNION ALL
 SELECT 'given', team_id, NULL, SUM(CASE WHEN created_at >= :this_start THEN 1 ELSE 0 END),
@@ -451,22 +452,13 @@ FROM rounds WHERE k <= 8
 async def floor_query(db: Database) -> int:
     window = window_ending(NOW, ZONE, 30)
     statement = text(FLOOR_SQL).bindparams(
-        *(
-            bindparam(name, type_=UTCDateTime)
-            for name in ("last_start", "this_start", "end_at", "quiet_since")
-        )
+        bindparam("last_start", window.last_start, type_=UTCDateTime),
+        bindparam("this_start", window.this_start, type_=UTCDateTime),
+        bindparam("end_at", window.end, type_=UTCDateTime),
+        bindparam("quiet_since", window.quiet_since, type_=UTCDateTime),
     )
     async with db.read() as session:
-        result = await session.execute(
-            statement,
-            {
-                "last_start": window.last_start,
-                "this_start": window.this_start,
-                "end_at": window.end,
-                "quiet_since": window.quiet_since,
-            },
-        )
-        return len(result.all())
+        return len((await session.exec(statement)).all())
 
 
 # --- the measured child process -------------------------------------------------------------------
@@ -554,6 +546,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="PostgreSQL: keep digests_bench")
+    parser.add_argument(
+        "--reuse", action="store_true", help="PostgreSQL: measure a kept digests_bench again"
+    )
     parser.add_argument("--measure-only", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_only:
@@ -564,8 +559,11 @@ def main() -> int:
     started = time.perf_counter()
     if args.postgres:
         url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_NAME}"
-        asyncio.run(generate_postgres(url, org))
-        generated = "generated"
+        if args.reuse:
+            generated = "reused"
+        else:
+            asyncio.run(generate_postgres(url, org))
+            generated = "generated"
     else:
         cache = ROOT / "bench" / ".cache"
         cache.mkdir(parents=True, exist_ok=True)

@@ -144,8 +144,7 @@ class DigestService:
         self, schedules: list[DigestSchedule], fired: datetime, zone: ZoneInfo, now: datetime
     ) -> None:
         async with self.db.read() as session:
-            teams = [await session.get(Team, schedule.team_id) for schedule in schedules]
-        found = [team for team in teams if team is not None]
+            found = await team_rows.by_ids(session, [schedule.team_id for schedule in schedules])
         for team in found:
             if team.channel_id:
                 await self._refresh_channel_team(team)

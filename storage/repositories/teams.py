@@ -30,6 +30,11 @@ async def find(session: AsyncSession, workspace_id: int, name: str) -> Team | No
     return (await session.exec(statement)).first()
 
 
+async def by_ids(session: AsyncSession, team_ids: list[int]) -> list[Team]:
+    statement = select(Team).where(col(Team.id).in_(team_ids)).order_by(col(Team.id))
+    return list((await session.exec(statement)).all())
+
+
 async def in_workspace(session: AsyncSession, workspace_id: int) -> list[Team]:
     statement = select(Team).where(Team.workspace_id == workspace_id).order_by(col(Team.name))
     return list((await session.exec(statement)).all())
