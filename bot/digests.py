@@ -13,13 +13,14 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot import outbox
+from bot import logcontext, outbox
 from bot.actor import Caller, zone_of
 from bot.clock import Clock
 from bot.config import Config
+from bot.core import CommandHandler
 from bot.digest_commands import CancelDigest, DigestHelp, DigestNow, ListDigests, ScheduleDigest
 from bot.digest_content import TeamDigest, render_digest
 from bot.digest_schedule import DAY_NAMES, next_fire, period_key, window_ending
@@ -35,7 +36,7 @@ from bot.messages import (
     ToPerson,
     plain_text,
 )
-from bot.metrics import SCHEDULER_FIRINGS
+from bot.metrics import COMMANDS, SCHEDULER_FIRINGS
 from bot.people import People
 from bot.ports import Platform
 from bot.pulse_summary import NoPulses, PulseSummaries
@@ -138,7 +139,8 @@ class DigestService:
                 continue
             batches[(fired, schedule.timezone)].append(schedule)
         for (fired, zone_name), schedules in batches.items():
-            await self._fire(schedules, fired, ZoneInfo(zone_name), now)
+            with logcontext.bind(job="digest", scheduled_for=fired.isoformat()):
+                await self._fire(schedules, fired, ZoneInfo(zone_name), now)
 
     async def _fire(
         self, schedules: list[DigestSchedule], fired: datetime, zone: ZoneInfo, now: datetime
@@ -417,6 +419,21 @@ def _private(spans: list[Span]) -> Reply:
     return Reply(messages=[message])
 
 
+def _counted(kind: str, handler: CommandHandler) -> CommandHandler:
+    """The handler, counted in kudos_pulse_commands_total by outcome."""
+
+    async def counted(caller: Caller, command: Any) -> Reply:
+        try:
+            reply = await handler(caller, command)
+        except Exception:
+            COMMANDS.labels(kind, "error").inc()
+            raise
+        COMMANDS.labels(kind, "ok" if reply.ok else "refused").inc()
+        return reply
+
+    return counted
+
+
 def install(app: Application) -> DigestService:
     """Teams and digests: their commands on the core and the digest firing on the ticker."""
     core = app.core
@@ -424,16 +441,20 @@ def install(app: Application) -> DigestService:
     service = DigestService(
         app.db, app.clock, app.config, core.people, teams, app.platforms, app.outbox.wake.set
     )
-    core.register_command(CreateTeam, teams.create)
-    core.register_command(ChangeTeamMembers, teams.change_members)
-    core.register_command(SetTeamLead, teams.set_lead)
-    core.register_command(ListTeams, teams.list)
-    core.register_command(ShowTeam, teams.show)
-    core.register_command(TeamHelp, teams.help)
-    core.register_command(ScheduleDigest, service.schedule)
-    core.register_command(DigestNow, service.now)
-    core.register_command(ListDigests, service.list)
-    core.register_command(CancelDigest, service.cancel)
-    core.register_command(DigestHelp, service.help)
+    handlers: list[tuple[type, str, CommandHandler]] = [
+        (CreateTeam, "team", teams.create),
+        (ChangeTeamMembers, "team", teams.change_members),
+        (SetTeamLead, "team", teams.set_lead),
+        (ListTeams, "team", teams.list),
+        (ShowTeam, "team", teams.show),
+        (TeamHelp, "team", teams.help),
+        (ScheduleDigest, "digest", service.schedule),
+        (DigestNow, "digest", service.now),
+        (ListDigests, "digest", service.list),
+        (CancelDigest, "digest", service.cancel),
+        (DigestHelp, "digest", service.help),
+    ]
+    for command_type, kind, handler in handlers:
+        core.register_command(command_type, _counted(kind, handler))
     app.scheduler.register("digests", service.tick)
     return service

@@ -9,8 +9,10 @@ from sqlmodel import select
 
 from bot.app import Application
 from bot.clock import ManualClock
-from bot.metrics import SCHEDULER_FIRINGS
+from bot.config import Config
+from bot.metrics import COMMANDS, SCHEDULER_FIRINGS
 from bot.pulse_summary import RoundSummary
+from storage.db import Database
 from storage.models import AuditEntry, DigestRun, DigestSchedule, OutboxItem, Team, TeamMember
 from tests.conftest import ConsoleHarness
 from tests.e2e.digest_org import DIGEST_TIME, build_support_team
@@ -181,7 +183,10 @@ async def test_channel_backed_team_follows_the_channel_at_digest_time(
     assert "*No recognition in 30 days:* @gus and @hana" in digest
 
 
-async def test_team_administration_is_audited(console: ConsoleHarness, app: Application) -> None:
+async def test_team_administration_is_audited_and_counted(
+    console: ConsoleHarness, app: Application
+) -> None:
+    handled = COMMANDS.labels("team", "ok")._value.get()
     await console.say("/team create ops lead @dana members @bob", as_user="admin")
     added = await console.say("/team add ops @carol @erin", as_user="admin")
     removed = await console.say("/team remove ops @bob", as_user="admin")
@@ -197,6 +202,7 @@ async def test_team_administration_is_audited(console: ConsoleHarness, app: Appl
     async with app.db.read() as session:
         actions = (await session.exec(select(AuditEntry.action).order_by(AuditEntry.id))).all()
     assert list(actions) == ["team.create", "team.add", "team.remove", "team.lead"]
+    assert COMMANDS.labels("team", "ok")._value.get() == handled + 6
 
 
 @pytest.mark.parametrize(
@@ -323,3 +329,24 @@ async def test_help_explains_team_and_digest_commands(console: ConsoleHarness) -
     digest_help = await console.say("/digest help", as_user="bob")
     assert "/team create NAME lead @LEAD channel #CHANNEL" in team_help
     assert "/digest schedule team:NAME every WEEKDAY at HH:MM [tz ZONE]" in digest_help
+
+
+async def test_a_digest_queued_before_a_crash_is_delivered_after_restart(
+    console: ConsoleHarness, clock: ManualClock, app: Application, config: Config
+) -> None:
+    await build_support_team(console, clock)
+    await console.say("/digest schedule team:support every fri at 16:00", as_user="admin")
+    clock.set(DIGEST_TIME + timedelta(seconds=10))
+    await app.scheduler.tick()  # queued in the outbox … and the process dies before sending
+    assert not any("[DM to @dana]" in line for line in console.lines)
+
+    restarted = Application(config, clock=clock, db=Database(app.db.url))
+    printed: list[str] = []
+    restarted.load_adapter("console", out=printed.append)
+    await restarted.scheduler.tick()  # the new process does not fire it again
+    await restarted.outbox.drain()
+    await restarted.db.dispose()
+
+    assert "\n".join(printed).startswith("[DM to @dana] == Weekly digest — support ==")
+    assert sum(line.startswith("[DM to @dana]") for line in printed) == 1
+    assert await count(app.db, DigestRun) == 1
