@@ -29,6 +29,7 @@ from storage.repositories.digests import KudosFacts, Member, Window
 
 SPARKS = "▁▂▃▄▅▆▇█"
 HIDDEN = "·"
+_UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class TeamDigest:
     # The team's last rounds up to the end of the window, oldest first (at most 8).
     rounds: list[RoundSummary]
     quiet_member_days: int
+    # Where the lead is: quiet hours are theirs.
+    lead_zone: ZoneInfo = _UTC
 
     @property
     def rounds_this_week(self) -> list[RoundSummary]:

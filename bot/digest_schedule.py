@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.config import QuietHours
 from storage.repositories.digests import Window
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -66,3 +67,18 @@ def window_ending(end: datetime, zone: ZoneInfo, quiet_days: int) -> Window:
         quiet_since=days_before(quiet_days),
         zone=zone.key,
     )
+
+
+def after_quiet_hours(moment: datetime, zone: ZoneInfo, quiet: QuietHours) -> datetime:
+    """`moment`, or the end of the recipient's quiet window if it falls inside one."""
+    if not quiet.enabled:
+        return moment
+    local = moment.astimezone(zone)
+    start, end = (time.fromisoformat(value) for value in (quiet.start, quiet.end))
+    now = local.time().replace(tzinfo=None)
+    wraps = start > end  # e.g. 20:00 → 08:00 crosses midnight
+    inside = (now >= start or now < end) if wraps else (start <= now < end)
+    if not inside:
+        return moment
+    day = local.date() + timedelta(days=1) if wraps and now >= start else local.date()
+    return local_instant(day, quiet.end, zone)

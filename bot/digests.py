@@ -23,7 +23,13 @@ from bot.config import Config
 from bot.core import CommandHandler
 from bot.digest_commands import CancelDigest, DigestHelp, DigestNow, ListDigests, ScheduleDigest
 from bot.digest_content import TeamDigest, render_digest
-from bot.digest_schedule import DAY_NAMES, next_fire, period_key, window_ending
+from bot.digest_schedule import (
+    DAY_NAMES,
+    after_quiet_hours,
+    next_fire,
+    period_key,
+    window_ending,
+)
 from bot.messages import (
     Context,
     Header,
@@ -105,8 +111,10 @@ class DigestService:
             rounds = await self.pulse_summaries.for_team(
                 team.workspace_id, team.id, until=window.end, limit=PULSE_ROUNDS
             )
+            lead_zone = zone_of(lead, self.config) if lead else zone
             digests.append(
                 TeamDigest(
+                    lead_zone=lead_zone,
                     team_id=team.id,
                     team_name=team.name,
                     workspace_id=team.workspace_id,
@@ -188,6 +196,9 @@ class DigestService:
                         key=key,
                         message=message,
                         now=now,
+                        not_before=after_quiet_hours(
+                            now, digest.lead_zone, self.config.quiet_hours
+                        ),
                     )
             else:
                 log.warning("team %s has no lead to send its digest to", digest.team_id)

@@ -9,12 +9,12 @@ from sqlmodel import select
 
 from bot.app import Application
 from bot.clock import ManualClock
-from bot.config import Config
+from bot.config import Config, QuietHours
 from bot.metrics import COMMANDS, SCHEDULER_FIRINGS
 from bot.pulse_summary import RoundSummary
 from storage.db import Database
 from storage.models import AuditEntry, DigestRun, DigestSchedule, OutboxItem, Team, TeamMember
-from tests.conftest import ConsoleHarness
+from tests.conftest import ConsoleHarness, make_config
 from tests.e2e.digest_org import DIGEST_TIME, build_support_team
 from tests.helpers import count
 
@@ -350,3 +350,22 @@ async def test_a_digest_queued_before_a_crash_is_delivered_after_restart(
     assert "\n".join(printed).startswith("[DM to @dana] == Weekly digest — support ==")
     assert sum(line.startswith("[DM to @dana]") for line in printed) == 1
     assert await count(app.db, DigestRun) == 1
+
+
+async def test_a_digest_due_in_the_leads_quiet_hours_waits_for_the_morning(
+    db: Database, clock: ManualClock
+) -> None:
+    quiet = make_config(quiet_hours=QuietHours(enabled=True, start="20:00", end="08:00"))
+    console = ConsoleHarness(Application(quiet, clock=clock, db=db))
+    await console.say("/team create ops lead @dana members @bob", as_user="admin")
+    await console.say("/kudos @bob for the calm on-call handover", as_user="carol")
+    await console.say("/digest schedule team:ops every mon at 21:00 tz UTC", as_user="admin")
+
+    clock.set(datetime(2026, 11, 16, 21, 0, 5, tzinfo=UTC))
+    await console.app.scheduler.tick()
+    await console.app.outbox.drain()
+    assert not any(line.startswith("[DM to @dana]") for line in console.lines)
+
+    clock.set(datetime(2026, 11, 17, 8, 0, 1, tzinfo=UTC))
+    await console.app.outbox.drain()
+    assert any(line.startswith("[DM to @dana] == Weekly digest — ops ==") for line in console.lines)
