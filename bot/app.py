@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.core import Core
+from bot.digests import install as install_digests
 from bot.outbox import OutboxWorker
 from bot.ports import Platform
 from bot.scheduler import Scheduler
@@ -44,6 +45,7 @@ class Application:
         self.outbox = OutboxWorker(self.db, self.platforms, self.clock, config.outbox)
         self.scheduler = Scheduler(self.clock)
         self.core = Core(config, self.db, self.clock, self.platforms, self.outbox.wake.set)
+        self.digests = install_digests(self)
         self.web = web.Application()
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.digest_commands import DigestCommand
+from bot.team_commands import TeamCommand
+
 Period = Literal["week", "month", "quarter"]
 
 
@@ -40,4 +43,13 @@ class ShowHelp:
     topic: str = "kudos"
 
 
-Command = GiveKudos | OpenKudosForm | UndoKudos | ShowStats | ShowTop | ShowHelp
+Command = (
+    GiveKudos
+    | OpenKudosForm
+    | UndoKudos
+    | ShowStats
+    | ShowTop
+    | ShowHelp
+    | TeamCommand
+    | DigestCommand
+)

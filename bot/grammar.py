@@ -6,6 +6,7 @@ whatever the platform's own markup, and platform escaping (`&amp;` …) is alrea
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 
@@ -127,7 +128,20 @@ def parse_help(args: str) -> Command:
     return ShowHelp(args.strip().lower() or "kudos")
 
 
+def _feature(module: str, name: str) -> Callable[[str], Command]:
+    """A feature's parser, imported on first use: feature parsers import the helpers above,
+    so importing them here at load time would be circular."""
+
+    def parse_feature(args: str) -> Command:
+        parser: Callable[[str], Command] = getattr(importlib.import_module(module), name)
+        return parser(args)
+
+    return parse_feature
+
+
 PARSERS: dict[str, Callable[[str], Command]] = {
     "kudos": parse_kudos,
     "help": parse_help,
+    "team": _feature("bot.team_grammar", "parse_team"),
+    "digest": _feature("bot.digest_grammar", "parse_digest"),
 }

@@ -194,3 +194,52 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = _utc(index=True)
+
+
+# --- digests ---
+
+
+class DigestSchedule(SQLModel, table=True):
+    """When a team's lead gets the weekly digest. One row per team; cancelling keeps the row
+    (and its id) so rescheduling the team reuses it."""
+
+    __tablename__ = "digest_schedules"
+    __table_args__ = (
+        UniqueConstraint("team_id", name="uq_digest_schedule_team"),
+        Index("ix_digest_schedule_due", "active", "next_fire_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id")
+    team_id: int = Field(foreign_key="teams.id")
+    weekday: str = Field(max_length=3)  # mon … sun
+    time: str = Field(max_length=5)  # HH:MM, local to `timezone`
+    timezone: str = Field(max_length=64)
+    active: bool = True
+    next_fire_at: datetime = _utc()
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = _utc()
+
+
+class DigestRun(SQLModel, table=True):
+    """One digest sent for one team and one period; the unique key makes every process that
+    fires the same schedule agree that it was sent once."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("team_id", "period", name="uq_digest_run_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id")
+    team_id: int = Field(foreign_key="teams.id")
+    period: str = Field(max_length=16)  # ISO week of the firing in the schedule's zone
+    scheduled_for: datetime = _utc()
+    outbox_key: str = Field(max_length=200)
+    created_at: datetime = _utc()
+
+
+# Kudos *given* by a team's members in a window: the digest's aggregates need this one.
+Index(
+    "ix_recognition_giver_time",
+    Recognition.__table__.c.giver_id,  # type: ignore[attr-defined]
+    Recognition.__table__.c.created_at,  # type: ignore[attr-defined]
+)

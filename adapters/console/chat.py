@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from adapters.console.platform import WORKSPACE, ConsolePlatform, format_message
 from bot.actor import Actor
@@ -13,6 +13,9 @@ from bot.app import Application
 # "@bob" → "<@bob>", but not e-mail addresses and not @here/@channel/@everyone.
 _HANDLE = re.compile(r"(?<![\w<@])@(?!(?:here|channel|everyone|all)\b)([A-Za-z][\w.-]*)")
 _CHANNEL = re.compile(r"^#?([a-z0-9][\w-]*)$")
+# "#support" → "<#support>" when such a channel exists (as Slack links only real channels), so
+# "#easy" stays a kudos tag.
+_CHANNEL_REF = re.compile(r"(?<![\w<&#])#([a-z0-9][\w-]*)", re.IGNORECASE)
 
 WELCOME = """\
 Kudos & Pulse console — you are @{user} in #{channel}.
@@ -20,8 +23,14 @@ Try:  /kudos @bob thanks for the fast refund #easy     /kudos help
       /as NAME  switch user   /in CHANNEL  switch channel   /quit  leave"""
 
 
-def neutral_text(line: str) -> str:
-    return _HANDLE.sub(lambda match: f"<@{match.group(1).lower()}>", line)
+def neutral_text(line: str, channels: Collection[str] = ()) -> str:
+    line = _HANDLE.sub(lambda match: f"<@{match.group(1).lower()}>", line)
+
+    def channel(match: re.Match[str]) -> str:
+        name = match.group(1).lower()
+        return f"<#{name}>" if name in channels else match.group(0)
+
+    return _CHANNEL_REF.sub(channel, line)
 
 
 class ConsoleChat:
@@ -64,7 +73,7 @@ class ConsoleChat:
             return self._switch_user(rest)
         if word == "/in":
             return self._switch_channel(rest)
-        text = neutral_text(line)
+        text = neutral_text(line, self.platform.channels)
         self.platform.seen(self.channel, self.user)
         reply = await self.app.core.handle_text(self.actor, text)
         for message in reply.messages:

@@ -1,0 +1,36 @@
+"""What a user asked of digests (parsed by bot/digest_grammar.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ScheduleDigest:
+    team: str
+    weekday: str | None = None
+    time: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestNow:
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class ListDigests:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelDigest:
+    schedule_id: int
+
+
+@dataclass(frozen=True)
+class DigestHelp:
+    pass
+
+
+DigestCommand = ScheduleDigest | DigestNow | ListDigests | CancelDigest | DigestHelp

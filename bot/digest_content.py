@@ -1,0 +1,234 @@
+"""A team digest as facts, and those facts as one neutral message every adapter renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.config import Config
+from bot.messages import (
+    Audience,
+    Block,
+    Context,
+    Divider,
+    Fields,
+    Header,
+    Mention,
+    Message,
+    Quote,
+    Section,
+    Span,
+    Strong,
+    Text,
+    people_list,
+)
+from bot.pulse_summary import RoundSummary
+from bot.text import shorten
+from storage.repositories.digests import KudosFacts, Member, Window
+
+SPARKS = "▁▂▃▄▅▆▇█"
+HIDDEN = "·"
+_UTC = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class TeamDigest:
+    team_id: int
+    team_name: str
+    workspace_id: int
+    lead: Member
+    window: Window
+    kudos: KudosFacts
+    # The team's last rounds up to the end of the window, oldest first (at most 8).
+    rounds: list[RoundSummary]
+    quiet_member_days: int
+    # Where the lead is: quiet hours are theirs.
+    lead_zone: ZoneInfo = _UTC
+
+    @property
+    def rounds_this_week(self) -> list[RoundSummary]:
+        return [r for r in self.rounds if self.window.this_start <= r.scheduled_for]
+
+    @property
+    def nothing_to_report(self) -> bool:
+        k = self.kudos
+        return not (k.received_this_week or k.given_this_week or self.rounds_this_week)
+
+
+def sparkline(values: list[float | None], low: float = 1.0, high: float = 5.0) -> str:
+    """One character per value on a fixed 1–5 scale (so weeks compare); a gap for a round
+    whose results were hidden by the anonymity threshold."""
+    marks = []
+    for value in values:
+        if value is None:
+            marks.append(HIDDEN)
+            continue
+        share = (min(max(value, low), high) - low) / (high - low)
+        marks.append(SPARKS[int(share * (len(SPARKS) - 1) + 0.5)])  # half up, not to even
+    return "".join(marks)
+
+
+def _change(now: int, before: int) -> str:
+    if now == before:
+        return "same as last week"
+    sign = "▲" if now > before else "▼"
+    return f"{sign}{abs(now - before)} vs {before} last week"
+
+
+def _mention(member: Member) -> Mention:
+    return Mention(user_id=member.external_id, name=member.name)
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f}%"
+
+
+def _when(moment: datetime, zone: str) -> str:
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def render_digest(digest: TeamDigest, config: Config, audience: Audience) -> Message:
+    window = digest.window
+    span = f"{_when(window.this_start, window.zone)} – {_when(window.end, window.zone)}"
+    title = f"Weekly digest — {digest.team_name}"
+    if digest.nothing_to_report:
+        text = (
+            f"{title}: a quiet week — no kudos given or received and no pulse rounds "
+            f"({span}, {window.zone})."
+        )
+        blocks: list[Block] = [
+            Section(
+                spans=[
+                    Strong(text=title),
+                    Text(text=": a quiet week — no kudos given or received and no pulse rounds."),
+                ]
+            ),
+            Context(spans=[Text(text=f"{span} ({window.zone})")]),
+        ]
+        return Message(audience=audience, text=text, blocks=blocks)
+    kudos = digest.kudos
+    blocks = [
+        Header(text=title),
+        Context(spans=[Text(text=f"{span} ({window.zone}) · {kudos.member_count} members")]),
+        Fields(
+            items=[
+                (
+                    "Kudos received",
+                    f"{kudos.received_this_week} "
+                    f"({_change(kudos.received_this_week, kudos.received_last_week)})",
+                ),
+                (
+                    "Kudos given",
+                    f"{kudos.given_this_week} "
+                    f"({_change(kudos.given_this_week, kudos.given_last_week)})",
+                ),
+            ]
+        ),
+    ]
+    blocks += _recognition_blocks(digest, config)
+    blocks += _pulse_blocks(digest, config)
+    text = (
+        f"{title}: {kudos.received_this_week} kudos received (last week "
+        f"{kudos.received_last_week}), {kudos.given_this_week} given (last week "
+        f"{kudos.given_last_week})."
+    )
+    return Message(audience=audience, text=text, blocks=blocks)
+
+
+def _recognition_blocks(digest: TeamDigest, config: Config) -> list[Block]:
+    kudos = digest.kudos
+    blocks: list[Block] = []
+    if kudos.recognised:
+        spans: list[Span] = [Strong(text="Recognised this week:"), Text(text=" ")]
+        for index, (member, n) in enumerate(kudos.recognised):
+            if index:
+                spans.append(Text(text=", "))
+            spans += [_mention(member), Text(text=f" ×{n}")]
+        blocks.append(Section(spans=spans))
+    for highlight in kudos.highlights:
+        spans = [
+            _mention(highlight.giver),
+            Text(text=" → "),
+            *people_list([_mention(member) for member in highlight.recipients]),
+        ]
+        if highlight.tags:
+            spans.append(Text(text="  " + " ".join(f"#{tag}" for tag in highlight.tags)))
+        blocks += [Section(spans=spans), Quote(text=shorten(highlight.reason, 300))]
+    if kudos.tags:
+        parts = []
+        for tag, n in kudos.tags:
+            award = config.kudos.award(tag)
+            label = f"{award.emoji} {award.label}".strip() if award else f"#{tag}"
+            parts.append(f"{label} {n}")
+        blocks.append(
+            Section(spans=[Strong(text="Values:"), Text(text=" "), Text(text="  ·  ".join(parts))])
+        )
+    if kudos.quiet:
+        spans = [
+            Strong(text=f"No recognition in {digest.quiet_member_days} days:"),
+            Text(text=" "),
+            *people_list([_mention(member) for member in kudos.quiet]),
+        ]
+        blocks += [
+            Section(spans=spans),
+            Context(spans=[Text(text="Worth a look — a word of thanks goes a long way.")]),
+        ]
+    return blocks
+
+
+def _pulse_blocks(digest: TeamDigest, config: Config) -> list[Block]:
+    if not digest.rounds:
+        return []
+    blocks: list[Block] = [Divider(), Section(spans=[Strong(text="Pulse — EASY and VALUE")])]
+    threshold = config.pulses.min_responses
+    for summary in digest.rounds_this_week:
+        rate = f"{summary.responded}/{summary.invited} answered ({_percent(summary.response_rate)})"
+        if _may_show(summary, threshold):
+            result = (
+                f"EASY {summary.easy_mean:.1f}"
+                + _favourable(summary.easy_favourable)
+                + f" · VALUE {summary.value_mean:.1f}"
+                + _favourable(summary.value_favourable)
+            )
+        else:
+            result = f"results hidden: fewer than {threshold} answers keep it anonymous"
+        blocks.append(
+            Section(
+                spans=[
+                    Strong(text=shorten(summary.subject, 120)),
+                    Text(text=f" — {rate} · {result}"),
+                ]
+            )
+        )
+    easy = sparkline([r.easy_mean if _may_show(r, threshold) else None for r in digest.rounds])
+    value = sparkline([r.value_mean if _may_show(r, threshold) else None for r in digest.rounds])
+    invited = sum(r.invited for r in digest.rounds)
+    responded = sum(r.responded for r in digest.rounds)
+    overall = _percent(responded / invited) if invited else "—"
+    blocks.append(
+        Fields(
+            items=[
+                (f"EASY trend (last {len(digest.rounds)} rounds)", easy),
+                (f"VALUE trend (last {len(digest.rounds)} rounds)", value),
+                ("Response rate", f"{overall} over those rounds"),
+            ]
+        )
+    )
+    return blocks
+
+
+def _favourable(share: float | None) -> str:
+    return f" ({_percent(share)} favourable)" if share is not None else ""
+
+
+def _may_show(summary: RoundSummary, threshold: int) -> bool:
+    """Aggregates only for rounds that met the anonymity threshold (checked here as well as
+    by the pulses feature: the promise must not depend on one implementation)."""
+    return (
+        summary.shown
+        and summary.responded >= threshold
+        and summary.easy_mean is not None
+        and summary.value_mean is not None
+    )

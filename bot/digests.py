@@ -1,0 +1,471 @@
+"""Weekly digests for team leads: schedules, `/digest now`, and the scheduled firing.
+
+A firing is idempotent across processes: every process that finds a schedule due builds the
+digest, then in ONE transaction inserts the run keyed UNIQUE (team, period) — insert-ignore,
+so only one process succeeds — and, only if it did, enqueues the DM to the lead in the outbox.
+The outbox delivers it later and resumes after a crash. Teams due at the same moment in the
+same zone are built together, so the aggregates run once per batch, not once per team.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot import logcontext, outbox
+from bot.actor import Caller, zone_of
+from bot.clock import Clock
+from bot.config import Config
+from bot.core import CommandHandler
+from bot.digest_commands import CancelDigest, DigestHelp, DigestNow, ListDigests, ScheduleDigest
+from bot.digest_content import TeamDigest, render_digest
+from bot.digest_schedule import (
+    DAY_NAMES,
+    after_quiet_hours,
+    next_fire,
+    period_key,
+    window_ending,
+)
+from bot.messages import (
+    Context,
+    Header,
+    Message,
+    ReplyTo,
+    Section,
+    Span,
+    Strong,
+    Text,
+    ToPerson,
+    plain_text,
+)
+from bot.metrics import COMMANDS, SCHEDULER_FIRINGS
+from bot.people import People
+from bot.ports import Platform
+from bot.pulse_summary import NoPulses, PulseSummaries
+from bot.reply import Refused, Reply
+from bot.team_commands import (
+    ChangeTeamMembers,
+    CreateTeam,
+    ListTeams,
+    SetTeamLead,
+    ShowTeam,
+    TeamHelp,
+)
+from bot.teams import TeamService, mention
+from storage.db import Database
+from storage.models import DigestSchedule, Person, Team
+from storage.repositories import audit, workspaces
+from storage.repositories import digests as rows
+from storage.repositories import people as people_rows
+from storage.repositories import teams as team_rows
+from storage.repositories.digests import Member
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+log = logging.getLogger(__name__)
+
+# A firing missed by longer than this (the bot was down) is skipped, not sent late.
+MISSED_GRACE = timedelta(hours=12)
+PULSE_ROUNDS = 8
+
+
+class DigestService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: Config,
+        people: People,
+        teams: TeamService,
+        platforms: Mapping[str, Platform],
+        on_enqueue: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.people = people
+        self.teams = teams
+        self.platforms = platforms
+        self.on_enqueue = on_enqueue
+        # The pulses feature replaces this with its implementation.
+        self.pulse_summaries: PulseSummaries = NoPulses()
+
+    # -- building ---------------------------------------------------------------------------
+
+    async def build(self, teams: Sequence[Team], end: datetime, zone: ZoneInfo) -> list[TeamDigest]:
+        """Digests of `teams` for the week ending at `end`, weeks counted in `zone`."""
+        window = window_ending(end, zone, self.config.digests.quiet_member_days)
+        team_ids = [team.id for team in teams if team.id is not None]
+        async with self.db.read() as session:
+            facts = await rows.kudos_facts(session, team_ids, window)
+            leads = await people_rows.by_ids(session, [t.lead_id for t in teams if t.lead_id])
+        digests = []
+        for team in teams:
+            assert team.id is not None
+            lead = leads.get(team.lead_id or 0)
+            rounds = await self.pulse_summaries.for_team(
+                team.workspace_id, team.id, until=window.end, limit=PULSE_ROUNDS
+            )
+            lead_zone = zone_of(lead, self.config) if lead else zone
+            digests.append(
+                TeamDigest(
+                    lead_zone=lead_zone,
+                    team_id=team.id,
+                    team_name=team.name,
+                    workspace_id=team.workspace_id,
+                    lead=Member(lead.external_id, lead.display_name or lead.external_id)
+                    if lead
+                    else Member("", "(no lead)"),
+                    window=window,
+                    kudos=facts[team.id],
+                    rounds=rounds,
+                    quiet_member_days=self.config.digests.quiet_member_days,
+                )
+            )
+        return digests
+
+    # -- the scheduler's work ---------------------------------------------------------------
+
+    async def tick(self, now: datetime) -> None:
+        async with self.db.read() as session:
+            due = await rows.due_schedules(session, now)
+        batches: dict[tuple[datetime, str], list[DigestSchedule]] = defaultdict(list)
+        for schedule in due:
+            zone = ZoneInfo(schedule.timezone)
+            fired = schedule.next_fire_at
+            async with self.db.read() as session:
+                done = await rows.run_exists(session, schedule.team_id, period_key(fired, zone))
+            if done or now - fired > MISSED_GRACE:
+                if not done:
+                    log.warning("digest schedule %s missed %s; skipped", schedule.id, fired)
+                await self._advance(schedule, now)
+                continue
+            batches[(fired, schedule.timezone)].append(schedule)
+        for (fired, zone_name), schedules in batches.items():
+            with logcontext.bind(job="digest", scheduled_for=fired.isoformat()):
+                await self._fire(schedules, fired, ZoneInfo(zone_name), now)
+
+    async def _fire(
+        self, schedules: list[DigestSchedule], fired: datetime, zone: ZoneInfo, now: datetime
+    ) -> None:
+        async with self.db.read() as session:
+            found = await team_rows.by_ids(session, [schedule.team_id for schedule in schedules])
+        for team in found:
+            if team.channel_id:
+                await self._refresh_channel_team(team)
+        by_team = {schedule.team_id: schedule for schedule in schedules}
+        for digest in await self.build(found, fired, zone):
+            await self._deliver(digest, by_team[digest.team_id], fired, zone, now)
+
+    async def _deliver(
+        self,
+        digest: TeamDigest,
+        schedule: DigestSchedule,
+        fired: datetime,
+        zone: ZoneInfo,
+        now: datetime,
+    ) -> None:
+        period = period_key(fired, zone)
+        key = f"digest:{digest.team_id}:{period}"
+        sent = False
+        async with self.db.write() as session:
+            workspace = await workspaces.get(session, digest.workspace_id)
+            if digest.lead.external_id and workspace is not None:
+                message = render_digest(
+                    digest, self.config, ToPerson(user_id=digest.lead.external_id)
+                )
+                claimed = await rows.claim_run(
+                    session,
+                    workspace_id=digest.workspace_id,
+                    team_id=digest.team_id,
+                    period=period,
+                    scheduled_for=fired,
+                    outbox_key=key,
+                    now=now,
+                )
+                if claimed:
+                    sent = await outbox.enqueue(
+                        session,
+                        workspace_id=digest.workspace_id,
+                        platform=workspace.platform,
+                        key=key,
+                        message=message,
+                        now=now,
+                        not_before=after_quiet_hours(
+                            now, digest.lead_zone, self.config.quiet_hours
+                        ),
+                    )
+            else:
+                log.warning("team %s has no lead to send its digest to", digest.team_id)
+            await rows.advance_schedule(
+                session, schedule.id or 0, fired, self._following(schedule, now)
+            )
+        if sent:
+            SCHEDULER_FIRINGS.labels("digest").inc()
+            self.on_enqueue()
+
+    def _following(self, schedule: DigestSchedule, now: datetime) -> datetime:
+        after = max(now, schedule.next_fire_at)
+        return next_fire(after, schedule.weekday, schedule.time, ZoneInfo(schedule.timezone))
+
+    async def _advance(self, schedule: DigestSchedule, now: datetime) -> None:
+        async with self.db.write() as session:
+            await rows.advance_schedule(
+                session, schedule.id or 0, schedule.next_fire_at, self._following(schedule, now)
+            )
+
+    async def _refresh_channel_team(self, team: Team) -> None:
+        async with self.db.read() as session:
+            workspace = await workspaces.get(session, team.workspace_id)
+        platform = self.platforms.get(workspace.platform) if workspace else None
+        if workspace is None or platform is None:
+            return  # that platform is not running here: use the membership last seen
+        try:
+            directory = platform.directory(workspace.external_id)
+            await self.teams.refresh_channel_team(workspace, directory, team)
+        except Exception:
+            log.exception("could not refresh the members of team %s; using the last known", team.id)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    async def schedule(self, caller: Caller, command: ScheduleDigest) -> Reply:
+        if not caller.is_admin:
+            return Reply.refused(
+                "Only admins can schedule digests. A team lead can ask for one any time with "
+                "/digest now."
+            )
+        try:
+            team = await self._team(caller, command.team)
+        except Refused as refusal:
+            return refusal.reply()
+        assert team.id is not None
+        defaults = self.config.digests
+        weekday = command.weekday or defaults.weekday
+        clock_time = command.time or defaults.time
+        async with self.db.read() as session:
+            lead = await session.get(Person, team.lead_id) if team.lead_id else None
+        zone_name = command.timezone or (
+            zone_of(lead, self.config).key if lead else self.config.default_timezone
+        )
+        zone = ZoneInfo(zone_name)
+        now = self.clock.now()
+        first = next_fire(now, weekday, clock_time, zone)
+        async with self.db.write() as session:
+            saved = await rows.save_schedule(
+                session,
+                workspace_id=caller.workspace_id,
+                team_id=team.id,
+                weekday=weekday,
+                time=clock_time,
+                timezone=zone_name,
+                next_fire_at=first,
+                created_by=caller.person.external_id,
+                now=now,
+            )
+            await audit.record(
+                session,
+                workspace_id=caller.workspace_id,
+                actor=caller.person.external_id,
+                action="digest.schedule",
+                detail=f"#{saved.id} {team.name}: {weekday} {clock_time} {zone_name}",
+                now=now,
+            )
+        to: list[Span] = [Text(text=", to "), mention(lead)] if lead else []
+        spans: list[Span] = [
+            Text(
+                text=f"📅 Digest #{saved.id} for {team.name}: every {DAY_NAMES[weekday]} at "
+                f"{clock_time} ({zone_name})"
+            ),
+            *to,
+            Text(text=f". First one: {_local(first, zone)}."),
+        ]
+        return _private(spans)
+
+    async def now(self, caller: Caller, command: DigestNow) -> Reply:
+        """Answered privately to whoever asked: a lead reads it at once where they typed, and
+        an admin looking at a team's week does not DM its lead unasked."""
+        try:
+            team = await self._team_for_now(caller, command.team)
+        except Refused as refusal:
+            return refusal.reply()
+        assert team.id is not None
+        if team.channel_id:
+            await self.teams.refresh_channel_team(caller.workspace, caller.directory, team)
+        async with self.db.read() as session:
+            schedule = await rows.schedule_for_team(session, team.id)
+            lead = await session.get(Person, team.lead_id) if team.lead_id else None
+        if schedule is not None and schedule.active:
+            zone = ZoneInfo(schedule.timezone)
+        else:
+            zone = zone_of(lead or caller.person, self.config)
+        (digest,) = await self.build([team], self.clock.now(), zone)
+        return Reply(messages=[render_digest(digest, self.config, ReplyTo())])
+
+    async def list(self, caller: Caller, _command: ListDigests) -> Reply:
+        async with self.db.read() as session:
+            led = await team_rows.led_by(session, caller.workspace_id, caller.person_id)
+            if not caller.is_admin and not led:
+                return Reply.refused(
+                    "Digest schedules are for admins and team leads. Ask an admin to schedule "
+                    "one for your team."
+                )
+            team_ids = None if caller.is_admin else [team.id for team in led if team.id]
+            found = await rows.active_schedules(session, caller.workspace_id, team_ids)
+            leads = await people_rows.by_ids(session, [t.lead_id for _, t in found if t.lead_id])
+        if not found:
+            return Reply.private(
+                "No digests scheduled. Add one with "
+                + "/digest schedule team:NAME every fri at 16:00"
+            )
+        blocks: list = [Header(text=f"Digest schedules ({len(found)})")]
+        for schedule, team in found:
+            zone = ZoneInfo(schedule.timezone)
+            lead = leads.get(team.lead_id or 0)
+            spans: list[Span] = [
+                Strong(text=f"#{schedule.id} {team.name}"),
+                Text(
+                    text=f" — every {DAY_NAMES[schedule.weekday]} at {schedule.time} "
+                    f"({schedule.timezone}), next {_local(schedule.next_fire_at, zone)}"
+                ),
+            ]
+            if lead:
+                spans += [Text(text=", to "), mention(lead)]
+            blocks.append(Section(spans=spans))
+        text = "\n".join(plain_text(block.spans) for block in blocks[1:])
+        return Reply(messages=[Message(audience=ReplyTo(), text=text, blocks=blocks)])
+
+    async def cancel(self, caller: Caller, command: CancelDigest) -> Reply:
+        if not caller.is_admin:
+            return Reply.refused("Only admins can cancel digest schedules.")
+        now = self.clock.now()
+        async with self.db.write() as session:
+            schedule = await rows.get_schedule(session, caller.workspace_id, command.schedule_id)
+            team = await session.get(Team, schedule.team_id) if schedule else None
+            if schedule is None or team is None or not schedule.active:
+                return Reply.refused(
+                    f"There is no digest schedule #{command.schedule_id}. See them with "
+                    "/digest list."
+                )
+            await rows.cancel_schedule(session, command.schedule_id)
+            await audit.record(
+                session,
+                workspace_id=caller.workspace_id,
+                actor=caller.person.external_id,
+                action="digest.cancel",
+                detail=f"#{command.schedule_id} {team.name}",
+                now=now,
+            )
+        return Reply.private(
+            f"🗑️ Digest #{command.schedule_id} for {team.name} cancelled. "
+            f"/team show {team.name} still works; /digest now still sends one on request."
+        )
+
+    async def help(self, _caller: Caller, _command: DigestHelp) -> Reply:
+        defaults = self.config.digests
+        lines = [
+            "/digest schedule team:NAME every WEEKDAY at HH:MM [tz ZONE] — weekly digest to the "
+            f"team's lead (default every {defaults.weekday} at {defaults.time}, lead's zone)",
+            "/digest now [team:NAME] — this week's digest, now (leads: your team; admins: any)",
+            "/digest list — scheduled digests;  /digest cancel ID — stop one",
+            "/digest help — this message",
+        ]
+        note = (
+            "A digest shows kudos received and given this week vs last week, highlights, values, "
+            f"members with no recognition in {defaults.quiet_member_days} days, and pulse "
+            "results with their trend (only rounds with enough answers to stay anonymous)."
+        )
+        blocks = [
+            Header(text="Digests — a weekly summary for team leads"),
+            *(Section(spans=[Text(text=line)]) for line in lines),
+            Context(spans=[Text(text=note)]),
+        ]
+        message = Message(audience=ReplyTo(), text="\n".join([*lines, note]), blocks=blocks)
+        return Reply(messages=[message])
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    async def _team(self, caller: Caller, name: str) -> Team:
+        async with self.db.read() as session:
+            team = await team_rows.find(session, caller.workspace_id, name)
+        if team is None:
+            raise Refused(f"There is no team called {name}. See them with /team list.")
+        return team
+
+    async def _team_for_now(self, caller: Caller, name: str | None) -> Team:
+        if name is not None:
+            team = await self._team(caller, name)
+            if not caller.is_admin and team.lead_id != caller.person_id:
+                raise Refused(
+                    f"Only {name}'s lead and admins can see its digest. For your own kudos, try "
+                    "/kudos stats."
+                )
+            return team
+        async with self.db.read() as session:
+            led = await team_rows.led_by(session, caller.workspace_id, caller.person_id)
+        if len(led) == 1:
+            return led[0]
+        if len(led) > 1:
+            names = ", ".join(team.name for team in led)
+            raise Refused(f"You lead several teams ({names}). Say which: /digest now team:NAME")
+        if caller.is_admin:
+            raise Refused("Say which team: /digest now team:NAME (see /team list).")
+        raise Refused(
+            "Digests are for team leads and admins, and you don't lead a team. For your own "
+            "kudos, try /kudos stats."
+        )
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+
+
+def _private(spans: list[Span]) -> Reply:
+    message = Message(audience=ReplyTo(), text=plain_text(spans), blocks=[Section(spans=spans)])
+    return Reply(messages=[message])
+
+
+def _counted(kind: str, handler: CommandHandler) -> CommandHandler:
+    """The handler, counted in kudos_pulse_commands_total by outcome."""
+
+    async def counted(caller: Caller, command: Any) -> Reply:
+        try:
+            reply = await handler(caller, command)
+        except Exception:
+            COMMANDS.labels(kind, "error").inc()
+            raise
+        COMMANDS.labels(kind, "ok" if reply.ok else "refused").inc()
+        return reply
+
+    return counted
+
+
+def install(app: Application) -> DigestService:
+    """Teams and digests: their commands on the core and the digest firing on the ticker."""
+    core = app.core
+    teams = TeamService(app.db, app.clock, app.config, core.people)
+    service = DigestService(
+        app.db, app.clock, app.config, core.people, teams, app.platforms, app.outbox.wake.set
+    )
+    handlers: list[tuple[type, str, CommandHandler]] = [
+        (CreateTeam, "team", teams.create),
+        (ChangeTeamMembers, "team", teams.change_members),
+        (SetTeamLead, "team", teams.set_lead),
+        (ListTeams, "team", teams.list),
+        (ShowTeam, "team", teams.show),
+        (TeamHelp, "team", teams.help),
+        (ScheduleDigest, "digest", service.schedule),
+        (DigestNow, "digest", service.now),
+        (ListDigests, "digest", service.list),
+        (CancelDigest, "digest", service.cancel),
+        (DigestHelp, "digest", service.help),
+    ]
+    for command_type, kind, handler in handlers:
+        core.register_command(command_type, _counted(kind, handler))
+    app.scheduler.register("digests", service.tick)
+    return service
