@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import logsetup
 from bot.app import Application
 from bot.config import Config, ConfigError, load_config
 
@@ -58,9 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kudos-pulse: {error}", file=sys.stderr)
         return 2
     quiet = command in {"console", "run"} and not (config.slack_enabled or config.teams_enabled)
-    logging.basicConfig(
-        level=(args.log_level or ("WARNING" if quiet else "INFO")).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    logsetup.configure(
+        config,
+        level=args.log_level or ("WARNING" if quiet else "INFO"),
+        log_format=os.environ.get("LOG_FORMAT"),
     )
     handlers: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {
         "run": _run,

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from bot import redaction
 from bot.actor import Actor, Caller
 from bot.clock import Clock
 from bot.commands import (
@@ -131,9 +132,10 @@ class Core:
         if handler is None:
             COMMANDS.labels(kind=kind, outcome="refused").inc()
             return Reply.refused("That form is no longer available. Please start again.")
-        return await self._guarded(
-            actor, lambda caller: handler(caller, values, context or {}, dedupe_key), kind
-        )
+        with redaction.submitted(values):  # answers never reach a log line
+            return await self._guarded(
+                actor, lambda caller: handler(caller, values, context or {}, dedupe_key), kind
+            )
 
     async def give_for_reaction(
         self, actor: Actor, author_id: str, message_text: str, message_ref: str, event_key: str
