@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import logsetup
+from bot import logsetup, opscli
 from bot.app import Application
 from bot.config import Config, ConfigError, load_config
 
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="public https base URL of this bot")
     manifest.add_argument("--app-id", help="Teams: the Microsoft app id (default: config)")
     manifest.add_argument("--out", type=Path, help="where to write the file (Teams package)")
+    opscli.add_parsers(commands)
     return parser
 
 
@@ -71,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "check": _check,
         "manifest": _manifest,
+        **opscli.HANDLERS,
     }
     try:
         return asyncio.run(handlers[command](config, args))
