@@ -133,29 +133,9 @@ async def _migrate(config: Config, _args: argparse.Namespace) -> int:
 
 
 async def _check(config: Config, _args: argparse.Namespace) -> int:
-    from storage import migrate
-    from storage.db import Database
+    from bot import checks
 
-    print("ok    configuration is valid")
-    failures = 0
-    db = Database(config.database_url)
-    try:
-        await db.ping()
-        print(f"ok    database reachable ({db.backend})")
-        if await migrate.is_current(db):
-            print("ok    database schema is current")
-        else:
-            failures += 1
-            print("FAIL  database schema is behind — run `kudos-pulse migrate`")
-    except Exception as error:
-        failures += 1
-        print(f"FAIL  database unreachable: {type(error).__name__}: {error}")
-    finally:
-        await db.dispose()
-    for name, enabled in (("slack", config.slack_enabled), ("teams", config.teams_enabled)):
-        state = "configured" if enabled else "not configured"
-        print(f"{'ok  ' if enabled else 'skip'}  {name}: {state}")
-    return 1 if failures else 0
+    return await checks.run(config)
 
 
 async def _manifest(config: Config, args: argparse.Namespace) -> int:
