@@ -95,9 +95,9 @@ class Application:
         holds), so the whole process is gone well within 10 s."""
         runner = web.AppRunner(self.web, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
         await runner.setup()
-        site = web.TCPSite(runner, host, port or self.config.port)
+        site = web.TCPSite(runner, host, self.config.port if port is None else port)
         await site.start()
-        log.info("listening on %s:%s", host, port or self.config.port)
+        log.info("listening on %s", ", ".join(f"{a[0]}:{a[1]}" for a in runner.addresses))
         tasks = self._start_background()
         try:
             await self.stopping.wait()
