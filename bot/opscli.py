@@ -128,4 +128,41 @@ async def _forget(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS: dict[str, Handler] = {"export": _export, "forget": _forget}
+async def _copy_data(config: Config, args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from storage.copy import CopyRefused, copy_all, row_counts
+    from storage.db import Database
+
+    if make_url(args.to) == make_url(config.database_url):
+        print("kudos-pulse copy-data: --to is the database in use; name another one.")
+        return 2
+    source, target = Database(config.database_url), Database(args.to)
+    shown = make_url(args.to).render_as_string(hide_password=True)
+    try:
+        print(f"Copying {source.backend} → {shown} (stop the bot first so nothing changes) …")
+        copied = await copy_all(
+            source,
+            target,
+            batch=args.batch,
+            progress=lambda table, rows: print(f"  {table}: {rows} rows"),
+        )
+        before, after = await row_counts(source), await row_counts(target)
+    except CopyRefused as refusal:
+        print(f"kudos-pulse copy-data: refused: {refusal}. Nothing was copied.")
+        return 1
+    finally:
+        await source.dispose()
+        await target.dispose()
+    differ = [name for name in before if before[name] != after.get(name)]
+    if differ:
+        print(f"Counts differ afterwards in {', '.join(differ)} — was the bot still running?")
+        return 1
+    print(
+        f"Copied {sum(copied.values())} rows in {len(copied)} tables; every count matches. "
+        "Point DATABASE_URL at the new database and start the bot."
+    )
+    return 0
+
+
+HANDLERS: dict[str, Handler] = {"export": _export, "forget": _forget, "copy-data": _copy_data}
