@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -117,3 +118,45 @@ async def test_pulses_export_says_clearly_when_pulses_are_not_in_this_build(
         pytest.skip("pulses are part of this build; their export is tested with them")
     assert await cli("export", "pulses", "--out", str(tmp_path / "p.csv")) == 1
     assert "pulses are not available in this build" in capsys.readouterr().err
+
+
+async def test_pulses_export_writes_what_the_pulses_feature_yields(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db: Database
+) -> None:
+    """The CLI's side of the contract with `bot.pulses.export.export_rows` (the pulses feature
+    tests the aggregates themselves): arguments passed through, rows written, export audited."""
+    import types
+
+    calls: list[tuple[object, object]] = []
+
+    async def export_rows(database: object, *, since: object, workspace_id: object):  # type: ignore[no-untyped-def]
+        calls.append((since, workspace_id))
+        yield {"round": 7, "team": "payments", "responses": 6, "easy_avg": 4.2, "value_avg": 3.8}
+        yield {"round": 8, "team": "payments", "responses": 5, "easy_avg": 3.0, "value_avg": 4.0}
+
+    fake = types.ModuleType("bot.pulses.export")
+    fake.export_rows = export_rows  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bot.pulses", types.ModuleType("bot.pulses"))
+    monkeypatch.setitem(sys.modules, "bot.pulses.export", fake)
+    out = tmp_path / "pulses.csv"
+
+    assert (
+        await cli(
+            "export", "pulses", "--since", "2026-11-01", "--workspace", "T1", "--out", str(out)
+        )
+        == 0
+    )
+
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "round,team,responses,easy_avg,value_avg",
+        "7,payments,6,4.2,3.8",
+        "8,payments,5,3.0,4.0",
+    ]
+    assert [(str(since), workspace) for since, workspace in calls] == [
+        ("2026-11-01 00:00:00+00:00", "T1")
+    ]
+    async with db.read() as session:
+        entries = (await session.exec(select(AuditEntry))).all()
+    assert [(e.action, e.detail) for e in entries] == [
+        ("export.pulses", "format=csv rows=2 since=2026-11-01 workspace=T1")
+    ]
