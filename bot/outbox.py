@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import logcontext
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.messages import Message
@@ -217,6 +218,11 @@ class OutboxWorker:
         return self._workspace_ids[workspace_id]
 
     async def _deliver(self, item: OutboxItem, in_doubt: bool) -> None:
+        assert item.id is not None
+        with logcontext.bind(outbox_key=item.dedupe_key, platform=item.platform):
+            await self._deliver_one(item, in_doubt)
+
+    async def _deliver_one(self, item: OutboxItem, in_doubt: bool) -> None:
         assert item.id is not None
         async with self._limit:
             try:

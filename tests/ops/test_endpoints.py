@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,52 @@ async def test_scheduler_ticks_are_counted(http: TestClient, app: Application) -
     await app.scheduler.tick()
     after = _value(await _samples(http), "kudos_pulse_scheduler_firings_total", kind="tick")
     assert after == before + 2
+
+
+async def test_outbox_outcomes_are_counted_including_429s(
+    http: TestClient, db: Database, clock: ManualClock
+) -> None:
+    from collections import deque
+
+    from bot import outbox
+    from bot.config import OutboxSettings
+    from bot.messages import Message, ToPerson
+    from bot.outbox import OutboxWorker
+    from bot.ports import PermanentFailure, RateLimited, TemporaryFailure
+    from storage.repositories import workspaces
+    from tests.fakes.platform import ScriptedPlatform
+
+    platform = ScriptedPlatform(
+        name="console",
+        script=deque(
+            [RateLimited(retry_after=0.0), TemporaryFailure("503"), PermanentFailure("gone")]
+        ),
+    )
+    worker = OutboxWorker(db, {"console": platform}, clock, OutboxSettings(max_attempts=5))
+    async with db.write() as session:
+        workspace = await workspaces.ensure(session, "console", "local", clock.now())
+        assert workspace.id is not None
+        for key in ("a", "b", "c", "d"):
+            await outbox.enqueue(
+                session,
+                workspace_id=workspace.id,
+                platform="console",
+                key=key,
+                message=Message(audience=ToPerson(user_id=key), text="hi"),
+                now=clock.now(),
+            )
+    before = await _samples(http)
+    for _ in range(6):
+        clock.advance(timedelta(minutes=10))
+        await worker.drain()
+    after = await _samples(http)
+
+    def moved(outcome: str) -> float:
+        name = "kudos_pulse_outbox_sends_total"
+        return _value(after, name, platform="console", outcome=outcome) - _value(
+            before, name, platform="console", outcome=outcome
+        )
+
+    assert (moved("rate_limited"), moved("retried"), moved("failed"), moved("sent")) == (1, 1, 1, 3)
+    assert _value(after, "kudos_pulse_outbox_depth", status="failed") == 1
+    assert _value(after, "kudos_pulse_outbox_depth", status="sent") == 3
