@@ -208,3 +208,28 @@ async def test_outbox_outcomes_are_counted_including_429s(
     assert (moved("rate_limited"), moved("retried"), moved("failed"), moved("sent")) == (1, 1, 1, 3)
     assert _value(after, "kudos_pulse_outbox_depth", status="failed") == 1
     assert _value(after, "kudos_pulse_outbox_depth", status="sent") == 3
+
+
+async def test_the_outbox_loop_counts_database_errors_and_keeps_going(
+    http: TestClient, clock: ManualClock
+) -> None:
+    import asyncio
+
+    from bot.config import OutboxSettings
+    from bot.outbox import OutboxWorker
+    from tests.fakes.platform import ScriptedPlatform
+
+    before = _value(await _samples(http), "kudos_pulse_database_errors_total", operation="outbox")
+    gone = Database("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
+    worker = OutboxWorker(gone, {"console": ScriptedPlatform()}, clock, OutboxSettings())
+    stop = asyncio.Event()
+    loop = asyncio.create_task(worker.run(stop, idle_seconds=0.01))
+    try:
+        await asyncio.sleep(0.5)
+        assert not loop.done()  # a failing database does not end the worker
+    finally:
+        stop.set()
+        await asyncio.wait_for(loop, timeout=5)
+        await gone.dispose()
+    after = _value(await _samples(http), "kudos_pulse_database_errors_total", operation="outbox")
+    assert after >= before + 2
