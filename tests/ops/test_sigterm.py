@@ -4,7 +4,9 @@ flight is lost or left claimed, and after a restart every message arrived exactl
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -12,12 +14,14 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
 from bot import outbox
+from bot.app import Application
 from bot.clock import ManualClock
 from bot.messages import Message, ToPerson
 from storage.db import Database
@@ -163,3 +167,29 @@ async def test_sigterm_mid_fan_out_loses_nothing_and_sends_nothing_twice(
     assert set(recorder.received.values()) == {1}
     assert len(recorder.received) == TOTAL
     assert await _statuses(db) == Counter({"sent": TOTAL})
+
+
+async def test_the_web_server_stops_accepting_once_stopping(
+    app: Application, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.app")
+    serving = asyncio.create_task(app.serve("127.0.0.1", 0))
+    await _until_logged(caplog, serving)
+    port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)", caplog.text).group(1))  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as answer:
+            assert answer.status == 200
+        started = time.monotonic()
+        app.stopping.set()  # what the SIGTERM handler does
+        await asyncio.wait_for(serving, timeout=10)
+        assert time.monotonic() - started < 10
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(f"http://127.0.0.1:{port}/healthz")
+
+
+async def _until_logged(caplog: pytest.LogCaptureFixture, serving: asyncio.Task[None]) -> None:
+    deadline = time.monotonic() + 10
+    while "listening on" not in caplog.text:
+        assert not serving.done(), serving
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
