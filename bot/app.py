@@ -19,6 +19,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.core import Core
 from bot.digests import install as install_digests
+from bot.metrics import count_database_error
+from bot.metrics_endpoint import metrics
 from bot.outbox import OutboxWorker
 from bot.ports import Platform
 from bot.scheduler import Scheduler
@@ -32,6 +34,10 @@ ADAPTER_MODULES = {
     "slack": "adapters.slack",
     "teams": "adapters.teams",
 }
+
+# Seconds granted on shutdown: open requests, then background work (outbox sends in flight).
+SHUTDOWN_GRACE = 2.0
+BACKGROUND_GRACE = 6.0
 
 BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
 
@@ -49,6 +55,7 @@ class Application:
         self.web = web.Application()
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)
+        self.web.router.add_get("/metrics", metrics)
         self._background: list[BackgroundTask] = [self.outbox.run, self.scheduler.run]
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self.stopping = asyncio.Event()
@@ -83,19 +90,29 @@ class Application:
         await migrate.upgrade(self.db)
 
     async def serve(self, host: str = "0.0.0.0", port: int | None = None) -> None:
-        """Run the web server and background work until `stopping` is set."""
-        runner = web.AppRunner(self.web, access_log=None)
+        """Run the web server and background work until `stopping` is set (e.g. SIGTERM).
+
+        Shutdown order: stop accepting connections (requests in flight get a few seconds),
+        then let the background work wind down (the outbox finishes or re-queues what it
+        holds), so the whole process is gone well within 10 s."""
+        runner = web.AppRunner(self.web, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
         await runner.setup()
-        site = web.TCPSite(runner, host, port or self.config.port)
+        site = web.TCPSite(runner, host, self.config.port if port is None else port)
         await site.start()
-        log.info("listening on %s:%s", host, port or self.config.port)
+        log.info("listening on %s", ", ".join(f"{a[0]}:{a[1]}" for a in runner.addresses))
+        tasks = self._start_background()
         try:
-            await self.run_background()
+            await self.stopping.wait()
         finally:
+            log.info("stopping: no new requests; finishing work in flight")
             await runner.cleanup()
+            await self.close(tasks)
+
+    def _start_background(self) -> list[asyncio.Task[None]]:
+        return [asyncio.create_task(task(self.stopping)) for task in self._background]
 
     async def run_background(self) -> None:
-        tasks = [asyncio.create_task(task(self.stopping)) for task in self._background]
+        tasks = self._start_background()
         try:
             await self.stopping.wait()
         finally:
@@ -103,9 +120,16 @@ class Application:
 
     async def close(self, tasks: list[asyncio.Task[None]] | None = None) -> None:
         self.stopping.set()
-        for task in tasks or []:
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=8)
+        if tasks:
+            # One deadline for all of them, not one per task.
+            done, late = await asyncio.wait(tasks, timeout=BACKGROUND_GRACE)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("background task failed", exc_info=task.exception())
+            for task in late:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*late, return_exceptions=True)
         for hook in self._shutdown_hooks:
             with contextlib.suppress(Exception):
                 await hook()
@@ -121,6 +145,7 @@ class Application:
             await self.db.ping()
             current = await migrate.is_current(self.db)
         except Exception as error:  # any database failure means "not ready"
+            count_database_error("readyz", error)
             return web.json_response(
                 {"status": "database unreachable", "error": type(error).__name__}, status=503
             )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import logsetup, opscli
 from bot.app import Application
 from bot.config import Config, ConfigError, load_config
 
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="public https base URL of this bot")
     manifest.add_argument("--app-id", help="Teams: the Microsoft app id (default: config)")
     manifest.add_argument("--out", type=Path, help="where to write the file (Teams package)")
+    opscli.add_parsers(commands)
     return parser
 
 
@@ -58,9 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kudos-pulse: {error}", file=sys.stderr)
         return 2
     quiet = command in {"console", "run"} and not (config.slack_enabled or config.teams_enabled)
-    logging.basicConfig(
-        level=(args.log_level or ("WARNING" if quiet else "INFO")).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    logsetup.configure(
+        config,
+        level=args.log_level or ("WARNING" if quiet else "INFO"),
+        log_format=os.environ.get("LOG_FORMAT"),
     )
     handlers: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {
         "run": _run,
@@ -68,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "check": _check,
         "manifest": _manifest,
+        **opscli.HANDLERS,
     }
     try:
         return asyncio.run(handlers[command](config, args))
@@ -128,29 +133,9 @@ async def _migrate(config: Config, _args: argparse.Namespace) -> int:
 
 
 async def _check(config: Config, _args: argparse.Namespace) -> int:
-    from storage import migrate
-    from storage.db import Database
+    from bot import checks
 
-    print("ok    configuration is valid")
-    failures = 0
-    db = Database(config.database_url)
-    try:
-        await db.ping()
-        print(f"ok    database reachable ({db.backend})")
-        if await migrate.is_current(db):
-            print("ok    database schema is current")
-        else:
-            failures += 1
-            print("FAIL  database schema is behind — run `kudos-pulse migrate`")
-    except Exception as error:
-        failures += 1
-        print(f"FAIL  database unreachable: {type(error).__name__}: {error}")
-    finally:
-        await db.dispose()
-    for name, enabled in (("slack", config.slack_enabled), ("teams", config.teams_enabled)):
-        state = "configured" if enabled else "not configured"
-        print(f"{'ok  ' if enabled else 'skip'}  {name}: {state}")
-    return 1 if failures else 0
+    return await checks.run(config)
 
 
 async def _manifest(config: Config, args: argparse.Namespace) -> int:

@@ -138,6 +138,8 @@ class TeamsSettings(_Section):
     app_password: str | None = None
     app_tenant_id: str | None = None
     app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
+    # Where app tokens come from (Microsoft Entra ID); overridable for tests and sovereign clouds.
+    login_url: str = "https://login.microsoftonline.com/"
 
 
 class Config(_Section):
@@ -192,6 +194,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "MICROSOFT_APP_PASSWORD": "teams.app_password",
     "MICROSOFT_APP_TENANT_ID": "teams.app_tenant_id",
     "MICROSOFT_APP_TYPE": "teams.app_type",
+    "MICROSOFT_LOGIN_URL": "teams.login_url",
     "KUDOS_PULSE_SECRET": "pulses.secret",
 }
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from bot import redaction
 from bot.actor import Actor, Caller
 from bot.clock import Clock
 from bot.commands import (
@@ -20,8 +21,9 @@ from bot.commands import (
     UndoKudos,
 )
 from bot.config import Config
-from bot.grammar import ParseError, parse
+from bot.grammar import PARSERS, ParseError, parse, split_command
 from bot.help import help_reply
+from bot.metrics import COMMANDS, count_database_error
 from bot.people import People
 from bot.ports import Directory, Platform
 from bot.recognition import KUDOS_FORM, GiveOptions, RecognitionService
@@ -103,11 +105,15 @@ class Core:
         try:
             command = parse(text)
         except ParseError as error:
+            COMMANDS.labels(kind=_typed_kind(text), outcome="refused").inc()
             return Reply.refused(str(error))
-        return await self.handle(actor, command)
+        return await self.handle(actor, command, kind=_typed_kind(text))
 
-    async def handle(self, actor: Actor, command: Command) -> Reply:
-        return await self._guarded(actor, lambda caller: self._dispatch(caller, command))
+    async def handle(self, actor: Actor, command: Command, *, kind: str | None = None) -> Reply:
+        """`kind` labels the metrics: the command word typed, else derived from the command."""
+        return await self._guarded(
+            actor, lambda caller: self._dispatch(caller, command), kind or command_kind(command)
+        )
 
     async def submit_form(
         self,
@@ -122,11 +128,14 @@ class Core:
 
         Adapters pass back the `Form.context` they rendered, untouched."""
         handler = self._forms.get(form_id)
+        kind = _form_kind(form_id)
         if handler is None:
+            COMMANDS.labels(kind=kind, outcome="refused").inc()
             return Reply.refused("That form is no longer available. Please start again.")
-        return await self._guarded(
-            actor, lambda caller: handler(caller, values, context or {}, dedupe_key)
-        )
+        with redaction.submitted(values):  # answers never reach a log line
+            return await self._guarded(
+                actor, lambda caller: handler(caller, values, context or {}, dedupe_key), kind
+            )
 
     async def give_for_reaction(
         self, actor: Actor, author_id: str, message_text: str, message_ref: str, event_key: str
@@ -140,12 +149,14 @@ class Core:
             source="reaction", source_ref=message_ref, dedupe_key=event_key, strict_reason=False
         )
         return await self._guarded(
-            actor, lambda caller: self.recognition.give(caller, command, options)
+            actor, lambda caller: self.recognition.give(caller, command, options), "reaction"
         )
 
     async def revoke_for_reaction(self, actor: Actor, message_ref: str) -> Reply:
         return await self._guarded(
-            actor, lambda caller: self.recognition.revoke_source(caller, "reaction", message_ref)
+            actor,
+            lambda caller: self.recognition.revoke_source(caller, "reaction", message_ref),
+            "reaction",
         )
 
     async def first_sighting(self, key: str) -> bool:
@@ -159,12 +170,14 @@ class Core:
 
     # -- internals ----------------------------------------------------------------------------
 
-    async def _guarded(self, actor: Actor, work: Callable[[Caller], object]) -> Reply:
+    async def _guarded(self, actor: Actor, work: Callable[[Caller], object], kind: str) -> Reply:
         try:
             caller = await self.caller(actor)
             result = work(caller)
-            return await result  # type: ignore[misc]
-        except Exception:
+            reply: Reply = await result  # type: ignore[misc]
+        except Exception as error:
+            COMMANDS.labels(kind=kind, outcome="error").inc()
+            count_database_error("command", error)
             incident = uuid.uuid4().hex[:8]
             log.exception(
                 "command failed (incident %s) for %s/%s", incident, actor.platform, actor.user_id
@@ -173,6 +186,8 @@ class Core:
                 f"Sorry — something went wrong on our side (incident {incident}). Nothing was "
                 "saved. Please try again; if it keeps happening, give this code to your admin."
             )
+        COMMANDS.labels(kind=kind, outcome="ok" if reply.ok else "refused").inc()
+        return reply
 
     async def _dispatch(self, caller: Caller, command: Command) -> Reply:
         handler = self._commands.get(type(command))
@@ -191,3 +206,34 @@ class Core:
 
     async def _help(self, _caller: Caller, command: ShowHelp) -> Reply:
         return help_reply(self.config, command.topic)
+
+
+# -- metric labels: a few fixed words, never ids ------------------------------------------------
+
+
+def command_kind(command: object) -> str:
+    """kudos, help, pulse, team, digest …: a command's `kind` attribute if it declares one,
+    else the feature package it comes from (bot.pulses.commands → "pulse")."""
+    declared = getattr(command, "kind", None)
+    if isinstance(declared, str):
+        return declared
+    module = type(command).__module__.split(".")
+    if module[:2] == ["bot", "commands"]:
+        return "help" if type(command).__name__ == "ShowHelp" else "kudos"
+    feature = module[1] if len(module) > 1 and module[0] == "bot" else module[-1]
+    # bot.team_commands → "team", bot.pulses.commands → "pulse"
+    return feature.split("_")[0].removesuffix("s") or "other"
+
+
+def _typed_kind(text: str) -> str:
+    try:
+        word, _ = split_command(text)
+    except ParseError:
+        return "unknown"
+    return word if word in PARSERS else "unknown"
+
+
+def _form_kind(form_id: str) -> str:
+    """Form ids are few and fixed ("kudos", "pulse.answer" …); the first word names the kind."""
+    first = form_id.replace(":", ".").split(".")[0]
+    return f"form:{first}"[:40]

@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import logcontext, outbox
@@ -42,7 +42,7 @@ from bot.messages import (
     ToPerson,
     plain_text,
 )
-from bot.metrics import COMMANDS, SCHEDULER_FIRINGS
+from bot.metrics import SCHEDULER_FIRINGS
 from bot.people import People
 from bot.ports import Platform
 from bot.pulse_summary import NoPulses, PulseSummaries
@@ -430,21 +430,6 @@ def _private(spans: list[Span]) -> Reply:
     return Reply(messages=[message])
 
 
-def _counted(kind: str, handler: CommandHandler) -> CommandHandler:
-    """The handler, counted in kudos_pulse_commands_total by outcome."""
-
-    async def counted(caller: Caller, command: Any) -> Reply:
-        try:
-            reply = await handler(caller, command)
-        except Exception:
-            COMMANDS.labels(kind, "error").inc()
-            raise
-        COMMANDS.labels(kind, "ok" if reply.ok else "refused").inc()
-        return reply
-
-    return counted
-
-
 def install(app: Application) -> DigestService:
     """Teams and digests: their commands on the core and the digest firing on the ticker."""
     core = app.core
@@ -452,20 +437,21 @@ def install(app: Application) -> DigestService:
     service = DigestService(
         app.db, app.clock, app.config, core.people, teams, app.platforms, app.outbox.wake.set
     )
-    handlers: list[tuple[type, str, CommandHandler]] = [
-        (CreateTeam, "team", teams.create),
-        (ChangeTeamMembers, "team", teams.change_members),
-        (SetTeamLead, "team", teams.set_lead),
-        (ListTeams, "team", teams.list),
-        (ShowTeam, "team", teams.show),
-        (TeamHelp, "team", teams.help),
-        (ScheduleDigest, "digest", service.schedule),
-        (DigestNow, "digest", service.now),
-        (ListDigests, "digest", service.list),
-        (CancelDigest, "digest", service.cancel),
-        (DigestHelp, "digest", service.help),
+    handlers: list[tuple[type, CommandHandler]] = [
+        (CreateTeam, teams.create),
+        (ChangeTeamMembers, teams.change_members),
+        (SetTeamLead, teams.set_lead),
+        (ListTeams, teams.list),
+        (ShowTeam, teams.show),
+        (TeamHelp, teams.help),
+        (ScheduleDigest, service.schedule),
+        (DigestNow, service.now),
+        (ListDigests, service.list),
+        (CancelDigest, service.cancel),
+        (DigestHelp, service.help),
     ]
-    for command_type, kind, handler in handlers:
-        core.register_command(command_type, _counted(kind, handler))
+    # The core counts every command in kudos_pulse_commands_total (kind from the module name).
+    for command_type, handler in handlers:
+        core.register_command(command_type, handler)
     app.scheduler.register("digests", service.tick)
     return service

@@ -35,3 +35,15 @@ SCHEDULER_FIRINGS = Counter(
 DATABASE_ERRORS = Counter(
     "kudos_pulse_database_errors_total", "Database operations that raised an error.", ["operation"]
 )
+
+
+def is_database_error(error: BaseException) -> bool:
+    """SQLAlchemy errors and the socket/timeout errors a lost database connection raises."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(error, SQLAlchemyError | OSError | TimeoutError)
+
+
+def count_database_error(operation: str, error: BaseException) -> None:
+    if is_database_error(error):
+        DATABASE_ERRORS.labels(operation=operation).inc()

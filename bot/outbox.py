@@ -9,6 +9,7 @@ mark a row sent only after the platform answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -20,9 +21,11 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import logcontext
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.messages import Message
+from bot.metrics import OUTBOX_DEPTH, OUTBOX_SENDS, count_database_error
 from bot.ports import (
     Delivery,
     PermanentFailure,
@@ -36,6 +39,8 @@ from storage.repositories import outbox as rows
 from storage.repositories import workspaces
 
 log = logging.getLogger(__name__)
+
+DEPTH_EVERY_SECONDS = 5.0
 
 
 async def enqueue(
@@ -110,12 +115,15 @@ class OutboxWorker:
         self._limit = asyncio.Semaphore(concurrency)
         self._workspace_ids: dict[int, str] = {}
         self.wake = asyncio.Event()
+        # Set on shutdown: claim nothing new; claimed rows not yet sent go back to the queue.
+        self.stopping = asyncio.Event()
+        self._depth_counted_at = 0.0
 
     # -- public ---------------------------------------------------------------------------
 
     async def run_once(self, batch: int | None = None) -> int:
         """Claim one batch of due messages and deliver them; returns how many were claimed."""
-        if not self.platforms:
+        if not self.platforms or self.stopping.is_set():
             return 0
         batch = batch or self._batch_size()
         async with self.db.write() as session:
@@ -132,18 +140,51 @@ class OutboxWorker:
 
     async def drain(self, max_batches: int = 1000) -> None:
         """Deliver until nothing is due now (console turns, tests)."""
-        for _ in range(max_batches):
-            if await self.run_once() == 0:
-                return
+        try:
+            for _ in range(max_batches):
+                if await self.run_once() == 0:
+                    return
+        finally:
+            await self.count_depth()
+
+    async def count_depth(self) -> None:
+        """Publish the number of rows per status (the `kudos_pulse_outbox_depth` gauge)."""
+        self._depth_counted_at = time.monotonic()
+        try:
+            async with self.db.read() as session:
+                counts = await rows.count_by_status(session)
+        except Exception as error:
+            count_database_error("outbox", error)
+            log.warning("outbox: could not count the queue: %s", error)
+            return
+        for status in (rows.PENDING, rows.SENDING, rows.SENT, rows.FAILED, rows.CANCELLED):
+            OUTBOX_DEPTH.labels(status=status).set(counts.get(status, 0))
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
-        """Deliver until `stop` is set; wakes early when `wake` is set by an enqueuer."""
+        """Deliver until `stop` is set; wakes early when `wake` is set by an enqueuer.
+
+        On `stop` it claims nothing more; sends already under way finish, and claimed rows
+        still waiting for their send slot go back to the queue for the next process."""
+        watcher = asyncio.ensure_future(self._mirror(stop))
+        try:
+            await self._loop(stop, idle_seconds)
+        finally:
+            watcher.cancel()
+
+    async def _mirror(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.stopping.set()
+
+    async def _loop(self, stop: asyncio.Event, idle_seconds: float) -> None:
         while not stop.is_set():
             try:
                 worked = await self.run_once()
-            except Exception:
+            except Exception as error:
+                count_database_error("outbox", error)
                 log.exception("outbox batch failed; retrying shortly")
                 worked = 0
+            if time.monotonic() - self._depth_counted_at > DEPTH_EVERY_SECONDS:
+                await self.count_depth()
             if worked:
                 continue
             self.wake.clear()
@@ -178,6 +219,11 @@ class OutboxWorker:
 
     async def _deliver(self, item: OutboxItem, in_doubt: bool) -> None:
         assert item.id is not None
+        with logcontext.bind(outbox_key=item.dedupe_key, platform=item.platform):
+            await self._deliver_one(item, in_doubt)
+
+    async def _deliver_one(self, item: OutboxItem, in_doubt: bool) -> None:
+        assert item.id is not None
         async with self._limit:
             try:
                 message = Message.model_validate(item.message)
@@ -188,6 +234,7 @@ class OutboxWorker:
                     delivered = await self._check_in_doubt(sender, item)
                     if delivered is not None:
                         self.stats.recovered += 1
+                        OUTBOX_SENDS.labels(platform=item.platform, outcome="recovered").inc()
                         await self._settle(item, rows.SENT, platform_ref=delivered.ref)
                         return
                 replace_ref = await self._replace_ref(message)
@@ -198,7 +245,10 @@ class OutboxWorker:
                     await self._settle(item, rows.CANCELLED)
                     return
                 pacer = self._pacer(item.platform, item.workspace_id)
-                await asyncio.sleep(pacer.reserve())
+                await self._wait_for_slot(pacer.reserve())
+                if self.stopping.is_set():  # shutting down: not sent, so back to the queue
+                    await self._settle(item, rows.PENDING, delay=0.0, refund=True)
+                    return
                 delivery = await sender.send(
                     message,
                     key=item.dedupe_key,
@@ -206,6 +256,7 @@ class OutboxWorker:
                 )
             except RateLimited as limited:
                 self.stats.rate_limited += 1
+                OUTBOX_SENDS.labels(platform=item.platform, outcome="rate_limited").inc()
                 self._pacer(item.platform, item.workspace_id).pause(limited.retry_after)
                 await self._settle(
                     item, rows.PENDING, delay=limited.retry_after, error=str(limited), refund=True
@@ -213,6 +264,7 @@ class OutboxWorker:
                 return
             except PermanentFailure as failure:
                 self.stats.failed += 1
+                OUTBOX_SENDS.labels(platform=item.platform, outcome="failed").inc()
                 log.warning("outbox %s failed for good: %s", item.dedupe_key, failure)
                 await self._settle(item, rows.FAILED, error=str(failure))
                 return
@@ -220,8 +272,16 @@ class OutboxWorker:
                 await self._retry_later(item, failure)
                 return
             self.stats.sent += 1
+            OUTBOX_SENDS.labels(platform=item.platform, outcome="sent").inc()
             self.stats.by_platform[item.platform] = self.stats.by_platform.get(item.platform, 0) + 1
             await self._settle(item, rows.SENT, platform_ref=delivery.ref)
+
+    async def _wait_for_slot(self, seconds: float) -> None:
+        """Sleep until the pacer's slot, but wake at once when shutdown begins."""
+        if seconds <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
 
     async def _check_in_doubt(self, sender: Any, item: OutboxItem) -> Delivery | None:
         check = getattr(sender, "find_delivered", None)
@@ -243,12 +303,14 @@ class OutboxWorker:
     async def _retry_later(self, item: OutboxItem, failure: Exception) -> None:
         if item.attempts >= self.settings.max_attempts:
             self.stats.failed += 1
+            OUTBOX_SENDS.labels(platform=item.platform, outcome="failed").inc()
             log.warning(
                 "outbox %s gave up after %d attempts: %s", item.dedupe_key, item.attempts, failure
             )
             await self._settle(item, rows.FAILED, error=str(failure))
             return
         self.stats.retried += 1
+        OUTBOX_SENDS.labels(platform=item.platform, outcome="retried").inc()
         if not isinstance(failure, TemporaryFailure):
             log.exception(
                 "outbox %s: unexpected error while sending", item.dedupe_key, exc_info=failure

@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
+from bot.metrics import SCHEDULER_FIRINGS
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Scheduler:
         async with self._lock:  # a slow tick is never overlapped by the next one
             now = self.clock.now()
             self.ticks += 1
+            SCHEDULER_FIRINGS.labels(kind="tick").inc()  # features count their own kinds
             for name, work in self._work:
                 try:
                     await work(now)

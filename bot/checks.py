@@ -1,0 +1,116 @@
+"""`kudos-pulse check`: one line per check with a verdict; any FAIL makes the exit code 1.
+
+Credentials are checked by asking the platform, with plain HTTP (no platform SDK in `bot/`):
+Slack's `auth.test` with the bot token, and a client-credentials token request to Microsoft's
+login endpoint with the Teams app id and password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.config import Config
+
+TIMEOUT = aiohttp.ClientTimeout(total=10)
+BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
+MULTI_TENANT_AUTHORITY = "botframework.com"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str  # "ok", "FAIL" or "skip"
+    text: str
+
+    def line(self) -> str:
+        return f"{self.state:<5} {self.text}"
+
+
+async def run(config: Config, out: Callable[[str], None] = print) -> int:
+    verdicts = [Verdict("ok", "configuration is valid")]
+    verdicts += await database(config)
+    async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
+        verdicts.append(await slack(config, http))
+        verdicts.append(await teams(config, http))
+    for verdict in verdicts:
+        out(verdict.line())
+    return 1 if any(verdict.state == "FAIL" for verdict in verdicts) else 0
+
+
+async def database(config: Config) -> list[Verdict]:
+    from storage import migrate
+    from storage.db import Database
+
+    db = Database(config.database_url)
+    try:
+        await db.ping()
+        found = [Verdict("ok", f"database reachable ({db.backend})")]
+        if await migrate.is_current(db):
+            found.append(Verdict("ok", "database schema is current"))
+        else:
+            found.append(Verdict("FAIL", "database schema is behind — run `kudos-pulse migrate`"))
+        return found
+    except Exception as error:
+        return [Verdict("FAIL", f"database unreachable: {type(error).__name__}: {error}")]
+    finally:
+        await db.dispose()
+
+
+async def slack(config: Config, http: aiohttp.ClientSession) -> Verdict:
+    settings = config.slack
+    if not config.slack_enabled:
+        return Verdict("skip", "slack: not configured")
+    if not settings.bot_token:
+        return Verdict(
+            "skip",
+            "slack: OAuth install mode — each workspace's token is checked when it installs",
+        )
+    url = settings.api_url.rstrip("/") + "/auth.test"
+    try:
+        async with http.post(
+            url, headers={"Authorization": f"Bearer {settings.bot_token}"}
+        ) as response:
+            body: dict[str, Any] = await response.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        return Verdict("FAIL", f"slack: auth.test at {url} failed: {type(error).__name__} {error}")
+    if not body.get("ok"):
+        return Verdict("FAIL", f"slack: auth.test refused the bot token: {body.get('error')}")
+    return Verdict(
+        "ok",
+        f"slack: bot token accepted (workspace {body.get('team')!s} {body.get('team_id')!s}, "
+        f"bot user {body.get('user')!s})",
+    )
+
+
+async def teams(config: Config, http: aiohttp.ClientSession) -> Verdict:
+    settings = config.teams
+    if not config.teams_enabled:
+        return Verdict("skip", "teams: not configured")
+    if settings.app_type == "UserAssignedMSI":
+        return Verdict("skip", "teams: managed identity — tokens exist only inside Azure")
+    if not settings.app_password:
+        return Verdict("FAIL", "teams: MICROSOFT_APP_PASSWORD is missing")
+    if settings.app_type == "SingleTenant" and not settings.app_tenant_id:
+        return Verdict("FAIL", "teams: SingleTenant needs MICROSOFT_APP_TENANT_ID")
+    single = settings.app_type == "SingleTenant"
+    authority = settings.app_tenant_id if single else MULTI_TENANT_AUTHORITY
+    url = f"{settings.login_url.rstrip('/')}/{authority}/oauth2/v2.0/token"
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": settings.app_id or "",
+        "client_secret": settings.app_password,
+        "scope": BOT_FRAMEWORK_SCOPE,
+    }
+    try:
+        async with http.post(url, data=form) as response:
+            body: dict[str, Any] = await response.json(content_type=None)
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        return Verdict("FAIL", f"teams: token request to {url} failed: {type(error).__name__}")
+    if status != 200 or not body.get("access_token"):
+        reason = str(body.get("error_description") or body.get("error") or f"HTTP {status}")
+        return Verdict("FAIL", f"teams: no token for app {settings.app_id}: {reason[:200]}")
+    return Verdict("ok", f"teams: token acquired for app {settings.app_id}")

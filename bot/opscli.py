@@ -1,0 +1,168 @@
+"""The operator's subcommands of `kudos-pulse`: export, forget, copy-data.
+
+`bot/cli.py` adds these parsers and handlers with one line each, so they live apart from
+the commands that run the bot."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Coroutine
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from bot.clock import SystemClock
+from bot.config import Config
+
+Handler = Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def add_parsers(commands: Any) -> None:
+    export = commands.add_parser(
+        "export", help="write recognitions or pulse results as CSV or JSON lines"
+    )
+    export.add_argument("what", choices=["recognitions", "pulses"])
+    export.add_argument("--format", dest="fmt", choices=["csv", "jsonl"], default="csv")
+    export.add_argument("--since", help="only rows at or after this date (YYYY-MM-DD, UTC)")
+    export.add_argument("--workspace", help="only this workspace (Slack team id, Teams tenant id)")
+    export.add_argument("--out", type=Path, help="write here instead of standard output")
+
+    forget = commands.add_parser(
+        "forget", help="erase a person's personal data (kept counts stay consistent)"
+    )
+    forget.add_argument("user", help="their platform user id (U…, 29:…, or a console handle)")
+    forget.add_argument("--workspace", help="only in this workspace (default: every workspace)")
+
+    copy = commands.add_parser(
+        "copy-data", help="copy every table from DATABASE_URL into an empty database"
+    )
+    copy.add_argument("--to", required=True, help="target URL, e.g. postgresql+asyncpg://…")
+    copy.add_argument("--batch", type=int, default=1000, help="rows per insert (default 1000)")
+
+
+async def _export(config: Config, args: argparse.Namespace) -> int:
+    from bot import export
+    from storage.db import Database
+    from storage.repositories import audit
+
+    try:
+        since = export.parse_since(args.since) if args.since else None
+    except ValueError as error:
+        print(f"kudos-pulse export: {error}", file=sys.stderr)
+        return 2
+    db = Database(config.database_url)
+    try:
+        if args.what == "pulses":
+            try:
+                rows = export.pulse_batches(db, since=since, workspace=args.workspace)
+            except export.PulsesUnavailable:
+                print(
+                    "kudos-pulse export: pulses are not available in this build "
+                    "(the pulses feature is not installed); nothing was exported.",
+                    file=sys.stderr,
+                )
+                return 1
+            fields = None
+        else:
+            rows = export.recognition_batches(db, since=since, workspace=args.workspace)
+            fields = export.RECOGNITION_FIELDS
+        with ExitStack() as files:
+            out = (
+                files.enter_context(args.out.open("w", encoding="utf-8", newline=""))
+                if args.out
+                else sys.stdout
+            )
+            count = await export.write(rows, out, args.fmt, fields)
+        async with db.write() as session:
+            await audit.record(
+                session,
+                workspace_id=await _workspace_id(session, args.workspace),
+                actor="cli",
+                action=f"export.{args.what}",
+                detail=(
+                    f"format={args.fmt} rows={count} since={args.since or '-'} "
+                    f"workspace={args.workspace or 'all'}"
+                ),
+                now=SystemClock().now(),
+            )
+    finally:
+        await db.dispose()
+    where = args.out or "standard output"
+    print(f"Exported {count} {args.what} as {args.fmt} to {where}.", file=sys.stderr)
+    return 0
+
+
+async def _workspace_id(session: Any, external_id: str | None) -> int | None:
+    if not external_id:
+        return None
+    from sqlmodel import select
+
+    from storage.models import Workspace
+
+    found = await session.exec(select(Workspace).where(Workspace.external_id == external_id))
+    workspace = found.first()
+    return workspace.id if workspace else None
+
+
+async def _forget(config: Config, args: argparse.Namespace) -> int:
+    from bot.forget import forget
+    from storage.db import Database
+
+    db = Database(config.database_url)
+    try:
+        done = await forget(db, args.user, workspace=args.workspace, now=SystemClock().now())
+    finally:
+        await db.dispose()
+    if not done:
+        where = f" in workspace {args.workspace}" if args.workspace else ""
+        print(f"No personal data held for {args.user}{where} (never seen, or already forgotten).")
+        return 0
+    for place in done:
+        extra = "".join(f", {count} {name}" for name, count in place.other.items())
+        print(
+            f"Forgot {args.user} in {place.platform} workspace {place.workspace}: name and ids "
+            f"erased, {place.reasons} reasons, {place.references} conversation references, "
+            f"{place.messages} queued messages{extra}. Counts are kept; recorded in the audit log."
+        )
+    return 0
+
+
+async def _copy_data(config: Config, args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from storage.copy import CopyRefused, copy_all, row_counts
+    from storage.db import Database
+
+    if make_url(args.to) == make_url(config.database_url):
+        print("kudos-pulse copy-data: --to is the database in use; name another one.")
+        return 2
+    source, target = Database(config.database_url), Database(args.to)
+    shown = make_url(args.to).render_as_string(hide_password=True)
+    try:
+        print(f"Copying {source.backend} → {shown} (stop the bot first so nothing changes) …")
+        copied = await copy_all(
+            source,
+            target,
+            batch=args.batch,
+            progress=lambda table, rows: print(f"  {table}: {rows} rows"),
+        )
+        before, after = await row_counts(source), await row_counts(target)
+    except CopyRefused as refusal:
+        print(f"kudos-pulse copy-data: refused: {refusal}. Nothing was copied.")
+        return 1
+    finally:
+        await source.dispose()
+        await target.dispose()
+    differ = [name for name in before if before[name] != after.get(name)]
+    if differ:
+        print(f"Counts differ afterwards in {', '.join(differ)} — was the bot still running?")
+        return 1
+    print(
+        f"Copied {sum(copied.values())} rows in {len(copied)} tables; every count matches. "
+        "Point DATABASE_URL at the new database and start the bot."
+    )
+    return 0
+
+
+HANDLERS: dict[str, Handler] = {"export": _export, "forget": _forget, "copy-data": _copy_data}
