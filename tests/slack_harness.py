@@ -123,7 +123,9 @@ def slack_config(config: Config, fake: FakeSlack, **slack: Any) -> Config:
     settings = config.slack.model_copy(
         update={"bot_token": BOT_TOKEN, "signing_secret": SECRET, "api_url": fake.api_url, **slack}
     )
-    return config.model_copy(update={"slack": settings})
+    # Pacing is the outbox's business (tested there); here it would only make tests slow.
+    outbox = config.outbox.model_copy(update={"slack_per_second": 1000.0})
+    return config.model_copy(update={"slack": settings, "outbox": outbox})
 
 
 @pytest.fixture

@@ -92,6 +92,8 @@ def fallback_text(message: Message) -> str:
 def render_blocks(message: Message, *, modal_as_inline: bool = True) -> list[dict[str, Any]]:
     """Every block of `message` as Block Kit (at most 50). A modal form inside a message that
     cannot open a modal is shown inline, so it still works."""
+    if not message.blocks:  # a plain message still gets one section, escaped like the rest
+        return [{"type": "section", "text": mrkdwn(escape(message.text))}]
     blocks: list[dict[str, Any]] = []
     for block in message.blocks:
         if isinstance(block, Form) and block.modal and not modal_as_inline:
