@@ -8,6 +8,7 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -66,12 +67,13 @@ class SlackHarness:
         user: str = "UALICE",
         channel: str = "CGENERAL",
         command: str = "/kudos",
+        team: str = TEAM,
         **options: Any,
     ) -> ClientResponse:
         number = next(self._ids)
         form = {
             "token": "legacy",
-            "team_id": TEAM,
+            "team_id": team,
             "team_domain": "acme",
             "channel_id": channel,
             "channel_name": "general",
@@ -135,14 +137,25 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     await fake.close()
 
 
+@asynccontextmanager
+async def running(
+    config: Config, db: Database, clock: ManualClock, fake: FakeSlack
+) -> AsyncIterator[SlackHarness]:
+    """The real Application with the Slack adapter, served on 127.0.0.1 (an OS-chosen port)."""
+    app = Application(config, clock=clock, db=db)
+    adapter: SlackAdapter = app.load_adapter("slack")
+    client = TestClient(TestServer(app.web, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        yield SlackHarness(app, adapter, fake, client)
+    finally:
+        await client.close()
+        await adapter.close()
+
+
 @pytest.fixture
 async def slack(
     config: Config, db: Database, clock: ManualClock, fake_slack: FakeSlack
 ) -> AsyncIterator[SlackHarness]:
-    app = Application(slack_config(config, fake_slack), clock=clock, db=db)
-    adapter: SlackAdapter = app.load_adapter("slack")
-    client = TestClient(TestServer(app.web, host="127.0.0.1"))
-    await client.start_server()
-    yield SlackHarness(app, adapter, fake_slack, client)
-    await client.close()
-    await adapter.close()
+    async with running(slack_config(config, fake_slack), db, clock, fake_slack) as harness:
+        yield harness

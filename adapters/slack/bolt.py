@@ -1,11 +1,23 @@
-"""The slack-bolt AsyncApp: signature checks always on, acks answered before slow work."""
+"""The slack-bolt AsyncApp: signature checks always on, acks answered before slow work.
+
+Authorization runs before every listener, i.e. inside the 3-second window. Bolt's defaults
+call `auth.test` there (once per process in single-workspace mode, on every request in OAuth
+mode); both are replaced by cached answers so a slow Slack cannot delay an acknowledgement.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.clients import SlackClients
 from adapters.slack.installations import DatabaseInstallationStore, DatabaseOAuthStateStore
@@ -17,14 +29,61 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 
-def build_bolt_app(
-    config: Config,
-    clients: SlackClients,
-    db: Database,
-    clock: Clock,
-) -> AsyncApp:
+class BotIdentity:
+    """The single-workspace bot's `auth.test`, fetched once, ahead of the first request.
+
+    Until it has answered, requests are authorized with the token alone (the bot's own user
+    id is then unknown, which only matters for ignoring the bot's own message events)."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._answer: asyncio.Task[Any] | None = None
+
+    def warm_up(self) -> None:
+        with contextlib.suppress(RuntimeError):  # no running loop: the first request fetches it
+            self._fetch()
+
+    def _fetch(self) -> asyncio.Task[Any]:
+        if self._answer is None or (self._answer.done() and self._answer.exception()):
+            self._answer = asyncio.get_running_loop().create_task(self.client.auth_test())
+            self._answer.add_done_callback(_quiet)
+        return self._answer
+
+    def authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """Bolt's `authorize=` hook (Bolt passes arguments by name, so a plain function)."""
+
+        async def authorize(
+            enterprise_id: str | None, team_id: str | None, user_id: str | None
+        ) -> AuthorizeResult:
+            task = self._fetch()
+            if not task.done():  # never make Slack wait for Slack: authorize with the token
+                return AuthorizeResult(
+                    enterprise_id=enterprise_id,
+                    team_id=team_id,
+                    bot_token=self.client.token,
+                    user_id=user_id,
+                )
+            answer = task.result()
+            return AuthorizeResult(
+                enterprise_id=answer.get("enterprise_id") or enterprise_id,
+                team_id=answer.get("team_id") or team_id,
+                bot_token=self.client.token,
+                bot_id=answer.get("bot_id"),
+                bot_user_id=answer.get("user_id"),
+                user_id=user_id,
+            )
+
+        return authorize
+
+
+def _quiet(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("slack auth.test failed: %s", task.exception())
+
+
+def build_bolt_app(config: Config, clients: SlackClients, db: Database, clock: Clock) -> AsyncApp:
     settings = config.slack
-    common = {
+    common: dict[str, Any] = {
         "name": "kudos-pulse",
         "signing_secret": settings.signing_secret or "",
         # Our listeners ack and hand slow work to background tasks themselves; Bolt's default
@@ -36,6 +95,7 @@ def build_bolt_app(
     if settings.client_id and settings.client_secret:
         installations = clients.installations
         assert isinstance(installations, DatabaseInstallationStore)
+        client = clients.for_token(None)
         redirect_uri = (
             f"{config.public_url.rstrip('/')}/slack/oauth_redirect" if config.public_url else None
         )
@@ -47,10 +107,22 @@ def build_bolt_app(
             installation_store=installations,
             state_store=DatabaseOAuthStateStore(db, clock),
         )
-        return AsyncApp(
-            client=clients.for_token(None),
+        authorize = AsyncInstallationStoreAuthorize(
+            logger=log,
             installation_store=installations,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            cache_enabled=True,  # auth.test once per token, not once per request
+            client=client,
+        )
+        return AsyncApp(
+            client=client,
+            installation_store=installations,
+            authorize=authorize,
             oauth_settings=oauth,
             **common,
         )
-    return AsyncApp(client=clients.for_token(settings.bot_token), **common)
+    client = clients.for_token(settings.bot_token)
+    identity = BotIdentity(client)
+    identity.warm_up()
+    return AsyncApp(client=client, authorize=identity.authorizer(), **common)

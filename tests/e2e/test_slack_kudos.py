@@ -162,6 +162,7 @@ async def test_stats_top_undo_and_help(slack: SlackHarness) -> None:
 
 async def test_workspace_admins_see_other_peoples_stats(slack: SlackHarness) -> None:
     await slack.command("<@UBOB|bob> for the incident write-up #value")
+    await slack.settle()
     await slack.command("stats <@UBOB|bob>", user="UCAROL")
     await slack.command("stats <@UBOB|bob>", user="UADMIN")
     await slack.settle()
