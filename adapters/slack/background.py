@@ -28,8 +28,11 @@ class BackgroundWork:
         return task
 
     async def _bounded(self, work: Coroutine[Any, Any, T]) -> T:
-        async with self._limit:
-            return await work
+        try:
+            async with self._limit:
+                return await work
+        finally:
+            work.close()  # cancelled before it started: no "never awaited" warning
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

@@ -35,6 +35,14 @@ def _user(uid: str, name: str, tz: str, **flags: Any) -> dict[str, Any]:
     }
 
 
+def crowd(size: int) -> dict[str, dict[str, Any]]:
+    """`size` ordinary people U0000000 … (for benchmarks)."""
+    zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"]
+    return {
+        f"U{n:07d}": _user(f"U{n:07d}", f"person{n}", zones[n % len(zones)]) for n in range(size)
+    }
+
+
 def default_users() -> dict[str, dict[str, Any]]:
     users = [
         _user("UALICE", "alice", "Europe/Berlin"),
@@ -70,6 +78,8 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     page_size: int = 2
+    # Benchmarks run for a long time: they need the answers, not a record of every call.
+    record: bool = True
 
     def __post_init__(self) -> None:
         self._script: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
@@ -128,7 +138,8 @@ class FakeSlack:
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.responses.append({"name": request.match_info["name"], **body})
+        if self.record:
+            self.responses.append({"name": request.match_info["name"], **body})
         if self.delay:
             await asyncio.sleep(self.delay)
         return web.Response(text="ok")
@@ -141,7 +152,8 @@ class FakeSlack:
                 args.update(await request.json())
             else:
                 args.update(await request.post())
-        self.calls.append(Call(method, _token(request), args))
+        if self.record:
+            self.calls.append(Call(method, _token(request), args))
         if self.delay:
             await asyncio.sleep(self.delay)
         scripted = self._script.get(method)
@@ -251,3 +263,23 @@ def block_text(blocks: list[dict[str, Any]]) -> str:
 
     walk(blocks)
     return "\n".join(parts)
+
+
+async def serve_forever(delay: float, people: int) -> None:
+    """Run as its own process (benchmarks): print the port, answer until killed."""
+    fake = FakeSlack(delay=delay)
+    fake.users.update(crowd(people))
+    fake.record = False
+    await fake.start()
+    print(f"PORT {fake.port}", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="fake Slack Web API on 127.0.0.1")
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--people", type=int, default=0)
+    options = parser.parse_args()
+    asyncio.run(serve_forever(options.delay, options.people))
