@@ -86,6 +86,10 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Socket Mode: the bot's open connection, and the envelope acks it sent back.
+        self.socket_acks: list[dict[str, Any]] = []
+        self._socket_open = asyncio.Event()
+        self._ws: web.WebSocketResponse | None = None
 
     # -- control ---------------------------------------------------------------------------
 
@@ -123,6 +127,7 @@ class FakeSlack:
         server = web.Application()
         server.router.add_route("*", "/api/{method}", self._api)
         server.router.add_post("/respond/{name}", self._respond)
+        server.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(server, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -165,7 +170,27 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "unknown_method"})
         return web.json_response(handler(args))
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._ws = socket
+        self._socket_open.set()
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        async for frame in socket:
+            if frame.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(frame.data))
+        return socket
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Deliver one Socket Mode envelope to the connected bot."""
+        await asyncio.wait_for(self._socket_open.wait(), timeout=10)
+        assert self._ws is not None
+        await self._ws.send_json(envelope)
+
     # -- methods ---------------------------------------------------------------------------
+
+    def _apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
 
     def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {
