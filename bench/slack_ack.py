@@ -41,7 +41,7 @@ PEOPLE = 400  # 400 givers × 5 a day: every request in a 20 s run at 100/s is a
 # -- the two servers under test (each runs in its own process) ---------------------------------
 
 
-async def serve_bot(api_url: str, database_url: str) -> None:
+async def serve_bot(api_url: str, database_url: str, concurrency: int) -> None:
     sys.path.insert(0, str(ROOT))
     from aiohttp import web
 
@@ -57,7 +57,7 @@ async def serve_bot(api_url: str, database_url: str) -> None:
     config = load_config(ROOT / "app.yaml", env=env)
     app = Application(config)
     await app.prepare()
-    app.load_adapter("slack")
+    app.load_adapter("slack", concurrency=concurrency)
     runner = web.AppRunner(app.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -238,7 +238,15 @@ async def scenario(title: str, delay: float, options: argparse.Namespace) -> dic
         fake_url = f"http://127.0.0.1:{fake_port}"
         api_url = f"{fake_url}/api/"
         bot, bot_port = spawn(
-            __file__, "--role", "bot", "--api-url", api_url, "--database-url", database_url
+            __file__,
+            "--role",
+            "bot",
+            "--api-url",
+            api_url,
+            "--database-url",
+            database_url,
+            "--concurrency",
+            str(options.concurrency),
         )
         bare, bare_port = spawn(__file__, "--role", "bare", "--api-url", api_url)
         targets = {
@@ -271,10 +279,12 @@ def uptime() -> str:
 
 async def main_async(options: argparse.Namespace) -> int:
     print("load:", uptime())
-    await scenario("Fake Slack answering at once", 0.0, options)
-    print("load:", uptime())
-    await scenario("Fake Slack answering every call after 2 s", 2.0, options)
-    print("load:", uptime())
+    if "prompt" in options.scenarios:
+        await scenario("Fake Slack answering at once", 0.0, options)
+        print("load:", uptime())
+    if "slow" in options.scenarios:
+        await scenario("Fake Slack answering every call after 2 s", 2.0, options)
+        print("load:", uptime())
     return 0
 
 
@@ -283,11 +293,15 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second, each")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--database-url", help="the bot's database (default: a temp SQLite)")
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="the bot's background work in flight"
+    )
+    parser.add_argument("--scenarios", default="prompt,slow", help="prompt, slow or both")
     parser.add_argument("--role", choices=["bot", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.role == "bot":
-        asyncio.run(serve_bot(options.api_url, options.database_url))
+        asyncio.run(serve_bot(options.api_url, options.database_url, options.concurrency))
         return 0
     if options.role == "bare":
         asyncio.run(serve_bare(options.api_url))

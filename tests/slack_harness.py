@@ -88,17 +88,17 @@ class SlackHarness:
         return await self.post(urlencode(form), "application/x-www-form-urlencoded", **options)
 
     async def event(
-        self, event: dict[str, Any], event_id: str | None = None, **options: Any
+        self, event: dict[str, Any], event_id: str | None = None, team: str = TEAM, **options: Any
     ) -> ClientResponse:
         body = {
             "token": "legacy",
-            "team_id": TEAM,
+            "team_id": team,
             "api_app_id": "A1",
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._ids):06d}",
             "event_time": int(time.time()),
             "event": event,
-            "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+            "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
         }
         return await self.post(json.dumps(body), "application/json", **options)
 

@@ -68,7 +68,7 @@ class SlackAdapter:
 
 
 def install(app: Application, **options: Any) -> SlackAdapter:
-    """Mount Slack on `app`. Options: `concurrency` (background work in flight, default 16)."""
+    """Mount Slack on `app`. Options: `concurrency` (background work in flight, default 8)."""
     settings = app.config.slack
     oauth = bool(settings.client_id and settings.client_secret)
     installations = (
@@ -78,7 +78,7 @@ def install(app: Application, **options: Any) -> SlackAdapter:
     platform = SlackPlatform(clients)
     app.add_platform(platform)
     bolt = build_bolt_app(app.config, clients, app.db, app.clock)
-    work = BackgroundWork(concurrency=int(options.get("concurrency", 16)))
+    work = BackgroundWork(concurrency=int(options.get("concurrency", 8)))
     SlackListeners(app.core, app.config, clients, ReplyPresenter(clients, platform), work).register(
         bolt
     )

@@ -12,10 +12,11 @@ T = TypeVar("T")
 
 
 class BackgroundWork:
-    def __init__(self, concurrency: int = 16) -> None:
+    def __init__(self, concurrency: int = 8) -> None:
         # Bounded, so a burst of commands queues here instead of exhausting the DB pool.
         self._limit = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._work: dict[asyncio.Task[Any], Coroutine[Any, Any, Any]] = {}
 
     @property
     def in_flight(self) -> int:
@@ -24,18 +25,18 @@ class BackgroundWork:
     def spawn(self, work: Coroutine[Any, Any, T], name: str = "slack-work") -> asyncio.Task[T]:
         task = asyncio.create_task(self._bounded(work), name=name)
         self._tasks.add(task)
+        self._work[task] = work
         task.add_done_callback(self._finished)
         return task
 
     async def _bounded(self, work: Coroutine[Any, Any, T]) -> T:
-        try:
-            async with self._limit:
-                return await work
-        finally:
-            work.close()  # cancelled before it started: no "never awaited" warning
+        async with self._limit:
+            return await work
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        # Cancelled before it started: close it, so it is not reported as "never awaited".
+        self._work.pop(task).close()
         if not task.cancelled() and task.exception() is not None:
             log.error("slack background work failed", exc_info=task.exception())
 

@@ -63,6 +63,8 @@ class SlackListeners:
         bolt.action(ANYTHING)(self.on_ignored)
         bolt.event("reaction_added")(self.on_reaction_added)
         bolt.event("reaction_removed")(self.on_reaction_removed)
+        bolt.event("app_uninstalled")(self.on_uninstalled)
+        bolt.event("tokens_revoked")(self.on_uninstalled)
         bolt.event(ANYTHING)(self.on_ignored)
 
     # -- slash commands ----------------------------------------------------------------------
@@ -239,6 +241,19 @@ class SlackListeners:
             code = error.response.get("error") if isinstance(error, SlackApiError) else error
             log.info("cannot read the reacted-to message (%s); the kudos has no text", code)
         return ""
+
+    # -- installations -----------------------------------------------------------------------
+
+    async def on_uninstalled(self, ack: Ack, body: dict[str, Any]) -> None:
+        """The workspace removed the app: forget its token, so nothing tries to use it."""
+        await ack()
+        store = self.clients.installations
+        if store is not None:
+            enterprise = body.get("enterprise_id") or None
+            self.work.spawn(
+                store.async_delete_all(enterprise_id=enterprise, team_id=body.get("team_id")),
+                name="slack-uninstall",
+            )
 
     # -- everything else ---------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ BOT_SCOPES = [
     "im:write",  # open a DM with a person
 ]
 
-BOT_EVENTS = ["reaction_added", "reaction_removed"]
+BOT_EVENTS = ["reaction_added", "reaction_removed", "app_uninstalled", "tokens_revoked"]
 
 COMMANDS = [
     ("/kudos", "Thank someone: @person what they did #easy #value", "@person what they did #tag"),

@@ -64,6 +64,11 @@ async def test_installing_stores_the_workspace_and_its_token_is_used(
         assert {call.args["channel"] for call in posts} == {"CGENERAL", "UBOB"}
         assert {call.token for call in posts} == {"xoxb-installed"}
 
+        uninstalled = await slack.event({"type": "app_uninstalled"}, team="T0NEW")
+        assert uninstalled.status == 200
+        await slack.settle()
+        assert await count(db, SlackInstallation) == 0
+
 
 async def test_an_unknown_workspace_is_not_answered(
     config: Config, db: Database, clock: ManualClock, fake_slack: FakeSlack

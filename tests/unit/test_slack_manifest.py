@@ -24,6 +24,8 @@ def test_manifest_names_every_url_scope_command_and_event(
     assert set(settings["event_subscriptions"]["bot_events"]) == {
         "reaction_added",
         "reaction_removed",
+        "app_uninstalled",
+        "tokens_revoked",
     }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": events}
     assert settings["socket_mode_enabled"] is False
