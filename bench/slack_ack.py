@@ -107,6 +107,8 @@ class Results:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     slow: int = 0  # ≥ 3 s: Slack would have given up
+    # How late the generator itself sent each request (its own CPU starvation, not the server's).
+    lags: list[float] = field(default_factory=list)
 
     def line(self, name: str) -> str:
         if not self.latencies:
@@ -157,6 +159,7 @@ async def one(
     session: aiohttp.ClientSession, url: str, number: int, due: float, fake: str, out: Results
 ) -> None:
     body, headers = signed_command(number, f"{fake}/respond/bench")
+    out.lags.append(time.perf_counter() - due)
     try:
         async with session.post(url, data=body, headers=headers) as response:
             await response.read()
@@ -270,6 +273,14 @@ async def scenario(title: str, delay: float, options: argparse.Namespace) -> dic
         print(f"  {result.line(name)}  cpu={cpu[name] / options.seconds * 100:.0f}%")
     ratio = results["bot"].p99() / results["bare"].p99()
     print(f"  p99 ratio bot/bare = {ratio:.2f}  (target ≤ 1.5)")
+    lags = sorted(lag for result in results.values() for lag in result.lags)
+    lag_p99 = statistics.quantiles(lags, n=100, method="inclusive")[98]
+    print(f"  load generator: p99 send lag {lag_p99 * 1000:.2f} ms", end="")
+    print(
+        "  (WARNING: it could not keep its schedule; the machine is busy)"
+        if lag_p99 > 0.005
+        else ""
+    )
     return results
 
 
