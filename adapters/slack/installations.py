@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,17 +24,27 @@ from storage.models import SlackInstallation, SlackOAuthState
 log = logging.getLogger(__name__)
 
 
+# Bolt looks the installation up before every listener, inside the 3-second window; a short
+# memory keeps a slow database out of that path. Another process's change shows within this.
+CACHE_SECONDS = 60.0
+MISSING_SECONDS = 5.0
+
+_Key = tuple[str, str, str, bool]
+
+
 class DatabaseInstallationStore(AsyncInstallationStore):
     def __init__(self, db: Database, clock: Clock, client_id: str) -> None:
         self.db = db
         self.clock = clock
         self.client_id = client_id
+        self._cache: dict[_Key, tuple[float, Installation | None]] = {}
 
     @property
     def logger(self) -> logging.Logger:
         return log
 
     async def async_save(self, installation: Installation) -> None:
+        self._cache.clear()
         async with self.db.write() as session:
             session.add(
                 SlackInstallation(
@@ -77,6 +88,20 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     ) -> Installation | None:
         if is_enterprise_install:
             team_id = None  # an org-wide install is the same for every workspace of the org
+        key = (enterprise_id or "", team_id or "", user_id or "", bool(is_enterprise_install))
+        cached = self._cache.get(key)
+        if cached is not None:
+            # "Not installed" is kept only briefly: another process may be installing it now.
+            ttl = CACHE_SECONDS if cached[1] is not None else MISSING_SECONDS
+            if time.monotonic() - cached[0] < ttl:
+                return cached[1]
+        found = await self._find(enterprise_id, team_id, user_id)
+        self._cache[key] = (time.monotonic(), found)
+        return found
+
+    async def _find(
+        self, enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> Installation | None:
         statement = select(SlackInstallation).where(
             SlackInstallation.client_id == self.client_id,
             SlackInstallation.enterprise_id == (enterprise_id or ""),
@@ -97,6 +122,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     async def async_delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
+        self._cache.clear()
         statement = delete(SlackInstallation).where(
             col(SlackInstallation.client_id) == self.client_id,
             col(SlackInstallation.enterprise_id) == (enterprise_id or ""),
