@@ -143,7 +143,7 @@ async def running(
 ) -> AsyncIterator[SlackHarness]:
     """The real Application with the Slack adapter, served on 127.0.0.1 (an OS-chosen port)."""
     app = Application(config, clock=clock, db=db)
-    adapter: SlackAdapter = app.load_adapter("slack")
+    adapter: SlackAdapter = app.load_adapter("slack", freeze_gc=False)
     client = TestClient(TestServer(app.web, host="127.0.0.1"))
     await client.start_server()
     try:
