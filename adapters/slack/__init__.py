@@ -108,7 +108,14 @@ def _socket_mode(bolt: AsyncApp, app_token: str, clients: SlackClients) -> Any:
     async def run(stop: asyncio.Event) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-        handler = AsyncSocketModeHandler(bolt, app_token, web_client=clients.for_token(None))
+        class MeasuredHandler(AsyncSocketModeHandler):
+            async def handle(self, client: Any, req: Any) -> None:
+                started = time.perf_counter()
+                with logcontext.bind(platform="slack", request_id=req.envelope_id):
+                    await super().handle(client, req)  # runs Bolt and sends the ack envelope
+                ACK_SECONDS.labels("slack").observe(time.perf_counter() - started)
+
+        handler = MeasuredHandler(bolt, app_token, web_client=clients.for_token(None))
         await handler.connect_async()
         try:
             await stop.wait()

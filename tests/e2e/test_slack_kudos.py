@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from storage.models import Recognition, RecognitionTag
 from tests.fakes.slack_api import block_text, blocks_of
@@ -13,12 +14,19 @@ from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
 pytestmark = pytest.mark.asyncio
 
 
+def _acks_recorded() -> float:
+    value = REGISTRY.get_sample_value("kudos_pulse_ack_seconds_count", {"platform": "slack"})
+    return value or 0.0
+
+
 async def test_give_kudos_acks_at_once_then_celebrates_and_dms(slack: SlackHarness) -> None:
+    acks_before = _acks_recorded()
     response = await slack.command(
         "<@UBOB|bob> <@UCAROL|carol> for untangling the refund flow #easy #value"
     )
     assert response.status == 200
     assert await response.text() == ""
+    assert _acks_recorded() == acks_before + 1  # the ack latency is on /metrics
     await slack.settle()
 
     answers = slack.private_answers()

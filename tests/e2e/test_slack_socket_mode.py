@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
 
 from bot.clock import ManualClock
 from bot.config import Config
@@ -55,6 +56,7 @@ async def test_a_slash_command_over_socket_mode_is_acked_and_answered(
             await asyncio.wait_for(background, timeout=15)
 
     assert [ack["envelope_id"] for ack in fake_slack.socket_acks] == ["env-1"]
+    assert REGISTRY.get_sample_value("kudos_pulse_ack_seconds_count", {"platform": "slack"})
     assert fake_slack.to("apps.connections.open")[0].token == "xapp-test"
     answers = [r for r in fake_slack.responses if r["name"] == "socket"]
     assert "Kudos sent to <@UBOB>" in block_text(answers[0]["blocks"])
