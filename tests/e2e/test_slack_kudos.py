@@ -6,10 +6,13 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
+from bot.clock import ManualClock
+from bot.config import Config
+from storage.db import Database
 from storage.models import Recognition, RecognitionTag
-from tests.fakes.slack_api import block_text, blocks_of
+from tests.fakes.slack_api import FakeSlack, block_text, blocks_of
 from tests.helpers import count, stored_kudos
-from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+from tests.slack_harness import SlackHarness, fake_slack, running, slack, slack_config  # noqa: F401
 
 pytestmark = pytest.mark.asyncio
 
@@ -194,3 +197,15 @@ async def test_people_come_from_users_info_with_time_zone(slack: SlackHarness) -
     assert people["UCAROL"].timezone == "Asia/Tokyo" and people["UCAROL"].display_name == "carol"
     looked_up = [call.args["user"] for call in slack.fake.to("users.info")]
     assert sorted(looked_up) == ["UALICE", "UCAROL"]
+
+
+async def test_celebrations_go_to_the_configured_kudos_channel(
+    config: Config, db: Database, clock: ManualClock, fake_slack: FakeSlack
+) -> None:
+    kudos = config.kudos.model_copy(update={"channel": "CKUDOS"})
+    settings = slack_config(config.model_copy(update={"kudos": kudos}), fake_slack)
+    async with running(settings, db, clock, fake_slack) as harness:
+        await harness.command("<@UBOB|bob> for the smooth handover #value", channel="CRANDOM")
+        await harness.settle()
+    channels = sorted(call.args["channel"] for call in fake_slack.to("chat.postMessage"))
+    assert channels == ["CKUDOS", "UBOB"]
