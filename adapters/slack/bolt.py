@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.authorization.async_authorize import (
+    AsyncAuthorize,
+    AsyncInstallationStoreAuthorize,
+)
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -29,10 +31,10 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 
-class BotIdentity:
-    """The single-workspace bot's `auth.test`, fetched once, ahead of the first request.
+class BotIdentity(AsyncAuthorize):
+    """Single-workspace authorization from the bot's `auth.test`, fetched once, ahead of time.
 
-    Until it has answered, requests are authorized with the token alone (the bot's own user
+    Until Slack has answered, requests are authorized with the token alone (the bot's own user
     id is then unknown, which only matters for ignoring the bot's own message events)."""
 
     def __init__(self, client: AsyncWebClient) -> None:
@@ -49,31 +51,32 @@ class BotIdentity:
             self._answer.add_done_callback(_quiet)
         return self._answer
 
-    def authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
-        """Bolt's `authorize=` hook (Bolt passes arguments by name, so a plain function)."""
-
-        async def authorize(
-            enterprise_id: str | None, team_id: str | None, user_id: str | None
-        ) -> AuthorizeResult:
-            task = self._fetch()
-            if not task.done():  # never make Slack wait for Slack: authorize with the token
-                return AuthorizeResult(
-                    enterprise_id=enterprise_id,
-                    team_id=team_id,
-                    bot_token=self.client.token,
-                    user_id=user_id,
-                )
-            answer = task.result()
+    async def __call__(
+        self,
+        *,
+        context: Any,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        **_actor: Any,
+    ) -> AuthorizeResult:
+        task = self._fetch()
+        if not task.done():  # never make Slack wait for Slack: authorize with the token
             return AuthorizeResult(
-                enterprise_id=answer.get("enterprise_id") or enterprise_id,
-                team_id=answer.get("team_id") or team_id,
+                enterprise_id=enterprise_id,
+                team_id=team_id,
                 bot_token=self.client.token,
-                bot_id=answer.get("bot_id"),
-                bot_user_id=answer.get("user_id"),
                 user_id=user_id,
             )
-
-        return authorize
+        answer = task.result()
+        return AuthorizeResult(
+            enterprise_id=answer.get("enterprise_id") or enterprise_id,
+            team_id=answer.get("team_id") or team_id,
+            bot_token=self.client.token,
+            bot_id=answer.get("bot_id"),
+            bot_user_id=answer.get("user_id"),
+            user_id=user_id,
+        )
 
 
 def _quiet(task: asyncio.Task[Any]) -> None:
@@ -122,7 +125,8 @@ def build_bolt_app(config: Config, clients: SlackClients, db: Database, clock: C
             oauth_settings=oauth,
             **common,
         )
-    client = clients.for_token(settings.bot_token)
-    identity = BotIdentity(client)
+    identity = BotIdentity(clients.for_token(settings.bot_token))
     identity.warm_up()
-    return AsyncApp(client=client, authorize=identity.authorizer(), **common)
+    # The token travels in each request's AuthorizeResult; a token on Bolt's own client as well
+    # would only earn a start-up warning that it is ignored.
+    return AsyncApp(client=clients.for_token(None), authorize=identity, **common)
