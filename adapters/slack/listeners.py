@@ -2,9 +2,9 @@
 
 The Bolt app runs with `process_before_response=True`, so Slack's HTTP response leaves as soon
 as a listener returns. Listeners therefore `ack()` first and put everything slow (database,
-Web API, the core's rules) into tracked background work. Two things must happen inside the
-acknowledgement: a modal submission's field errors (they only travel in the ack body), and
-nothing else. No business rule lives here.
+Web API, the core's rules) into tracked background work. The one exception is a modal
+submission: its field errors can only travel in the ack body, so it waits for the core within
+a budget. No business rule lives here.
 """
 
 from __future__ import annotations
