@@ -24,9 +24,13 @@ class SlackSender:
             channel = audience.user_id  # a user id posts into the bot's DM with that person
         else:
             raise PermanentFailure("a private reply cannot wait in the outbox")
+        try:
+            blocks = render_blocks(message)
+        except ValueError as error:  # cannot fit Slack's limits; retrying would not change that
+            raise PermanentFailure(f"slack: cannot render: {error}") from error
         payload: dict[str, Any] = {
             "text": fallback_text(message),
-            "blocks": render_blocks(message),
+            "blocks": blocks,
             # Never let Slack turn plain "@here" into a ping (PLATFORMS.md §1.7).
             "link_names": False,
             "unfurl_links": False,
