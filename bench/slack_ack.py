@@ -305,7 +305,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--database-url", help="the bot's database (default: a temp SQLite)")
     parser.add_argument(
-        "--concurrency", type=int, default=8, help="the bot's background work in flight"
+        "--concurrency", type=int, default=4, help="the bot's background work in flight"
     )
     parser.add_argument("--scenarios", default="prompt,slow", help="prompt, slow or both")
     parser.add_argument("--role", choices=["bot", "bare"], help=argparse.SUPPRESS)

@@ -71,7 +71,7 @@ class SlackAdapter:
 def install(app: Application, **options: Any) -> SlackAdapter:
     """Mount Slack on `app`.
 
-    Options: `concurrency` (background work in flight, default 8); `freeze_gc` (default True;
+    Options: `concurrency` (core work in flight after acks, default 4); `freeze_gc` (default True;
     test suites that build many apps in one process turn it off)."""
     settings = app.config.slack
     oauth = bool(settings.client_id and settings.client_secret)
@@ -82,7 +82,7 @@ def install(app: Application, **options: Any) -> SlackAdapter:
     platform = SlackPlatform(clients)
     app.add_platform(platform)
     bolt = build_bolt_app(app.config, clients, app.db, app.clock)
-    work = BackgroundWork(concurrency=int(options.get("concurrency", 8)))
+    work = BackgroundWork(concurrency=int(options.get("concurrency", 4)))
     SlackListeners(app.core, app.config, clients, ReplyPresenter(clients, platform), work).register(
         bolt
     )

@@ -12,8 +12,9 @@ T = TypeVar("T")
 
 
 class BackgroundWork:
-    def __init__(self, concurrency: int = 8) -> None:
-        # Bounded, so a burst of commands queues here instead of exhausting the DB pool.
+    def __init__(self, concurrency: int = 4) -> None:
+        # Bounded, so a burst of commands queues here instead of exhausting the database pool
+        # (and, on PostgreSQL, churning connections) or crowding the acks out of the loop.
         self._limit = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._work: dict[asyncio.Task[Any], Coroutine[Any, Any, Any]] = {}
@@ -22,8 +23,12 @@ class BackgroundWork:
     def in_flight(self) -> int:
         return len(self._tasks)
 
-    def spawn(self, work: Coroutine[Any, Any, T], name: str = "slack-work") -> asyncio.Task[T]:
-        task = asyncio.create_task(self._bounded(work), name=name)
+    def spawn(
+        self, work: Coroutine[Any, Any, T], name: str = "slack-work", *, bounded: bool = True
+    ) -> asyncio.Task[T]:
+        """Run `work` after the ack. Bounded work (the core: database and rules) waits for one
+        of the few slots; unbounded work only waits on Slack (posting an answer)."""
+        task = asyncio.create_task(self._bounded(work) if bounded else work, name=name)
         self._tasks.add(task)
         self._work[task] = work
         task.add_done_callback(self._finished)

@@ -93,7 +93,7 @@ class SlackListeners:
                 response_url=body.get("response_url"),
                 trigger_id=body.get("trigger_id"),
             )
-            await self.presenter.show(reply, where)
+            self._show(reply, where)
 
     # -- forms -------------------------------------------------------------------------------
 
@@ -115,12 +115,13 @@ class SlackListeners:
                 dedupe_key=f"slack:view:{view.get('id')}:{view.get('hash')}",
             ),
             name="slack-view-submission",
+            bounded=False,  # someone is looking at the modal: it must not queue behind a burst
         )
         where = Where(actor.workspace_id, actor.user_id, channel_id=actor.channel_id)
         done, _ = await asyncio.wait({task}, timeout=VIEW_BUDGET_SECONDS)
         if task not in done:
             await ack()
-            self.work.spawn(self._show_later(task, where), name="slack-view-reply")
+            self.work.spawn(self._show_later(task, where), name="slack-view-reply", bounded=False)
             return
         reply = task.result()
         errors = _field_errors(reply, view)
@@ -128,10 +129,10 @@ class SlackListeners:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        self.work.spawn(self.presenter.show(reply, where), name="slack-view-reply")
+        self._show(reply, where)
 
     async def _show_later(self, task: asyncio.Task[Reply], where: Where) -> None:
-        await self.presenter.show(await task, where)
+        self._show(await task, where)
 
     async def on_form_submit(self, ack: Ack, body: dict[str, Any]) -> None:
         await ack()
@@ -153,7 +154,7 @@ class SlackListeners:
             reply = await self.core.submit_form(
                 actor, submission.form_id, values, context=submission.context, dedupe_key=key
             )
-            await self.presenter.show(reply, where)
+            self._show(reply, where)
 
     async def on_button(self, ack: Ack, body: dict[str, Any]) -> None:
         await ack()
@@ -172,7 +173,7 @@ class SlackListeners:
         where = self._where(body)
         actor = self._actor(body, body["user"], where.channel_id)
         reply = await self.core.submit_form(actor, form_id, {"value": value}, dedupe_key=key)
-        await self.presenter.show(reply, where)
+        self._show(reply, where)
 
     # -- reactions ---------------------------------------------------------------------------
 
@@ -219,7 +220,7 @@ class SlackListeners:
                 )
             else:
                 reply = await self.core.revoke_for_reaction(actor, ref)
-            await self.presenter.show(
+            self._show(
                 reply, Where(team_id=team_id, user_id=actor.user_id, channel_id=item["channel"])
             )
 
@@ -254,6 +255,11 @@ class SlackListeners:
                 store.async_delete_all(enterprise_id=enterprise, team_id=body.get("team_id")),
                 name="slack-uninstall",
             )
+
+    def _show(self, reply: Reply, where: Where) -> None:
+        """Answer outside the bounded slots: it only waits on Slack, not on the database."""
+        if reply.messages:
+            self.work.spawn(self.presenter.show(reply, where), name="slack-reply", bounded=False)
 
     # -- everything else ---------------------------------------------------------------------
 
