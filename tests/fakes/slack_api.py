@@ -1,0 +1,310 @@
+"""A fake Slack Web API on 127.0.0.1: records every call, answers like Slack, misbehaves on cue.
+
+Point the bot at it with `SLACK_API_URL=fake.api_url`. It serves the methods the bot uses,
+a `response_url` endpoint, and can be told to answer slowly (`delay`), with HTTP 429 and
+`Retry-After` (`rate_limit`), or with `ok: false` errors (`fail`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TEAM = "T0TEST"
+BOT_USER = "UBOT"
+
+
+def _user(uid: str, name: str, tz: str, **flags: Any) -> dict[str, Any]:
+    return {
+        "id": uid,
+        "team_id": TEAM,
+        "name": name,
+        "real_name": name.title(),
+        "tz": tz,
+        "is_bot": flags.get("is_bot", False),
+        "is_admin": flags.get("is_admin", False),
+        "is_owner": flags.get("is_owner", False),
+        "profile": {"display_name": name, "real_name": name.title()},
+    }
+
+
+def crowd(size: int) -> dict[str, dict[str, Any]]:
+    """`size` ordinary people U0000000 … (for benchmarks)."""
+    zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"]
+    return {
+        f"U{n:07d}": _user(f"U{n:07d}", f"person{n}", zones[n % len(zones)]) for n in range(size)
+    }
+
+
+def default_users() -> dict[str, dict[str, Any]]:
+    users = [
+        _user("UALICE", "alice", "Europe/Berlin"),
+        _user("UBOB", "bob", "America/New_York"),
+        _user("UCAROL", "carol", "Asia/Tokyo"),
+        _user("UDAN", "dan", "Europe/London"),
+        _user("UERIN", "erin", "UTC"),
+        _user("UFRANK", "frank", "UTC"),
+        _user("UGINA", "gina", "Australia/Sydney"),
+        _user("UADMIN", "admin-anna", "Europe/Paris", is_admin=True),
+        _user("UOWNER", "owner-olga", "Europe/Paris", is_owner=True),
+        _user("UDEPLOY", "deploybot", "UTC", is_bot=True),
+        _user(BOT_USER, "kudos", "UTC", is_bot=True),
+    ]
+    return {user["id"]: user for user in users}
+
+
+@dataclass
+class Call:
+    method: str
+    token: str | None
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    users: dict[str, dict[str, Any]] = field(default_factory=default_users)
+    channels: dict[str, list[str]] = field(default_factory=dict)
+    # (channel, ts) → message, for conversations.history / replies
+    history: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # Seconds to wait before answering any call (a slow Slack).
+    delay: float = 0.0
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    page_size: int = 2
+    # Benchmarks run for a long time: they need the answers, not a record of every call.
+    record: bool = True
+
+    def __post_init__(self) -> None:
+        self._script: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        # Socket Mode: the bot's open connection, and the envelope acks it sent back.
+        self.socket_acks: list[dict[str, Any]] = []
+        self._socket_open = asyncio.Event()
+        self._ws: web.WebSocketResponse | None = None
+
+    # -- control ---------------------------------------------------------------------------
+
+    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        for _ in range(times):
+            self._queue(
+                method,
+                429,
+                {"ok": False, "error": "ratelimited"},
+                {"Retry-After": str(retry_after)},
+            )
+
+    def fail(self, method: str, error: str, times: int = 1) -> None:
+        for _ in range(times):
+            self._queue(method, 200, {"ok": False, "error": error}, {})
+
+    def _queue(
+        self, method: str, status: int, body: dict[str, Any], headers: dict[str, str]
+    ) -> None:
+        self._script.setdefault(method, deque()).append((status, body, headers))
+
+    def to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "hook") -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        server = web.Application()
+        server.router.add_route("*", "/api/{method}", self._api)
+        server.router.add_post("/respond/{name}", self._respond)
+        server.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(server, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if self.record:
+            self.responses.append({"name": request.match_info["name"], **body})
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(await request.post())
+        if self.record:
+            self.calls.append(Call(method, _token(request), args))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        scripted = self._script.get(method)
+        if scripted:
+            status, body, headers = scripted.popleft()
+            return web.json_response(body, status=status, headers=headers)
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response(handler(args))
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._ws = socket
+        self._socket_open.set()
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        async for frame in socket:
+            if frame.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(frame.data))
+        return socket
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Deliver one Socket Mode envelope to the connected bot."""
+        await asyncio.wait_for(self._socket_open.wait(), timeout=10)
+        assert self._ws is not None
+        await self._ws.send_json(envelope)
+
+    # -- methods ---------------------------------------------------------------------------
+
+    def _apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "team_id": TEAM,
+            "team": "Acme",
+            "user_id": BOT_USER,
+            "bot_id": "B1",
+            "url": "https://acme.slack.com/",
+        }
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        members = self.channels.get(str(args.get("channel")))
+        if members is None:
+            return {"ok": False, "error": "channel_not_found"}
+        start = int(args.get("cursor") or 0)
+        page = members[start : start + self.page_size]
+        following = start + self.page_size
+        cursor = str(following) if following < len(members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": "D" + str(args.get("users")).split(",")[0]}}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        found = self.history.get((str(args.get("channel")), str(args.get("latest"))))
+        return {"ok": True, "messages": [found] if found else []}
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        found = self.history.get((str(args.get("channel")), str(args.get("ts"))))
+        return {"ok": True, "messages": [found] if found else []}
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if channel.startswith("U"):
+            channel = "D" + channel  # a user id posts into the bot's DM with them
+        return {"ok": True, "channel": channel, "ts": f"1700000000.{next(self._ts):06d}"}
+
+    def _chat_postEphemeral(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+
+    def _views_open(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V1", "hash": "h1"}}
+
+    def _oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "app_id": "A1",
+            "access_token": "xoxb-installed",
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": BOT_USER,
+            "team": {"id": "T0NEW", "name": "New Co"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "UINSTALLER"},
+        }
+
+
+def _token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header.removeprefix("Bearer ")
+    if header.startswith("Basic "):
+        return "basic:" + base64.b64decode(header.removeprefix("Basic ")).decode().split(":")[0]
+    return None
+
+
+def blocks_of(call: Call) -> list[dict[str, Any]]:
+    blocks = call.args.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+def block_text(blocks: list[dict[str, Any]]) -> str:
+    """All visible text of a list of blocks, for assertions."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in {"mrkdwn", "plain_text"} and "text" in node:
+                parts.append(str(node["text"]))
+            for value in node.values():
+                if isinstance(value, dict | list):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return "\n".join(parts)
+
+
+async def serve_forever(delay: float, people: int) -> None:
+    """Run as its own process (benchmarks): print the port, answer until killed."""
+    fake = FakeSlack(delay=delay)
+    fake.users.update(crowd(people))
+    fake.record = False
+    await fake.start()
+    print(f"PORT {fake.port}", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="fake Slack Web API on 127.0.0.1")
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--people", type=int, default=0)
+    options = parser.parse_args()
+    asyncio.run(serve_forever(options.delay, options.people))
