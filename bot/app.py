@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.core import Core
 from bot.outbox import OutboxWorker
 from bot.ports import Platform
+from bot.pulses.install import install as install_pulses
 from bot.scheduler import Scheduler
 from storage import migrate
 from storage.db import Database
@@ -44,6 +45,7 @@ class Application:
         self.outbox = OutboxWorker(self.db, self.platforms, self.clock, config.outbox)
         self.scheduler = Scheduler(self.clock)
         self.core = Core(config, self.db, self.clock, self.platforms, self.outbox.wake.set)
+        self.pulses = install_pulses(self)
         self.web = web.Application()
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)

@@ -123,6 +123,18 @@ def _parse_give(args: str) -> GiveKudos:
     return GiveKudos(recipients=tuple(recipients), reason=reason, tags=tags)
 
 
+def parse_pulse(args: str) -> Command:
+    from bot.pulses.grammar import parse_pulse as parse  # the feature owns its grammar
+
+    return parse(args)  # type: ignore[return-value]
+
+
+def parse_answer(args: str) -> Command:
+    from bot.pulses.grammar import parse_answer as parse
+
+    return parse(args)  # type: ignore[return-value]
+
+
 def parse_help(args: str) -> Command:
     return ShowHelp(args.strip().lower() or "kudos")
 
@@ -130,4 +142,6 @@ def parse_help(args: str) -> Command:
 PARSERS: dict[str, Callable[[str], Command]] = {
     "kudos": parse_kudos,
     "help": parse_help,
+    "pulse": parse_pulse,
+    "answer": parse_answer,
 }

@@ -60,6 +60,23 @@ async def enqueue(
     )
 
 
+async def enqueue_many(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    platform: str,
+    items: list[tuple[str, dict[str, Any], datetime]],
+    now: datetime,
+) -> None:
+    """Queue a fan-out in one statement per thousand rows: (key, message JSON, not_before).
+
+    Messages are given as `Message.model_dump(mode="json")` dicts so a caller can build
+    thousands of near-identical messages without validating each one."""
+    await rows.enqueue_many(
+        session, workspace_id=workspace_id, platform=platform, items=items, now=now
+    )
+
+
 @dataclass
 class _Pacer:
     """Hands out send slots at a fixed rate; a 429 pauses the whole workspace."""
