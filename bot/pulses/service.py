@@ -333,7 +333,9 @@ class PulseService:
             empty = f"team:{team.name} has no members yet. Add some with /team add."
         else:
             assert isinstance(wanted, UsersAudience)
-            stored = {"kind": "users", "user_ids": list(wanted.user_ids)}
+            people = [await caller.directory.person(user) for user in wanted.user_ids]
+            humans = [info.user_id for info in people if info is not None and not info.is_bot]
+            stored = {"kind": "users", "user_ids": humans}
             empty = "None of the people listed can be asked (bots are never asked)."
         if not await audience.members(self.db, caller.directory, caller.workspace_id, stored):
             raise Refused(f"Nobody to ask: {empty}")
