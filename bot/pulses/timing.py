@@ -121,11 +121,25 @@ def trigger(cron: str, timezone: str) -> CronTrigger:
 
 
 def next_fire(cron: str, timezone: str, after: datetime) -> datetime | None:
-    """The first firing strictly after `after`, as aware UTC (None if it never fires again)."""
-    upcoming = trigger(cron, timezone).get_next_fire_time(
-        None, after.astimezone(zone(timezone)) + timedelta(microseconds=1)
-    )
-    return upcoming.astimezone(UTC) if upcoming is not None else None
+    """The first firing strictly after `after`, as aware UTC (None if it never fires again).
+
+    When clocks go back, a wall-clock time such as 02:30 happens twice; a schedule fires at
+    each wall-clock time once, so a candidate that is not later *on the local clock* than
+    `after` is skipped."""
+    schedule_zone = zone(timezone)
+    cron_trigger = trigger(cron, timezone)
+    wall = after.astimezone(schedule_zone).replace(tzinfo=None)
+    moment = after.astimezone(UTC)
+    for _ in range(1000):
+        # Add in UTC: adding to a local time would lose which of two repeated hours it is.
+        start = (moment + timedelta(microseconds=1)).astimezone(schedule_zone)
+        upcoming = cron_trigger.get_next_fire_time(None, start)
+        if upcoming is None:
+            return None
+        if upcoming.replace(tzinfo=None) > wall:
+            return upcoming.astimezone(UTC)
+        moment = upcoming.astimezone(UTC)
+    return None
 
 
 def latest_fire(cron: str, timezone: str, since: datetime, now: datetime) -> datetime | None:
