@@ -319,3 +319,65 @@ async def test_pulse_help(console: ConsoleHarness) -> None:
     shown = await console.say("/pulse help", as_user="bob")
     assert "== Kudos & Pulse — EASY/VALUE pulses ==" in shown
     assert "/pulse results ID|latest" in shown and "/answer ROUND easy=1-5" in shown
+
+
+async def test_a_firing_missed_during_downtime_runs_once_if_still_open(
+    console: ConsoleHarness, app: Application, clock: ManualClock
+) -> None:
+    console.platform.seen("finance", *FINANCE)
+    await console.say(
+        '/pulse schedule "the standup" to #finance every day at 10:00 tz UTC open 2h',
+        as_user="admin",
+    )
+    # Down from Monday 09:00 to 11:00: the 10:00 firing is still open, so it runs once.
+    clock.set(datetime(2026, 11, 17, 11, 0, tzinfo=UTC))
+    first = await tick(app, console)
+    assert first.count("[DM to") == 6
+    assert await tick(app, console) == ""
+    async with app.db.read() as session:
+        round_ = await session.get(PulseRound, 1)
+    assert round_ is not None and round_.scheduled_for == datetime(2026, 11, 17, 10, tzinfo=UTC)
+    assert round_.closes_at == datetime(2026, 11, 17, 12, tzinfo=UTC)
+
+    # Down for two days: Wednesday's and Thursday's firings were missed; only Thursday's
+    # window is still open at 11:30, so that one round runs — and never a second time.
+    clock.set(datetime(2026, 11, 19, 11, 30, tzinfo=UTC))
+    await tick(app, console)
+    await tick(app, console)
+    async with app.db.read() as session:
+        fired = sorted(
+            r.scheduled_for
+            for r in (
+                await session.exec(
+                    PulseRound.__table__.select()  # type: ignore[attr-defined]
+                )
+            ).all()
+        )
+    assert fired == [datetime(2026, 11, 17, 10, tzinfo=UTC), datetime(2026, 11, 19, 10, tzinfo=UTC)]
+
+    # Back only after the window closed: nothing is sent late.
+    clock.set(datetime(2026, 11, 20, 12, 30, tzinfo=UTC))
+    await tick(app, console)
+    assert await count(app.db, PulseRound) == 2
+    async with app.db.read() as session:
+        schedule = await session.get(PulseSchedule, 1)
+    assert schedule is not None and schedule.next_fire_at == datetime(2026, 11, 21, 10, tzinfo=UTC)
+
+
+async def test_simultaneous_ticks_create_one_round(
+    console: ConsoleHarness, app: Application, clock: ManualClock
+) -> None:
+    import asyncio
+
+    await schedule_finance(console)
+    clock.set(FIRST_FIRING)
+    async with app.db.read() as session:
+        schedule = await session.get(PulseSchedule, 1)
+    assert schedule is not None
+    created = await asyncio.gather(
+        *(app.pulses.rounds.fire(schedule, clock.now()) for _ in range(4))
+    )
+    assert sum(r is not None for r in created) == 1
+    assert await count(app.db, PulseRound) == 1
+    assert await count(app.db, PulseDelivery) == 6
+    assert await count(app.db, OutboxItem) == 6
