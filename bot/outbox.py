@@ -36,6 +36,8 @@ from storage.repositories import outbox as rows
 from storage.repositories import workspaces
 
 log = logging.getLogger(__name__)
+# Share of the lease a worker may spend on a claim before it must hand the row back unsent.
+LEASE_SAFETY = 0.75
 
 
 async def enqueue(
@@ -144,7 +146,11 @@ class OutboxWorker:
                 limit=batch,
                 platforms=list(self.platforms),
             )
-        await asyncio.gather(*(self._deliver(entry.item, entry.in_doubt) for entry in claimed))
+        # Real time, not the injected clock: the lease guards against real waiting.
+        lease_ends = time.monotonic() + self.settings.lease_seconds * LEASE_SAFETY
+        await asyncio.gather(
+            *(self._deliver(entry.item, entry.in_doubt, lease_ends) for entry in claimed)
+        )
         return len(claimed)
 
     async def drain(self, max_batches: int = 1000) -> None:
@@ -172,8 +178,11 @@ class OutboxWorker:
     # -- one message ----------------------------------------------------------------------
 
     def _batch_size(self) -> int:
+        # Two seconds of sending at the fastest platform's pace, and never more than a quarter
+        # of the lease: a claim must be sent well before another worker may take it over.
         fastest = max(self._rate(name) for name in self.platforms)
-        return max(1, min(200, int(fastest * 2)))
+        within_lease = fastest * self.settings.lease_seconds / 4
+        return max(1, min(200, int(fastest * 2), int(within_lease)))
 
     def _rate(self, platform: str) -> float:
         return float(getattr(self.settings, f"{platform}_per_second", 5.0))
@@ -193,7 +202,7 @@ class OutboxWorker:
             self._workspace_ids[workspace_id] = workspace.external_id
         return self._workspace_ids[workspace_id]
 
-    async def _deliver(self, item: OutboxItem, in_doubt: bool) -> None:
+    async def _deliver(self, item: OutboxItem, in_doubt: bool, lease_ends: float) -> None:
         assert item.id is not None
         async with self._limit:
             try:
@@ -216,6 +225,11 @@ class OutboxWorker:
                     return
                 pacer = self._pacer(item.platform, item.workspace_id)
                 await asyncio.sleep(pacer.reserve())
+                if time.monotonic() >= lease_ends:
+                    # Waited so long (e.g. behind a Retry-After) that the claim may pass to
+                    # another worker any moment: hand it back rather than risk sending twice.
+                    await self._settle(item, rows.PENDING, delay=0.0, refund=True)
+                    return
                 delivery = await sender.send(
                     message,
                     key=item.dedupe_key,
