@@ -74,9 +74,11 @@ async def enqueue_many(
         }
         for key, message, not_before in items
     ]
-    for start in range(0, len(rows), 1000):
-        statement = insert_statement(session, OutboxItem).values(rows[start : start + 1000])
-        await session.exec(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    if rows:  # executemany: the statement is compiled once, however many rows
+        statement = insert_statement(session, OutboxItem)
+        await session.exec(
+            statement.on_conflict_do_nothing(index_elements=["dedupe_key"]), params=rows
+        )
 
 
 async def cancel_pending_prefix(session: AsyncSession, prefix: str) -> int:

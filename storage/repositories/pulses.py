@@ -120,8 +120,8 @@ async def round_by_id(session: AsyncSession, workspace_id: int, round_id: int) -
 
 async def add_deliveries(session: AsyncSession, round_id: int, person_ids: Sequence[int]) -> None:
     rows = [{"round_id": round_id, "person_id": pid, "answered": False} for pid in person_ids]
-    for chunk in _chunks(rows):
-        await session.exec(insert(PulseDelivery).values(list(chunk)))
+    if rows:  # executemany: compiled once, however many rows
+        await session.exec(insert(PulseDelivery), params=rows)
 
 
 async def delivery(session: AsyncSession, round_id: int, person_id: int) -> PulseDelivery | None:
@@ -299,11 +299,11 @@ async def ensure_people(
         }
         for user in user_ids
     ]
-    for chunk in _chunks(rows):
-        statement = insert_statement(session, Person).values(list(chunk))
-        await session.exec(
-            statement.on_conflict_do_nothing(index_elements=["workspace_id", "external_id"])
+    if rows:
+        statement = insert_statement(session, Person).on_conflict_do_nothing(
+            index_elements=["workspace_id", "external_id"]
         )
+        await session.exec(statement, params=rows)
     found: dict[str, Person] = {}
     for chunk in _chunks(list(user_ids)):
         statement = select(Person).where(

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -60,7 +61,10 @@ async def _due_pulse(db: Database) -> None:
         )
 
 
-def _start(database_url: str, chat: RecordingChat, per_second: float) -> subprocess.Popen[bytes]:
+def _start(
+    database_url: str, chat: RecordingChat, per_second: float, log: Path
+) -> subprocess.Popen[bytes]:
+    output = log.open("ab")
     return subprocess.Popen(
         [
             sys.executable,
@@ -73,8 +77,8 @@ def _start(database_url: str, chat: RecordingChat, per_second: float) -> subproc
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -110,10 +114,10 @@ async def _all_sent(db: Database) -> bool:
 
 
 async def test_a_killed_process_restarted_leaves_everyone_with_exactly_one_question(
-    db: Database, database_url: str, chat: RecordingChat
+    db: Database, database_url: str, chat: RecordingChat, tmp_path: Path
 ) -> None:
     await _due_pulse(db)
-    first = _start(database_url, chat, per_second=20)
+    first = _start(database_url, chat, per_second=20, log=tmp_path / "bot.log")
     try:
         await _wait_for(lambda: _ready(len(chat.received) >= 15), 60, "the first deliveries")
         first.send_signal(signal.SIGKILL)  # mid-round, with requests in flight
@@ -131,13 +135,13 @@ async def test_a_killed_process_restarted_leaves_everyone_with_exactly_one_quest
         }
     assert unsettled & {key for key, _ in chat.received}
 
-    second = _start(database_url, chat, per_second=20)
+    second = _start(database_url, chat, per_second=20, log=tmp_path / "bot.log")
     try:
         await _wait_for(lambda: _all_sent(db), 90, "every question to be delivered")
     finally:
         _stop(second)
 
-    assert chat.per_user == {user: 1 for user in RECIPIENTS}
+    assert chat.per_user == {user: 1 for user in RECIPIENTS}, (tmp_path / "bot.log").read_text()
     assert len(chat.received) == len(RECIPIENTS)
     assert await count(db, PulseRound) == 1
     assert await count(db, PulseDelivery) == len(RECIPIENTS)
@@ -148,17 +152,19 @@ async def test_a_killed_process_restarted_leaves_everyone_with_exactly_one_quest
     reason="several processes coordinate through PostgreSQL row locks; SQLite runs one writer",
 )
 async def test_two_processes_on_one_database_send_one_round_once(
-    db: Database, database_url: str, chat: RecordingChat
+    db: Database, database_url: str, chat: RecordingChat, tmp_path: Path
 ) -> None:
     await _due_pulse(db)
-    processes = [_start(database_url, chat, per_second=20) for _ in range(2)]
+    processes = [
+        _start(database_url, chat, per_second=20, log=tmp_path / "bot.log") for _ in range(2)
+    ]
     try:
         await _wait_for(lambda: _all_sent(db), 90, "every question to be delivered")
     finally:
         for process in processes:
             _stop(process)
 
-    assert chat.per_user == {user: 1 for user in RECIPIENTS}
+    assert chat.per_user == {user: 1 for user in RECIPIENTS}, (tmp_path / "bot.log").read_text()
     assert len(chat.received) == len(RECIPIENTS)
     assert await count(db, PulseRound) == 1
     assert await count(db, PulseDelivery) == len(RECIPIENTS)

@@ -1,0 +1,69 @@
+"""A loopback fake of Slack's `chat.postMessage` with a hard per-second limit.
+
+At most `limit` calls are accepted in any sliding one-second window; beyond that it answers
+HTTP 429 with `Retry-After`, as Slack does. Every accepted message is recorded with the outbox
+key the sender put in its metadata, so lost and duplicated messages can be counted."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class RateLimitedSlack:
+    limit: int = 50
+    retry_after: int = 1
+    accepted: Counter[str] = field(default_factory=Counter)
+    rejected: int = 0
+    url: str = ""
+    _window: deque[float] = field(default_factory=deque)
+    _runner: web.AppRunner | None = None
+    _expected: int = 2**62
+    _complete: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> RateLimitedSlack:
+        app = web.Application()
+        app.router.add_post("/api/chat.postMessage", self._post_message)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/api/"
+        return self
+
+    async def all_received(self, distinct: int) -> None:
+        """Wait until `distinct` different messages were accepted."""
+        self._expected = distinct
+        if len(self.accepted) < distinct:
+            await self._complete.wait()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _post_message(self, request: web.Request) -> web.Response:
+        now = time.monotonic()
+        while self._window and self._window[0] <= now - 1.0:
+            self._window.popleft()
+        if len(self._window) >= self.limit:
+            self.rejected += 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+        self._window.append(now)
+        body = await request.json()
+        key = body.get("metadata", {}).get("event_payload", {}).get("key", "")
+        self.accepted[key] += 1
+        if len(self.accepted) >= self._expected:
+            self._complete.set()
+        return web.json_response(
+            {"ok": True, "channel": body.get("channel"), "ts": f"{time.time():.6f}"}
+        )
