@@ -44,6 +44,8 @@ LEASE_SAFETY = 0.75
 PACE_HEADROOM = 0.97
 # Outcomes written per transaction: one commit per message would cost more than the send.
 SETTLE_BATCH = 50
+# Claimed batches in flight at once per worker (see `run`).
+PIPELINE = 2
 
 
 async def enqueue(
@@ -174,7 +176,13 @@ class OutboxWorker:
                 return
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
-        """Deliver until `stop` is set; wakes early when `wake` is set by an enqueuer."""
+        """Deliver until `stop` is set; wakes early when `wake` is set by an enqueuer.
+
+        Two claim loops overlap, so one claims and settles while the other's batch is still
+        being sent: the shared pacer never idles between batches."""
+        await asyncio.gather(*(self._claim_loop(stop, idle_seconds) for _ in range(PIPELINE)))
+
+    async def _claim_loop(self, stop: asyncio.Event, idle_seconds: float) -> None:
         while not stop.is_set():
             try:
                 worked = await self.run_once()
@@ -238,8 +246,7 @@ class OutboxWorker:
                 if replace_ref is _SKIP:
                     await self._settle(item, rows.CANCELLED)
                     return
-                pacer = self._pacer(item.platform, item.workspace_id)
-                await asyncio.sleep(pacer.reserve())
+                await self._wait_for_slot(self._pacer(item.platform, item.workspace_id))
                 if time.monotonic() >= lease_ends:
                     # Waited so long (e.g. behind a Retry-After) that the claim may pass to
                     # another worker any moment: hand it back rather than risk sending twice.
@@ -268,6 +275,17 @@ class OutboxWorker:
             self.stats.sent += 1
             self.stats.by_platform[item.platform] = self.stats.by_platform.get(item.platform, 0) + 1
             await self._settle(item, rows.SENT, platform_ref=delivery.ref)
+
+    async def _wait_for_slot(self, pacer: _Pacer) -> None:
+        """Sleep until this message's send slot. If the event loop woke us late (a busy
+        machine), take a fresh slot rather than go out in a burst with the other late ones:
+        a burst is what trips the platform's limit and costs a whole Retry-After."""
+        for _ in range(3):
+            delay = pacer.reserve()
+            slot = time.monotonic() + delay
+            await asyncio.sleep(delay)
+            if time.monotonic() - slot <= pacer.interval:
+                return
 
     async def _check_in_doubt(self, sender: Any, item: OutboxItem) -> Delivery | None:
         check = getattr(sender, "find_delivered", None)

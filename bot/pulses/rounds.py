@@ -139,7 +139,7 @@ class Rounds:
                 return None
             assert round_.id is not None
             people = await repo.ensure_people(session, schedule.workspace_id, user_ids, now)
-            await repo.add_deliveries(session, round_.id, [people[u].id or 0 for u in user_ids])
+            await repo.add_deliveries(session, round_.id, [people[u][0] for u in user_ids])
             question = messages.question(
                 self.config,
                 round_.id,
@@ -173,8 +173,8 @@ class Rounds:
         self.on_enqueue()
         return round_
 
-    def _not_before(self, now: datetime, person: Person) -> datetime:
-        zone = person.timezone or self.config.default_timezone
+    def _not_before(self, now: datetime, person: tuple[int, str | None]) -> datetime:
+        zone = person[1] or self.config.default_timezone
         return timing.outside_quiet_hours(now, zone, self.config.quiet_hours)
 
     # -- reminders ---------------------------------------------------------------------------

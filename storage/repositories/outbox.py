@@ -75,7 +75,7 @@ async def enqueue_many(
         for key, message, not_before in items
     ]
     if rows:  # executemany: the statement is compiled once, however many rows
-        statement = insert_statement(session, OutboxItem)
+        statement = insert_statement(session, OutboxItem.__table__)  # type: ignore[attr-defined]
         await session.exec(
             statement.on_conflict_do_nothing(index_elements=["dedupe_key"]), params=rows
         )

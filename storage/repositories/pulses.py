@@ -121,7 +121,7 @@ async def round_by_id(session: AsyncSession, workspace_id: int, round_id: int) -
 async def add_deliveries(session: AsyncSession, round_id: int, person_ids: Sequence[int]) -> None:
     rows = [{"round_id": round_id, "person_id": pid, "answered": False} for pid in person_ids]
     if rows:  # executemany: compiled once, however many rows
-        await session.exec(insert(PulseDelivery), params=rows)
+        await session.exec(insert(PulseDelivery.__table__), params=rows)  # type: ignore[attr-defined]
 
 
 async def delivery(session: AsyncSession, round_id: int, person_id: int) -> PulseDelivery | None:
@@ -285,8 +285,9 @@ async def closed_rounds(
 
 async def ensure_people(
     session: AsyncSession, workspace_id: int, user_ids: Sequence[str], now: datetime
-) -> dict[str, Person]:
-    """Our people rows for `user_ids`, creating unknown ones in bulk (details refresh later)."""
+) -> dict[str, tuple[int, str | None]]:
+    """(person id, time zone) for each of `user_ids`, creating unknown people in bulk (their
+    details are refreshed from the directory on their first own command)."""
     stale = now - timedelta(days=30)  # so the next lookup refreshes name and zone
     rows = [
         {
@@ -300,18 +301,18 @@ async def ensure_people(
         for user in user_ids
     ]
     if rows:
-        statement = insert_statement(session, Person).on_conflict_do_nothing(
+        table = Person.__table__  # type: ignore[attr-defined]  (Core: no ORM bookkeeping)
+        statement = insert_statement(session, table).on_conflict_do_nothing(
             index_elements=["workspace_id", "external_id"]
         )
         await session.exec(statement, params=rows)
-    found: dict[str, Person] = {}
+    found: dict[str, tuple[int, str | None]] = {}
     for chunk in _chunks(list(user_ids)):
-        statement = select(Person).where(
+        statement = select(Person.external_id, Person.id, Person.timezone).where(
             Person.workspace_id == workspace_id, col(Person.external_id).in_(list(chunk))
         )
-        found.update(
-            {person.external_id: person for person in (await session.exec(statement)).all()}
-        )
+        for external_id, person_id, timezone in (await session.exec(statement)).all():
+            found[external_id] = (person_id or 0, timezone)
     return found
 
 

@@ -1,14 +1,16 @@
 """A loopback fake of Slack's `chat.postMessage` with a hard per-second limit.
 
-At most `limit` calls are accepted in any sliding one-second window; beyond that it answers
-HTTP 429 with `Retry-After`, as Slack does. Every accepted message is recorded with the outbox
+At most `limit` calls are accepted per second (a fixed-window counter: each whole second of
+the fake's clock starts a fresh allowance, so short bursts inside a second pass, as Slack's own
+limits allow "bursts over that limit for short periods"); beyond that it answers HTTP 429 with
+`Retry-After` (whole seconds until the next window, at least 1), as Slack does. Every accepted message is recorded with the outbox
 key the sender put in its metadata, so lost and duplicated messages can be counted."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -21,7 +23,8 @@ class RateLimitedSlack:
     accepted: Counter[str] = field(default_factory=Counter)
     rejected: int = 0
     url: str = ""
-    _window: deque[float] = field(default_factory=deque)
+    _second: int = -1
+    _used: int = 0
     _runner: web.AppRunner | None = None
     _expected: int = 2**62
     _complete: asyncio.Event = field(default_factory=asyncio.Event)
@@ -48,17 +51,17 @@ class RateLimitedSlack:
             await self._runner.cleanup()
 
     async def _post_message(self, request: web.Request) -> web.Response:
-        now = time.monotonic()
-        while self._window and self._window[0] <= now - 1.0:
-            self._window.popleft()
-        if len(self._window) >= self.limit:
+        second = int(time.monotonic())
+        if second != self._second:
+            self._second, self._used = second, 0
+        if self._used >= self.limit:
             self.rejected += 1
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
                 headers={"Retry-After": str(self.retry_after)},
             )
-        self._window.append(now)
+        self._used += 1
         body = await request.json()
         key = body.get("metadata", {}).get("event_payload", {}).get("key", "")
         self.accepted[key] += 1
