@@ -1,6 +1,6 @@
 """Pulse fan-out benchmark: one round to 5,000 people through the real outbox, against a fake
-Slack Web API on 127.0.0.1 that accepts 50 chat.postMessage per second and answers 429 +
-Retry-After beyond that.
+Slack Web API on 127.0.0.1 (in its own process) that accepts 50 chat.postMessage per second
+and answers 429 + Retry-After beyond that.
 
     .venv/bin/python bench/pulse_fanout.py [--recipients 5000] [--limit 50] [--database-url URL]
 
@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
+import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import aiohttp
@@ -33,9 +35,9 @@ from bot.ports import Delivery, PersonInfo, RateLimited, TemporaryFailure
 from storage import migrate
 from storage.db import Database
 from storage.models import OutboxItem
-from tests.fakes.rate_limited_slack import RateLimitedSlack
 from tests.helpers import count
 
+ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE = "T0BENCH"
 ADMIN = "U0ADMIN"
 CHANNEL = "C0ALLHANDS"
@@ -84,8 +86,37 @@ def make_platform(api_url: str, members: list[str]) -> BenchSlack:
     return BenchSlack(api_url, members)
 
 
+class SlackProcess:
+    """The fake Slack Web API in its own process, like the real one."""
+
+    def __init__(self, limit: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakes.rate_limited_slack", str(limit)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+        )
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().decode().strip()
+        self.base = self.url.removesuffix("/api/")
+
+    async def all_received(self, distinct: int) -> None:
+        timeout = aiohttp.ClientTimeout(total=None)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            async with http.get(f"{self.base}/wait", params={"distinct": distinct}) as answer:
+                answer.raise_for_status()
+
+    async def stats(self) -> tuple[Counter[str], int]:
+        async with aiohttp.ClientSession() as http, http.get(f"{self.base}/stats") as answer:
+            body = await answer.json()
+        return Counter(body["accepted"]), int(body["rejected"])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+
+
 async def run(recipients: int, limit: int, database_url: str | None) -> dict[str, object]:
-    slack = await RateLimitedSlack(limit=limit).start()
+    slack = SlackProcess(limit)
     members = [f"U{n:07d}" for n in range(recipients)]
     with tempfile.TemporaryDirectory() as scratch:
         url = database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
@@ -121,7 +152,8 @@ async def run(recipients: int, limit: int, database_url: str | None) -> dict[str
         await worker
         await platform.session.close()
         await db.dispose()
-    await slack.stop()
+    accepted, rejected = await slack.stats()
+    slack.stop()
 
     expected = {f"pulse:1:ask:{member}" for member in members}
     wall = finished - started
@@ -134,10 +166,10 @@ async def run(recipients: int, limit: int, database_url: str | None) -> dict[str
         "wall_seconds": round(wall, 2),
         "ideal_seconds": round(ideal, 2),
         "ratio": round(wall / ideal, 3),
-        "http_429": slack.rejected,
-        "lost": len(expected - set(slack.accepted)),
-        "duplicated": sum(n - 1 for n in slack.accepted.values() if n > 1),
-        "unexpected": len(set(slack.accepted) - expected),
+        "http_429": rejected,
+        "lost": len(expected - set(accepted)),
+        "duplicated": sum(n - 1 for n in accepted.values() if n > 1),
+        "unexpected": len(set(accepted) - expected),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

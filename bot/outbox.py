@@ -89,21 +89,30 @@ async def enqueue_many(
 
 @dataclass
 class _Pacer:
-    """Hands out send slots at a fixed rate; a 429 pauses the whole workspace."""
+    """Lets one message through per `interval`, in turn; a 429 pauses the whole workspace.
+
+    Senders queue on a lock, so each send wakes exactly one waiter. Slots follow a fixed
+    schedule (no drift from small timer delays); after a stall longer than a slot (a busy
+    machine) the schedule restarts from now instead of letting the overdue ones out in a
+    burst — a burst is what trips a platform's limit and costs a whole Retry-After."""
 
     interval: float
     next_slot: float = 0.0
     paused_until: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def reserve(self) -> float:
-        now = time.monotonic()
-        slot = max(now, self.next_slot, self.paused_until)
-        self.next_slot = slot + self.interval
-        return slot - now
+    async def wait(self) -> None:
+        async with self.lock:
+            target = max(self.next_slot, self.paused_until)
+            delay = target - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            now = time.monotonic()
+            on_time = now - target < self.interval
+            self.next_slot = (target if on_time else now) + self.interval
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
-        self.next_slot = max(self.next_slot, self.paused_until)
 
 
 @dataclass
@@ -246,7 +255,7 @@ class OutboxWorker:
                 if replace_ref is _SKIP:
                     await self._settle(item, rows.CANCELLED)
                     return
-                await self._wait_for_slot(self._pacer(item.platform, item.workspace_id))
+                await self._pacer(item.platform, item.workspace_id).wait()
                 if time.monotonic() >= lease_ends:
                     # Waited so long (e.g. behind a Retry-After) that the claim may pass to
                     # another worker any moment: hand it back rather than risk sending twice.
@@ -275,17 +284,6 @@ class OutboxWorker:
             self.stats.sent += 1
             self.stats.by_platform[item.platform] = self.stats.by_platform.get(item.platform, 0) + 1
             await self._settle(item, rows.SENT, platform_ref=delivery.ref)
-
-    async def _wait_for_slot(self, pacer: _Pacer) -> None:
-        """Sleep until this message's send slot. If the event loop woke us late (a busy
-        machine), take a fresh slot rather than go out in a burst with the other late ones:
-        a burst is what trips the platform's limit and costs a whole Retry-After."""
-        for _ in range(3):
-            delay = pacer.reserve()
-            slot = time.monotonic() + delay
-            await asyncio.sleep(delay)
-            if time.monotonic() - slot <= pacer.interval:
-                return
 
     async def _check_in_doubt(self, sender: Any, item: OutboxItem) -> Delivery | None:
         check = getattr(sender, "find_delivered", None)

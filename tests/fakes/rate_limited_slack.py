@@ -32,6 +32,8 @@ class RateLimitedSlack:
     async def start(self) -> RateLimitedSlack:
         app = web.Application()
         app.router.add_post("/api/chat.postMessage", self._post_message)
+        app.router.add_get("/stats", self._stats)
+        app.router.add_get("/wait", self._wait)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -49,6 +51,13 @@ class RateLimitedSlack:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _stats(self, _request: web.Request) -> web.Response:
+        return web.json_response({"accepted": dict(self.accepted), "rejected": self.rejected})
+
+    async def _wait(self, request: web.Request) -> web.Response:
+        await self.all_received(int(request.query["distinct"]))
+        return web.json_response({"ok": True})
 
     async def _post_message(self, request: web.Request) -> web.Response:
         second = int(time.monotonic())
@@ -70,3 +79,17 @@ class RateLimitedSlack:
         return web.json_response(
             {"ok": True, "channel": body.get("channel"), "ts": f"{time.time():.6f}"}
         )
+
+
+async def _serve(limit: int) -> None:
+    fake = await RateLimitedSlack(limit=limit).start()
+    print(fake.url, flush=True)
+    await asyncio.Event().wait()  # until the benchmark terminates this process
+
+
+if __name__ == "__main__":
+    # Run on its own (`python -m tests.fakes.rate_limited_slack 50`) so that, like the real
+    # Slack, it does not share an event loop or a CPU with the bot being measured.
+    import sys
+
+    asyncio.run(_serve(int(sys.argv[1]) if len(sys.argv) > 1 else 50))
