@@ -78,9 +78,12 @@ class Rounds:
             latest = None
         return latest, timing.next_fire(schedule.cron, schedule.timezone, now)
 
-    async def fire(self, schedule: PulseSchedule, now: datetime) -> PulseRound | None:
+    async def fire(
+        self, schedule: PulseSchedule, now: datetime, *, members: list[str] | None = None
+    ) -> PulseRound | None:
         """Create this firing's round, its deliveries and its questions; None if another
-        process did, or if the firing was missed for longer than its open window."""
+        process did, or if the firing was missed for longer than its open window. `members`:
+        the audience if the caller resolved it just now (a `/pulse now`)."""
         assert schedule.id is not None
         scheduled_for, next_at = self._firing(schedule, now)
         status = repo.ACTIVE if next_at is not None else repo.DONE
@@ -102,8 +105,12 @@ class Rounds:
         if platform is None:
             return None  # a process that serves this platform will fire it
         directory = platform.directory(workspace.external_id)
-        user_ids = await audience.members(
-            self.db, directory, schedule.workspace_id, schedule.audience
+        user_ids = (
+            members
+            if members is not None
+            else await audience.members(
+                self.db, directory, schedule.workspace_id, schedule.audience
+            )
         )
         window = timedelta(minutes=schedule.open_minutes)
         closes_at = scheduled_for + window

@@ -81,7 +81,7 @@ class PulseService:
             next_at = timing.next_fire(cron, zone_name, now)
             if next_at is None:
                 raise Refused(f"The schedule {when} never fires again. Check the date fields.")
-        stored_audience = await self._audience(caller, command.audience)
+        stored_audience, _ = await self._audience(caller, command.audience)
         open_minutes = command.open_minutes or round(self.config.pulses.open_hours * 60)
         schedule = await self._store(
             caller,
@@ -107,7 +107,7 @@ class PulseService:
     async def _now(self, caller: Caller, command: PulseNow) -> Reply:
         self._require_admin(caller, "send pulses")
         now = self.clock.now()
-        stored_audience = await self._audience(caller, command.audience)
+        stored_audience, members = await self._audience(caller, command.audience)
         open_minutes = command.open_minutes or round(self.config.pulses.open_hours * 60)
         zone_name = zone_of(caller.person, self.config).key
         schedule = await self._store(
@@ -121,7 +121,7 @@ class PulseService:
             now,
             "pulse.now",
         )
-        round_ = await self.rounds.fire(schedule, now)
+        round_ = await self.rounds.fire(schedule, now, members=members)
         if round_ is None:
             return Reply.private(f"📊 Pulse schedule {schedule.id} is going out now.")
         return Reply.private(
@@ -319,7 +319,7 @@ class PulseService:
         if not caller.is_admin:
             raise Refused(ADMINS_ONLY.format(what=what))
 
-    async def _audience(self, caller: Caller, wanted: Any) -> dict[str, Any]:
+    async def _audience(self, caller: Caller, wanted: Any) -> tuple[dict[str, Any], list[str]]:
         """The audience as stored, after checking that it names somebody right now."""
         if isinstance(wanted, ChannelAudience):
             stored: dict[str, Any] = {"kind": "channel", "channel_id": wanted.channel_id}
@@ -337,9 +337,10 @@ class PulseService:
             humans = [info.user_id for info in people if info is not None and not info.is_bot]
             stored = {"kind": "users", "user_ids": humans}
             empty = "None of the people listed can be asked (bots are never asked)."
-        if not await audience.members(self.db, caller.directory, caller.workspace_id, stored):
+        members = await audience.members(self.db, caller.directory, caller.workspace_id, stored)
+        if not members:
             raise Refused(f"Nobody to ask: {empty}")
-        return stored
+        return stored, members
 
     async def _store(
         self,
