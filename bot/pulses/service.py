@@ -30,7 +30,7 @@ from bot.pulses.rounds import Rounds
 from bot.reply import Refused, Reply
 from bot.text import clean_user_text
 from storage.db import Database
-from storage.models import PulseRound, PulseSchedule
+from storage.models import PulseSchedule
 from storage.repositories import audit
 from storage.repositories import pulses as repo
 
@@ -244,13 +244,18 @@ class PulseService:
     ) -> Reply:
         # The dedupe key is deliberately not stored: a (user, time) record of a submission
         # would tell who answered when. Answering twice simply replaces the answer.
+        return await self._counted("answer", self._answer_form(caller, values, context))
+
+    async def _answer_form(
+        self, caller: Caller, values: Mapping[str, object], context: Mapping[str, str]
+    ) -> Reply:
         round_text = context.get("round", "")
         if not round_text.isdigit():
-            return Reply.refused("That pulse is no longer available.")
+            raise Refused("That pulse is no longer available.")
         easy = _rating(values.get("easy"), "easy")
         value = _rating(values.get("value"), "value")
         comment = values.get("comment")
-        return await self.answer(
+        return await self._answer(
             caller, AnswerPulse(int(round_text), easy, value, str(comment or ""))
         )
 
@@ -396,6 +401,3 @@ def _duration(minutes: int) -> str:
     if minutes % 60 == 0:
         return f"{minutes // 60}h"
     return f"{minutes}m"
-
-
-__all__ = ["PulseRound", "PulseService"]

@@ -81,6 +81,10 @@ async def test_schedule_fire_answer_reanswer_remind_close_results(
         frank, "pulse", {"easy": "3", "value": 3, "comment": ""}, context={"round": "1"}
     )
     assert form_reply.ok and "saved anonymously" in form_reply.messages[0].text
+    unreadable = await app.core.submit_form(
+        frank, "pulse", {"easy": "lots", "value": 3}, context={"round": "1"}
+    )
+    assert not unreadable.ok and unreadable.field_errors == {"easy": "Rate EASY from 1 to 5."}
     assert await count(app.db, PulseResponse) == 5
     assert await count(app.db, PulseDelivery, PulseDelivery.answered) == 5
 
@@ -152,6 +156,13 @@ async def test_results_and_comments_stay_hidden_below_the_threshold(
     assert "secret note" not in closed and "EASY:" not in closed
     shown = await console.say("/pulse results 1", as_user="admin")
     assert "secret note" not in shown and "EASY:" not in shown
+    # Neither does the export: a round below the threshold is left out entirely.
+    from bot.pulses.export import export_rows
+
+    exported = [
+        row async for row in export_rows(app.db, since=None, workspace_id=None, config=app.config)
+    ]
+    assert exported == []
 
 
 async def test_a_team_pulse_reports_to_owner_and_lead(
