@@ -23,6 +23,7 @@ from bot.metrics import count_database_error
 from bot.metrics_endpoint import metrics
 from bot.outbox import OutboxWorker
 from bot.ports import Platform
+from bot.pulses.install import install as install_pulses
 from bot.scheduler import Scheduler
 from storage import migrate
 from storage.db import Database
@@ -52,6 +53,8 @@ class Application:
         self.scheduler = Scheduler(self.clock)
         self.core = Core(config, self.db, self.clock, self.platforms, self.outbox.wake.set)
         self.digests = install_digests(self)
+        self.pulses = install_pulses(self)
+        self.digests.pulse_summaries = self.pulses.summaries
         self.web = web.Application()
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)

@@ -17,7 +17,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 from sqlmodel import col
+from sqlmodel import select as sqlmodel_select
 
+from bot.config import Config
 from storage.db import Database
 from storage.models import Person, Recognition, RecognitionRecipient, RecognitionTag, Workspace
 
@@ -34,10 +36,6 @@ RECOGNITION_FIELDS = (
     "source",
     "revoked",
 )
-
-
-class PulsesUnavailable(Exception):
-    """This build has no pulses feature, so there is nothing to export."""
 
 
 def parse_since(text: str) -> datetime:
@@ -126,17 +124,24 @@ async def _tags(session: AsyncConnection, ids: Sequence[int]) -> dict[int, list[
     return found
 
 
-def pulse_batches(
-    db: Database, *, since: datetime | None = None, workspace: str | None = None
+async def pulse_batches(
+    db: Database, config: Config, *, since: datetime | None = None, workspace: str | None = None
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """Anonymous aggregates per round that met the threshold, from the pulses feature."""
-    try:
-        from bot.pulses.export import export_rows  # type: ignore[import-not-found]
-    except ModuleNotFoundError as missing:
-        if missing.name and missing.name.startswith("bot.pulses"):
-            raise PulsesUnavailable from None
-        raise
-    return _batched(export_rows(db, since=since, workspace_id=workspace))
+    """Anonymous aggregates per round that met the threshold (bot/pulses/export.py)."""
+    from bot.pulses.export import export_rows
+
+    workspace_id: int | None = None
+    if workspace is not None:
+        async with db.read() as session:
+            found = await session.exec(
+                sqlmodel_select(Workspace.id).where(Workspace.external_id == workspace)
+            )
+            workspace_id = found.first()
+        if workspace_id is None:  # an unknown workspace has nothing to export
+            return
+    rows = export_rows(db, since=since, workspace_id=workspace_id, config=config)
+    async for batch in _batched(rows):
+        yield batch
 
 
 async def _batched(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:

@@ -124,6 +124,18 @@ def _parse_give(args: str) -> GiveKudos:
     return GiveKudos(recipients=tuple(recipients), reason=reason, tags=tags)
 
 
+def parse_pulse(args: str) -> Command:
+    from bot.pulses.grammar import parse_pulse as parse  # the feature owns its grammar
+
+    return parse(args)  # type: ignore[return-value]
+
+
+def parse_answer(args: str) -> Command:
+    from bot.pulses.grammar import parse_answer as parse
+
+    return parse(args)  # type: ignore[return-value]
+
+
 def parse_help(args: str) -> Command:
     return ShowHelp(args.strip().lower() or "kudos")
 
@@ -144,4 +156,6 @@ PARSERS: dict[str, Callable[[str], Command]] = {
     "help": parse_help,
     "team": _feature("bot.team_grammar", "parse_team"),
     "digest": _feature("bot.digest_grammar", "parse_digest"),
+    "pulse": parse_pulse,
+    "answer": parse_answer,
 }

@@ -54,15 +54,7 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     db = Database(config.database_url)
     try:
         if args.what == "pulses":
-            try:
-                rows = export.pulse_batches(db, since=since, workspace=args.workspace)
-            except export.PulsesUnavailable:
-                print(
-                    "kudos-pulse export: pulses are not available in this build "
-                    "(the pulses feature is not installed); nothing was exported.",
-                    file=sys.stderr,
-                )
-                return 1
+            rows = export.pulse_batches(db, config, since=since, workspace=args.workspace)
             fields = None
         else:
             rows = export.recognition_batches(db, since=since, workspace=args.workspace)

@@ -39,7 +39,16 @@ from storage.repositories import outbox as rows
 from storage.repositories import workspaces
 
 log = logging.getLogger(__name__)
-
+# Share of the lease a worker may spend on a claim before it must hand the row back unsent.
+LEASE_SAFETY = 0.75
+# Send a little under the platform's limit: network jitter can bunch evenly paced requests,
+# and one 429 costs a whole Retry-After (≥ 1 s) for the workspace — far more than 3 %.
+PACE_HEADROOM = 0.97
+# Outcomes written per transaction: one commit per message would cost more than the send.
+SETTLE_BATCH = 50
+# Claimed batches in flight at once per worker (see `run`).
+PIPELINE = 2
+# How often a running worker refreshes the queue-depth gauge.
 DEPTH_EVERY_SECONDS = 5.0
 
 
@@ -65,23 +74,49 @@ async def enqueue(
     )
 
 
+async def enqueue_many(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    platform: str,
+    items: list[tuple[str, dict[str, Any], datetime]],
+    now: datetime,
+) -> None:
+    """Queue a fan-out in one statement per thousand rows: (key, message JSON, not_before).
+
+    Messages are given as `Message.model_dump(mode="json")` dicts so a caller can build
+    thousands of near-identical messages without validating each one."""
+    await rows.enqueue_many(
+        session, workspace_id=workspace_id, platform=platform, items=items, now=now
+    )
+
+
 @dataclass
 class _Pacer:
-    """Hands out send slots at a fixed rate; a 429 pauses the whole workspace."""
+    """Lets one message through per `interval`, in turn; a 429 pauses the whole workspace.
+
+    Senders queue on a lock, so each send wakes exactly one waiter. Slots follow a fixed
+    schedule (no drift from small timer delays); after a stall longer than a slot (a busy
+    machine) the schedule restarts from now instead of letting the overdue ones out in a
+    burst — a burst is what trips a platform's limit and costs a whole Retry-After."""
 
     interval: float
     next_slot: float = 0.0
     paused_until: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def reserve(self) -> float:
-        now = time.monotonic()
-        slot = max(now, self.next_slot, self.paused_until)
-        self.next_slot = slot + self.interval
-        return slot - now
+    async def wait(self) -> None:
+        async with self.lock:
+            target = max(self.next_slot, self.paused_until)
+            delay = target - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            now = time.monotonic()
+            on_time = now - target < self.interval
+            self.next_slot = (target if on_time else now) + self.interval
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
-        self.next_slot = max(self.next_slot, self.paused_until)
 
 
 @dataclass
@@ -114,6 +149,8 @@ class OutboxWorker:
         self._pacers: dict[tuple[str, int], _Pacer] = {}
         self._limit = asyncio.Semaphore(concurrency)
         self._workspace_ids: dict[int, str] = {}
+        self._outcomes: list[_Outcome] = []
+        self._flushing = asyncio.Lock()
         self.wake = asyncio.Event()
         # Set on shutdown: claim nothing new; claimed rows not yet sent go back to the queue.
         self.stopping = asyncio.Event()
@@ -135,7 +172,17 @@ class OutboxWorker:
                 limit=batch,
                 platforms=list(self.platforms),
             )
-        await asyncio.gather(*(self._deliver(entry.item, entry.in_doubt) for entry in claimed))
+        # Real time, not the injected clock: the lease guards against real waiting.
+        lease_ends = time.monotonic() + self.settings.lease_seconds * LEASE_SAFETY
+        for workspace_id in {entry.item.workspace_id for entry in claimed}:
+            with contextlib.suppress(PermanentFailure):  # reported per message below
+                await self._workspace_external_id(workspace_id)
+        try:
+            await asyncio.gather(
+                *(self._deliver(entry.item, entry.in_doubt, lease_ends) for entry in claimed)
+            )
+        finally:
+            await self._flush()
         return len(claimed)
 
     async def drain(self, max_batches: int = 1000) -> None:
@@ -163,11 +210,13 @@ class OutboxWorker:
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         """Deliver until `stop` is set; wakes early when `wake` is set by an enqueuer.
 
-        On `stop` it claims nothing more; sends already under way finish, and claimed rows
-        still waiting for their send slot go back to the queue for the next process."""
+        Two claim loops overlap, so one claims and settles while the other's batch is still
+        being sent: the shared pacer never idles between batches. On `stop` it claims nothing
+        more; sends already under way finish, and claimed rows still waiting for their send
+        slot go back to the queue for the next process."""
         watcher = asyncio.ensure_future(self._mirror(stop))
         try:
-            await self._loop(stop, idle_seconds)
+            await asyncio.gather(*(self._claim_loop(stop, idle_seconds) for _ in range(PIPELINE)))
         finally:
             watcher.cancel()
 
@@ -175,7 +224,7 @@ class OutboxWorker:
         await stop.wait()
         self.stopping.set()
 
-    async def _loop(self, stop: asyncio.Event, idle_seconds: float) -> None:
+    async def _claim_loop(self, stop: asyncio.Event, idle_seconds: float) -> None:
         while not stop.is_set():
             try:
                 worked = await self.run_once()
@@ -196,8 +245,12 @@ class OutboxWorker:
     # -- one message ----------------------------------------------------------------------
 
     def _batch_size(self) -> int:
+        # Four seconds of sending at the fastest platform's pace (fewer pauses between
+        # batches), and never more than a quarter of the lease: a claim must be sent well
+        # before another worker may take it over.
         fastest = max(self._rate(name) for name in self.platforms)
-        return max(1, min(200, int(fastest * 2)))
+        within_lease = fastest * self.settings.lease_seconds / 4
+        return max(1, min(500, int(fastest * 4), int(within_lease)))
 
     def _rate(self, platform: str) -> float:
         return float(getattr(self.settings, f"{platform}_per_second", 5.0))
@@ -205,7 +258,7 @@ class OutboxWorker:
     def _pacer(self, platform: str, workspace_id: int) -> _Pacer:
         key = (platform, workspace_id)
         if key not in self._pacers:
-            self._pacers[key] = _Pacer(interval=1.0 / self._rate(platform))
+            self._pacers[key] = _Pacer(interval=1.0 / (self._rate(platform) * PACE_HEADROOM))
         return self._pacers[key]
 
     async def _workspace_external_id(self, workspace_id: int) -> str:
@@ -217,12 +270,11 @@ class OutboxWorker:
             self._workspace_ids[workspace_id] = workspace.external_id
         return self._workspace_ids[workspace_id]
 
-    async def _deliver(self, item: OutboxItem, in_doubt: bool) -> None:
-        assert item.id is not None
+    async def _deliver(self, item: OutboxItem, in_doubt: bool, lease_ends: float) -> None:
         with logcontext.bind(outbox_key=item.dedupe_key, platform=item.platform):
-            await self._deliver_one(item, in_doubt)
+            await self._deliver_one(item, in_doubt, lease_ends)
 
-    async def _deliver_one(self, item: OutboxItem, in_doubt: bool) -> None:
+    async def _deliver_one(self, item: OutboxItem, in_doubt: bool, lease_ends: float) -> None:
         assert item.id is not None
         async with self._limit:
             try:
@@ -244,9 +296,10 @@ class OutboxWorker:
                 if replace_ref is _SKIP:
                     await self._settle(item, rows.CANCELLED)
                     return
-                pacer = self._pacer(item.platform, item.workspace_id)
-                await self._wait_for_slot(pacer.reserve())
-                if self.stopping.is_set():  # shutting down: not sent, so back to the queue
+                await self._wait_for_slot(self._pacer(item.platform, item.workspace_id))
+                if self.stopping.is_set() or time.monotonic() >= lease_ends:
+                    # Shutting down, or waited so long (e.g. behind a Retry-After) that the
+                    # claim may pass to another worker any moment: not sent, so hand it back.
                     await self._settle(item, rows.PENDING, delay=0.0, refund=True)
                     return
                 delivery = await sender.send(
@@ -276,12 +329,17 @@ class OutboxWorker:
             self.stats.by_platform[item.platform] = self.stats.by_platform.get(item.platform, 0) + 1
             await self._settle(item, rows.SENT, platform_ref=delivery.ref)
 
-    async def _wait_for_slot(self, seconds: float) -> None:
-        """Sleep until the pacer's slot, but wake at once when shutdown begins."""
-        if seconds <= 0:
+    async def _wait_for_slot(self, pacer: _Pacer) -> None:
+        """Wait for the pacer's slot, but give up at once when shutdown begins."""
+        if self.stopping.is_set():
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        slot = asyncio.ensure_future(pacer.wait())
+        stopping = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait([slot, stopping], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            slot.cancel()
+            stopping.cancel()
 
     async def _check_in_doubt(self, sender: Any, item: OutboxItem) -> Delivery | None:
         check = getattr(sender, "find_delivered", None)
@@ -328,22 +386,60 @@ class OutboxWorker:
         error: str | None = None,
         refund: bool = False,
     ) -> None:
+        """Record an outcome; outcomes are written together (one transaction per
+        SETTLE_BATCH, and whatever is left when the claimed batch is done)."""
         assert item.id is not None
         now = self.clock.now()
-        async with self.db.write() as session:
-            kept = await rows.settle(
-                session,
-                item.id,
-                self.worker_id,
+        self._outcomes.append(
+            _Outcome(
+                item_id=item.id,
+                key=item.dedupe_key,
                 status=status,
                 now=now,
                 platform_ref=platform_ref,
                 not_before=now + timedelta(seconds=delay) if delay is not None else None,
                 error=error,
-                refund_attempt=refund,
+                refund=refund,
             )
-        if not kept:
-            log.warning("outbox %s: claim expired before the outcome was recorded", item.dedupe_key)
+        )
+        if len(self._outcomes) >= SETTLE_BATCH:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._flushing:
+            outcomes, self._outcomes = self._outcomes, []
+            if not outcomes:
+                return
+            async with self.db.write() as session:
+                lost = [
+                    outcome.key
+                    for outcome in outcomes
+                    if not await rows.settle(
+                        session,
+                        outcome.item_id,
+                        self.worker_id,
+                        status=outcome.status,
+                        now=outcome.now,
+                        platform_ref=outcome.platform_ref,
+                        not_before=outcome.not_before,
+                        error=outcome.error,
+                        refund_attempt=outcome.refund,
+                    )
+                ]
+        for key in lost:
+            log.warning("outbox %s: claim expired before the outcome was recorded", key)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    item_id: int
+    key: str
+    status: str
+    now: datetime
+    platform_ref: str | None
+    not_before: datetime | None
+    error: str | None
+    refund: bool
 
 
 _WAIT = object()

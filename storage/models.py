@@ -243,3 +243,73 @@ Index(
     Recognition.__table__.c.giver_id,  # type: ignore[attr-defined]
     Recognition.__table__.c.created_at,  # type: ignore[attr-defined]
 )
+
+
+# --- pulses ---
+
+
+class PulseSchedule(SQLModel, table=True):
+    """A recurring (or one-off) pulse; `next_fire_at` is the source of truth for firing."""
+
+    __tablename__ = "pulse_schedules"
+    __table_args__ = (Index("ix_pulse_schedule_due", "status", "next_fire_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    owner_id: int = Field(foreign_key="people.id")
+    subject: str = Field(max_length=200)
+    # {"kind": "channel", "channel_id": …} | {"kind": "team", "team_id": …} | {"kind": "users", …}
+    audience: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Standard 5-field crontab (day-of-week 0/7 = Sunday); None for a one-off pulse.
+    cron: str | None = Field(default=None, max_length=100)
+    timezone: str = Field(max_length=64)
+    open_minutes: int
+    status: str = Field(default="active", max_length=16)  # active, paused, cancelled, done
+    next_fire_at: datetime | None = _utc(default=None)
+    created_at: datetime = _utc()
+
+
+class PulseRound(SQLModel, table=True):
+    """One firing of a schedule; unique per (schedule, scheduled time) across processes."""
+
+    __tablename__ = "pulse_rounds"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "scheduled_for", name="uq_pulse_round_firing"),
+        Index("ix_pulse_round_open", "closed", "closes_at"),
+        Index("ix_pulse_round_remind", "reminded", "remind_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int = Field(foreign_key="pulse_schedules.id")
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    # The team the audience named, if any (its lead gets the results; digests read it).
+    team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)
+    subject: str = Field(max_length=200)
+    scheduled_for: datetime = _utc()
+    closes_at: datetime = _utc()
+    remind_at: datetime | None = _utc(default=None)
+    reminded: bool = False
+    closed: bool = False
+    invited: int = 0
+
+
+class PulseDelivery(SQLModel, table=True):
+    """Who was asked. Knows only *whether* they answered — never what, never when."""
+
+    __tablename__ = "pulse_deliveries"
+
+    round_id: int = Field(foreign_key="pulse_rounds.id", primary_key=True)
+    person_id: int = Field(foreign_key="people.id", primary_key=True, index=True)
+    answered: bool = False
+
+
+class PulseResponse(SQLModel, table=True):
+    """An answer, keyed by HMAC(secret, round + person): no user id, no time, no sequence."""
+
+    __tablename__ = "pulse_responses"
+
+    round_id: int = Field(foreign_key="pulse_rounds.id", primary_key=True)
+    respondent: str = Field(max_length=64, primary_key=True)
+    easy: int
+    value: int
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxItem
-from storage.repositories.sql import insert_ignore
+from storage.repositories.sql import insert_ignore, insert_statement
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -49,6 +50,45 @@ async def enqueue(
         },
         ("dedupe_key",),
     )
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    platform: str,
+    items: Sequence[tuple[str, dict[str, Any], datetime]],
+    now: datetime,
+) -> None:
+    """Queue many (key, message, not_before) at once; keys queued before are skipped."""
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "platform": platform,
+            "dedupe_key": key,
+            "message": message,
+            "status": PENDING,
+            "attempts": 0,
+            "not_before": not_before,
+            "created_at": now,
+        }
+        for key, message, not_before in items
+    ]
+    if rows:  # executemany: the statement is compiled once, however many rows
+        statement = insert_statement(session, OutboxItem.__table__)  # type: ignore[attr-defined]
+        await session.exec(
+            statement.on_conflict_do_nothing(index_elements=["dedupe_key"]), params=rows
+        )
+
+
+async def cancel_pending_prefix(session: AsyncSession, prefix: str) -> int:
+    """Cancel every pending row whose key starts with `prefix` (e.g. a closed round's asks)."""
+    result = await session.exec(
+        update(OutboxItem)
+        .where(col(OutboxItem.dedupe_key).startswith(prefix), col(OutboxItem.status) == PENDING)
+        .values(status=CANCELLED)
+    )
+    return result.rowcount or 0
 
 
 async def claim_due(

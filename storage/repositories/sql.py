@@ -9,7 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
+def insert_statement(session: AsyncSession, table: Any) -> Any:
+    """The dialect's INSERT, which offers ON CONFLICT on both SQLite and PostgreSQL."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
@@ -19,7 +20,7 @@ async def insert_ignore(
 ) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True when a row was inserted."""
     statement = (
-        _insert(session, table)
+        insert_statement(session, table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict))
     )
@@ -35,7 +36,7 @@ async def upsert(
     update: Sequence[str],
 ) -> None:
     """INSERT … ON CONFLICT (conflict) DO UPDATE SET each of `update` to the new value."""
-    statement = _insert(session, table).values(**values)
+    statement = insert_statement(session, table).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=list(conflict),
         set_={column: statement.excluded[column] for column in update},

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from bot.app import Application
 from bot.clock import ManualClock
 from storage.db import Database
 from storage.models import AuditEntry
@@ -107,56 +107,39 @@ async def test_export_of_one_workspace_to_standard_output(
     assert len(capsys.readouterr().out.splitlines()) == 3
 
 
-async def test_pulses_export_says_clearly_when_pulses_are_not_in_this_build(
-    cli: Cli, capsys: pytest.CaptureFixture[str], tmp_path: Path
+async def test_pulses_export_holds_only_anonymous_aggregates_of_rounds_over_the_threshold(
+    console: ConsoleHarness,
+    app: Application,
+    clock: ManualClock,
+    cli: Cli,
+    db: Database,
+    tmp_path: Path,
 ) -> None:
-    try:
-        import bot.pulses.export  # type: ignore[import-not-found]  # noqa: F401
-    except ModuleNotFoundError:
-        pass
-    else:
-        pytest.skip("pulses are part of this build; their export is tested with them")
-    assert await cli("export", "pulses", "--out", str(tmp_path / "p.csv")) == 1
-    assert "pulses are not available in this build" in capsys.readouterr().err
+    people = ("bob", "carol", "dan", "erin", "frank")
+    console.platform.seen("finance", *people)
+    await console.say('/pulse now "the expense tool" to #finance open 1h', as_user="admin")
+    await app.outbox.drain()
+    for rating, person in enumerate(people, start=1):
+        await console.say(f'/answer 1 easy={rating} value=5 "note from {person}"', as_user=person)
+    clock.advance(timedelta(hours=2))
+    await app.scheduler.tick()  # closes the round
+    out = tmp_path / "pulses.jsonl"
 
+    assert await cli("export", "pulses", "--format", "jsonl", "--out", str(out)) == 0
 
-async def test_pulses_export_writes_what_the_pulses_feature_yields(
-    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db: Database
-) -> None:
-    """The CLI's side of the contract with `bot.pulses.export.export_rows` (the pulses feature
-    tests the aggregates themselves): arguments passed through, rows written, export audited."""
-    import types
-
-    calls: list[tuple[object, object]] = []
-
-    async def export_rows(database: object, *, since: object, workspace_id: object):  # type: ignore[no-untyped-def]
-        calls.append((since, workspace_id))
-        yield {"round": 7, "team": "payments", "responses": 6, "easy_avg": 4.2, "value_avg": 3.8}
-        yield {"round": 8, "team": "payments", "responses": 5, "easy_avg": 3.0, "value_avg": 4.0}
-
-    fake = types.ModuleType("bot.pulses.export")
-    fake.export_rows = export_rows  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.pulses", types.ModuleType("bot.pulses"))
-    monkeypatch.setitem(sys.modules, "bot.pulses.export", fake)
-    out = tmp_path / "pulses.csv"
-
-    assert (
-        await cli(
-            "export", "pulses", "--since", "2026-11-01", "--workspace", "T1", "--out", str(out)
-        )
-        == 0
-    )
-
-    assert out.read_text(encoding="utf-8").splitlines() == [
-        "round,team,responses,easy_avg,value_avg",
-        "7,payments,6,4.2,3.8",
-        "8,payments,5,3.0,4.0",
-    ]
-    assert [(str(since), workspace) for since, workspace in calls] == [
-        ("2026-11-01 00:00:00+00:00", "T1")
-    ]
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 1
+    exported = rows[0]
+    assert exported["subject"] == "the expense tool"
+    assert exported["workspace"] == "local"
+    text = out.read_text(encoding="utf-8")
+    for person in people:  # nobody's id, and no comment tied to a person, leaves the database
+        assert person not in text
+    assert await cli("export", "pulses", "--workspace", "T-OTHER", "--out", str(out)) == 0
+    assert out.read_text(encoding="utf-8") == ""
     async with db.read() as session:
         entries = (await session.exec(select(AuditEntry))).all()
-    assert [(e.action, e.detail) for e in entries] == [
-        ("export.pulses", "format=csv rows=2 since=2026-11-01 workspace=T1")
+    assert [e.action for e in entries if e.action.startswith("export")] == [
+        "export.pulses",
+        "export.pulses",
     ]

@@ -1,0 +1,1 @@
+"""EASY/VALUE pulses: schedules, rounds, anonymous answers, results (SPEC §3)."""

@@ -1,0 +1,59 @@
+"""Anonymous aggregate rows for `kudos-pulse export pulses`: one per closed round that met the
+anonymity threshold. No person, respondent key or comment ever appears in an export."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from bot.config import Config, load_config
+from bot.pulses.results import summarise
+from storage.db import Database
+from storage.models import Workspace
+from storage.repositories import pulses as repo
+
+
+async def export_rows(
+    db: Database,
+    *,
+    since: datetime | None,
+    workspace_id: int | None,
+    config: Config | None = None,
+) -> AsyncIterator[dict[str, object]]:
+    config = config or load_config()
+    async with db.read() as session:
+        rounds = await repo.closed_rounds(session, since, workspace_id)
+        workspaces: dict[int, Workspace | None] = {}
+        for round_ in rounds:
+            assert round_.id is not None
+            result = summarise(
+                round_.invited,
+                await repo.responses(session, round_.id),
+                config.pulses.min_responses,
+            )
+            if not result.shown or result.quadrants is None:
+                continue
+            if round_.workspace_id not in workspaces:
+                workspaces[round_.workspace_id] = await session.get(Workspace, round_.workspace_id)
+            workspace = workspaces[round_.workspace_id]
+            yield {
+                "round_id": round_.id,
+                "schedule_id": round_.schedule_id,
+                "workspace": workspace.external_id if workspace else "",
+                "platform": workspace.platform if workspace else "",
+                "team_id": round_.team_id,
+                "subject": round_.subject,
+                "scheduled_for": round_.scheduled_for.isoformat(),
+                "closes_at": round_.closes_at.isoformat(),
+                "invited": result.invited,
+                "responded": result.responded,
+                "response_rate": round(result.response_rate, 4),
+                "easy_mean": round(result.easy_mean or 0, 3),
+                "value_mean": round(result.value_mean or 0, 3),
+                "easy_favourable": round(result.easy_favourable or 0, 4),
+                "value_favourable": round(result.value_favourable or 0, 4),
+                "easy_and_valuable": result.quadrants.easy_and_valuable,
+                "easy_only": result.quadrants.easy_only,
+                "valuable_only": result.quadrants.valuable_only,
+                "neither": result.quadrants.neither,
+            }

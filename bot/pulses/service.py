@@ -1,0 +1,403 @@
+"""Pulse commands: schedule, now, list, pause/resume/cancel, results, and answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.actor import Caller, zone_of
+from bot.clock import Clock
+from bot.config import Config
+from bot.messages import Block, Context, Message, ReplyTo, Section, Text
+from bot.metrics import COMMANDS
+from bot.pulses import audience, messages, timing
+from bot.pulses.anonymity import Anonymizer
+from bot.pulses.commands import (
+    AnswerPulse,
+    ChangePulse,
+    ChannelAudience,
+    Cron,
+    Once,
+    PulseNow,
+    PulseResults,
+    SchedulePulse,
+    TeamAudience,
+    UsersAudience,
+    Weekly,
+)
+from bot.pulses.rounds import Rounds
+from bot.reply import Refused, Reply
+from bot.text import clean_user_text
+from storage.db import Database
+from storage.models import PulseSchedule
+from storage.repositories import audit
+from storage.repositories import pulses as repo
+
+ADMINS_ONLY = (
+    "Only admins can {what}. Ask one of your workspace admins, or see /pulse help for what "
+    "you can do."
+)
+CLOSED = "Thanks — but this pulse has closed, so answers are no longer taken."
+
+
+class PulseService:
+    def __init__(self, db: Database, clock: Clock, config: Config, rounds: Rounds) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.rounds = rounds
+        self.anonymizer = Anonymizer(db, config)
+
+    # -- admin commands ----------------------------------------------------------------------
+
+    async def schedule(self, caller: Caller, command: SchedulePulse) -> Reply:
+        return await self._counted("pulse", self._schedule(caller, command))
+
+    async def _schedule(self, caller: Caller, command: SchedulePulse) -> Reply:
+        self._require_admin(caller, "schedule pulses")
+        now = self.clock.now()
+        zone_name = command.timezone or zone_of(caller.person, self.config).key
+        zone = timing.zone(zone_name)
+        cadence = command.cadence
+        cron: str | None
+        if isinstance(cadence, Once):
+            cron = None
+            next_at = datetime.combine(cadence.day, cadence.at, tzinfo=zone).astimezone(now.tzinfo)
+            if next_at <= now:
+                raise Refused(
+                    f"{cadence.day:%a %d %b %Y} {cadence.at:%H:%M} ({zone_name}) is in the past. "
+                    "Pick a date and time that is still to come."
+                )
+            when = f"once, {timing.local_time(next_at, zone_name)}"
+        else:
+            if isinstance(cadence, Weekly):
+                cron = timing.weekly_cron(cadence.weekdays, cadence.at)
+                when = f"every {','.join(cadence.weekdays)} at {cadence.at:%H:%M}"
+            else:
+                assert isinstance(cadence, Cron)
+                cron = cadence.expression
+                when = f'cron "{cron}"'
+            next_at = timing.next_fire(cron, zone_name, now)
+            if next_at is None:
+                raise Refused(f"The schedule {when} never fires again. Check the date fields.")
+        stored_audience, _ = await self._audience(caller, command.audience)
+        open_minutes = command.open_minutes or round(self.config.pulses.open_hours * 60)
+        schedule = await self._store(
+            caller,
+            command.subject,
+            stored_audience,
+            cron,
+            zone_name,
+            open_minutes,
+            next_at,
+            now,
+            "pulse.schedule",
+        )
+        text = (
+            f"✅ Pulse schedule {schedule.id}: “{command.subject}” to "
+            f"{audience.describe(stored_audience)}, {when} ({zone_name}), open "
+            f"{_duration(open_minutes)}. First round: {timing.local_time(next_at, zone_name)}."
+        )
+        return Reply.private(text)
+
+    async def now(self, caller: Caller, command: PulseNow) -> Reply:
+        return await self._counted("pulse", self._now(caller, command))
+
+    async def _now(self, caller: Caller, command: PulseNow) -> Reply:
+        self._require_admin(caller, "send pulses")
+        now = self.clock.now()
+        stored_audience, members = await self._audience(caller, command.audience)
+        open_minutes = command.open_minutes or round(self.config.pulses.open_hours * 60)
+        zone_name = zone_of(caller.person, self.config).key
+        schedule = await self._store(
+            caller,
+            command.subject,
+            stored_audience,
+            None,
+            zone_name,
+            open_minutes,
+            now,
+            now,
+            "pulse.now",
+        )
+        round_ = await self.rounds.fire(schedule, now, members=members)
+        if round_ is None:
+            return Reply.private(f"📊 Pulse schedule {schedule.id} is going out now.")
+        return Reply.private(
+            f"📊 Pulse {round_.id} “{command.subject}” is on its way to {round_.invited} "
+            f"{'person' if round_.invited == 1 else 'people'} "
+            f"({audience.describe(stored_audience)}); it closes "
+            f"{timing.local_time(round_.closes_at, zone_name)}."
+        )
+
+    async def list(self, caller: Caller) -> Reply:
+        if not caller.is_admin:
+            return Reply.refused(ADMINS_ONLY.format(what="list pulse schedules"))
+        async with self.db.read() as session:
+            found = await repo.schedules(session, caller.workspace_id)
+        if not found:
+            return Reply.private("No pulse schedules yet. Start one with /pulse schedule.")
+        lines = []
+        for schedule in found:
+            when = f'cron "{schedule.cron}"' if schedule.cron else "once"
+            next_at = (
+                timing.local_time(schedule.next_fire_at, schedule.timezone)
+                if schedule.next_fire_at and schedule.status == repo.ACTIVE
+                else "—"
+            )
+            lines.append(
+                f"{schedule.id}. “{schedule.subject}” → {audience.describe(schedule.audience)} · "
+                f"{when} · {schedule.timezone} · open {_duration(schedule.open_minutes)} · "
+                f"{schedule.status} · next {next_at}"
+            )
+        blocks: list[Block] = [Section(spans=[Text(text=line)]) for line in lines]
+        return Reply(messages=[Message(audience=ReplyTo(), text="\n".join(lines), blocks=blocks)])
+
+    async def change(self, caller: Caller, command: ChangePulse) -> Reply:
+        return await self._counted("pulse", self._change(caller, command))
+
+    async def _change(self, caller: Caller, command: ChangePulse) -> Reply:
+        self._require_admin(caller, f"{command.action} pulse schedules")
+        now = self.clock.now()
+        async with self.db.write() as session:
+            schedule = await repo.schedule(session, caller.workspace_id, command.schedule_id)
+            if schedule is None or schedule.status in (repo.CANCELLED, repo.DONE):
+                raise Refused(
+                    f"There is no active pulse schedule {command.schedule_id}. See /pulse list."
+                )
+            assert schedule.id is not None
+            if command.action == "pause":
+                if schedule.status == repo.PAUSED:
+                    raise Refused(f"Pulse schedule {schedule.id} is already paused.")
+                await repo.set_status(session, schedule.id, repo.PAUSED, schedule.next_fire_at)
+                text = f"⏸ Pulse schedule {schedule.id} is paused. /pulse resume {schedule.id} "
+                text += "restarts it."
+            elif command.action == "resume":
+                if schedule.status == repo.ACTIVE:
+                    raise Refused(f"Pulse schedule {schedule.id} is not paused.")
+                next_at = (
+                    timing.next_fire(schedule.cron, schedule.timezone, now)
+                    if schedule.cron
+                    else schedule.next_fire_at
+                )
+                if next_at is None or next_at < now:
+                    raise Refused(
+                        f"Pulse schedule {schedule.id} has no firing left; schedule a new one."
+                    )
+                await repo.set_status(session, schedule.id, repo.ACTIVE, next_at)
+                text = (
+                    f"▶ Pulse schedule {schedule.id} resumed. Next round: "
+                    f"{timing.local_time(next_at, schedule.timezone)}."
+                )
+            else:
+                await repo.set_status(session, schedule.id, repo.CANCELLED, None)
+                text = (
+                    f"🗑 Pulse schedule {schedule.id} is cancelled; rounds already open "
+                    "still close and report as usual."
+                )
+            await audit.record(
+                session,
+                workspace_id=caller.workspace_id,
+                actor=caller.actor.user_id,
+                action=f"pulse.{command.action}",
+                detail=f"schedule {schedule.id}",
+                now=now,
+            )
+        return Reply.private(text)
+
+    async def results(self, caller: Caller, command: PulseResults) -> Reply:
+        async with self.db.read() as session:
+            led = (
+                []
+                if caller.is_admin
+                else await repo.led_team_ids(session, caller.workspace_id, caller.person_id)
+            )
+            if not caller.is_admin and not led:
+                return Reply.refused(
+                    "Only admins, and team leads for their own teams, can see pulse results."
+                )
+            if command.round_id is None:
+                round_ = await repo.latest_closed_round(
+                    session, caller.workspace_id, None if caller.is_admin else led
+                )
+                if round_ is None:
+                    return Reply.private("No pulse round has closed yet.")
+            else:
+                round_ = await repo.round_by_id(session, caller.workspace_id, command.round_id)
+                allowed = round_ is not None and (caller.is_admin or round_.team_id in led)
+                if round_ is None or not allowed:
+                    return Reply.refused(
+                        f"There is no pulse round {command.round_id} whose results you can see."
+                    )
+            text, blocks = await self.rounds.results(session, round_)
+        return Reply(messages=[Message(audience=ReplyTo(), text=text, blocks=blocks)])
+
+    # -- answering ---------------------------------------------------------------------------
+
+    async def answer_form(
+        self,
+        caller: Caller,
+        values: Mapping[str, object],
+        context: Mapping[str, str],
+        _dedupe_key: str | None,
+    ) -> Reply:
+        # The dedupe key is deliberately not stored: a (user, time) record of a submission
+        # would tell who answered when. Answering twice simply replaces the answer.
+        return await self._counted("answer", self._answer_form(caller, values, context))
+
+    async def _answer_form(
+        self, caller: Caller, values: Mapping[str, object], context: Mapping[str, str]
+    ) -> Reply:
+        round_text = context.get("round", "")
+        if not round_text.isdigit():
+            raise Refused("That pulse is no longer available.")
+        easy = _rating(values.get("easy"), "easy")
+        value = _rating(values.get("value"), "value")
+        comment = values.get("comment")
+        return await self._answer(
+            caller, AnswerPulse(int(round_text), easy, value, str(comment or ""))
+        )
+
+    async def answer(self, caller: Caller, command: AnswerPulse) -> Reply:
+        return await self._counted("answer", self._answer(caller, command))
+
+    async def _answer(self, caller: Caller, command: AnswerPulse) -> Reply:
+        for name, rating in (("easy", command.easy), ("value", command.value)):
+            if not isinstance(rating, int) or not 1 <= rating <= 5:
+                raise Refused(f"Rate {name.upper()} from 1 to 5.", name)
+        comment = clean_user_text(command.comment) or None
+        if comment and len(comment) > messages.MAX_COMMENT:
+            raise Refused(
+                f"Your comment is {len(comment):,} characters; the limit is "
+                f"{messages.MAX_COMMENT:,}.",
+                "comment",
+            )
+        respondent = await self.anonymizer.respondent(command.round_id, caller.person_id)
+        now = self.clock.now()
+        async with self.db.write() as session:
+            round_ = await repo.round_by_id(session, caller.workspace_id, command.round_id)
+            asked = (
+                round_ is not None
+                and await repo.delivery(session, command.round_id, caller.person_id) is not None
+            )
+            if round_ is None or not asked:
+                raise Refused(
+                    f"You weren't asked in pulse {command.round_id}, so there is nothing to answer."
+                )
+            if round_.closed or now >= round_.closes_at:
+                raise Refused(CLOSED)
+            await repo.save_response(
+                session, command.round_id, respondent, command.easy, command.value, comment
+            )
+            await repo.mark_answered(session, command.round_id, caller.person_id)
+            schedule = await session.get(PulseSchedule, round_.schedule_id)
+        zone_name = schedule.timezone if schedule else self.config.default_timezone
+        thanks = (
+            f"✅ Thanks! Your answer to pulse {command.round_id} is saved anonymously "
+            f"(EASY {command.easy}, VALUE {command.value})."
+        )
+        until = (
+            f"Answer again to change it, until {timing.local_time(round_.closes_at, zone_name)}."
+        )
+        blocks: list[Block] = [
+            Section(spans=[Text(text=thanks)]),
+            Context(spans=[Text(text=until)]),
+        ]
+        return Reply(messages=[Message(audience=ReplyTo(), text=thanks, blocks=blocks)])
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _counted(self, kind: str, work: Any) -> Reply:
+        try:
+            reply: Reply = await work
+        except Refused as refusal:
+            COMMANDS.labels(kind, "refused").inc()
+            return refusal.reply()
+        except timing.ScheduleError as error:
+            COMMANDS.labels(kind, "refused").inc()
+            return Reply.refused(str(error))
+        COMMANDS.labels(kind, "ok" if reply.ok else "refused").inc()
+        return reply
+
+    def _require_admin(self, caller: Caller, what: str) -> None:
+        if not caller.is_admin:
+            raise Refused(ADMINS_ONLY.format(what=what))
+
+    async def _audience(self, caller: Caller, wanted: Any) -> tuple[dict[str, Any], list[str]]:
+        """The audience as stored, after checking that it names somebody right now."""
+        if isinstance(wanted, ChannelAudience):
+            stored: dict[str, Any] = {"kind": "channel", "channel_id": wanted.channel_id}
+            empty = f"#{wanted.channel_id} has no members I can see — invite me, or pick another."
+        elif isinstance(wanted, TeamAudience):
+            async with self.db.read() as session:
+                team = await repo.team_by_name(session, caller.workspace_id, wanted.name)
+            if team is None:
+                raise Refused(f"There is no team called '{wanted.name}'. See /team list.")
+            stored = {"kind": "team", "team_id": team.id, "name": team.name}
+            empty = f"team:{team.name} has no members yet. Add some with /team add."
+        else:
+            assert isinstance(wanted, UsersAudience)
+            people = [await caller.directory.person(user) for user in wanted.user_ids]
+            humans = [info.user_id for info in people if info is not None and not info.is_bot]
+            stored = {"kind": "users", "user_ids": humans}
+            empty = "None of the people listed can be asked (bots are never asked)."
+        members = await audience.members(self.db, caller.directory, caller.workspace_id, stored)
+        if not members:
+            raise Refused(f"Nobody to ask: {empty}")
+        return stored, members
+
+    async def _store(
+        self,
+        caller: Caller,
+        subject: str,
+        stored_audience: dict[str, Any],
+        cron: str | None,
+        zone_name: str,
+        open_minutes: int,
+        next_at: datetime,
+        now: datetime,
+        action: str,
+    ) -> PulseSchedule:
+        async with self.db.write() as session:
+            schedule = await repo.add_schedule(
+                session,
+                PulseSchedule(
+                    workspace_id=caller.workspace_id,
+                    owner_id=caller.person_id,
+                    subject=clean_user_text(subject),
+                    audience=stored_audience,
+                    cron=cron,
+                    timezone=zone_name,
+                    open_minutes=open_minutes,
+                    status=repo.ACTIVE,
+                    next_fire_at=next_at,
+                    created_at=now,
+                ),
+            )
+            await audit.record(
+                session,
+                workspace_id=caller.workspace_id,
+                actor=caller.actor.user_id,
+                action=action,
+                detail=f"schedule {schedule.id}: {subject}",
+                now=now,
+            )
+        return schedule
+
+
+def _rating(raw: object, name: str) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().isdigit():
+        return int(raw.strip())
+    raise Refused(f"Rate {name.upper()} from 1 to 5.", name)
+
+
+def _duration(minutes: int) -> str:
+    span = timedelta(minutes=minutes)
+    if minutes % 1440 == 0:
+        return f"{span.days}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"

@@ -1,0 +1,335 @@
+"""Pulse schedules, rounds, deliveries and anonymous responses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    Person,
+    PulseDelivery,
+    PulseResponse,
+    PulseRound,
+    PulseSchedule,
+    Team,
+    TeamMember,
+)
+from storage.repositories.sql import insert_ignore, insert_statement, upsert
+
+ACTIVE, PAUSED, CANCELLED, DONE = "active", "paused", "cancelled", "done"
+# Rows per INSERT statement: well under PostgreSQL's 32,767 bind parameters.
+CHUNK = 1000
+
+
+def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+# -- schedules -----------------------------------------------------------------------------
+
+
+async def add_schedule(session: AsyncSession, schedule: PulseSchedule) -> PulseSchedule:
+    session.add(schedule)
+    await session.flush()
+    return schedule
+
+
+async def schedule(
+    session: AsyncSession, workspace_id: int, schedule_id: int
+) -> PulseSchedule | None:
+    found = await session.get(PulseSchedule, schedule_id)
+    return found if found is not None and found.workspace_id == workspace_id else None
+
+
+async def schedules(session: AsyncSession, workspace_id: int) -> list[PulseSchedule]:
+    statement = (
+        select(PulseSchedule)
+        .where(
+            PulseSchedule.workspace_id == workspace_id,
+            col(PulseSchedule.status).in_([ACTIVE, PAUSED]),
+        )
+        .order_by(col(PulseSchedule.id))
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def due_schedules(
+    session: AsyncSession, now: datetime, limit: int = 50
+) -> list[PulseSchedule]:
+    statement = (
+        select(PulseSchedule)
+        .where(PulseSchedule.status == ACTIVE, col(PulseSchedule.next_fire_at) <= now)
+        .order_by(col(PulseSchedule.next_fire_at))
+        .limit(limit)
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def advance(
+    session: AsyncSession,
+    schedule_id: int,
+    *,
+    expected: datetime | None,
+    next_fire_at: datetime | None,
+    status: str,
+) -> bool:
+    """Move a schedule on, only if nobody else did (compare-and-set on `next_fire_at`)."""
+    statement = update(PulseSchedule).where(col(PulseSchedule.id) == schedule_id)
+    if expected is None:
+        statement = statement.where(col(PulseSchedule.next_fire_at).is_(None))
+    else:
+        statement = statement.where(col(PulseSchedule.next_fire_at) == expected)
+    result = await session.exec(statement.values(next_fire_at=next_fire_at, status=status))
+    return bool(result.rowcount)
+
+
+async def set_status(
+    session: AsyncSession, schedule_id: int, status: str, next_fire_at: datetime | None
+) -> None:
+    await session.exec(
+        update(PulseSchedule)
+        .where(col(PulseSchedule.id) == schedule_id)
+        .values(status=status, next_fire_at=next_fire_at)
+    )
+
+
+# -- rounds --------------------------------------------------------------------------------
+
+
+async def create_round(session: AsyncSession, values: dict[str, Any]) -> PulseRound | None:
+    """The round for (schedule, scheduled time); None when another process created it."""
+    if not await insert_ignore(session, PulseRound, values, ("schedule_id", "scheduled_for")):
+        return None
+    statement = select(PulseRound).where(
+        PulseRound.schedule_id == values["schedule_id"],
+        PulseRound.scheduled_for == values["scheduled_for"],
+    )
+    return (await session.exec(statement)).one()
+
+
+async def round_by_id(session: AsyncSession, workspace_id: int, round_id: int) -> PulseRound | None:
+    found = await session.get(PulseRound, round_id)
+    return found if found is not None and found.workspace_id == workspace_id else None
+
+
+async def add_deliveries(session: AsyncSession, round_id: int, person_ids: Sequence[int]) -> None:
+    rows = [{"round_id": round_id, "person_id": pid, "answered": False} for pid in person_ids]
+    if rows:  # executemany: compiled once, however many rows
+        await session.exec(insert(PulseDelivery.__table__), params=rows)  # type: ignore[attr-defined]
+
+
+async def delivery(session: AsyncSession, round_id: int, person_id: int) -> PulseDelivery | None:
+    return await session.get(PulseDelivery, (round_id, person_id))
+
+
+async def mark_answered(session: AsyncSession, round_id: int, person_id: int) -> None:
+    await session.exec(
+        update(PulseDelivery)
+        .where(col(PulseDelivery.round_id) == round_id, col(PulseDelivery.person_id) == person_id)
+        .values(answered=True)
+    )
+
+
+async def save_response(
+    session: AsyncSession,
+    round_id: int,
+    respondent: str,
+    easy: int,
+    value: int,
+    comment: str | None,
+) -> None:
+    """Insert, or replace the earlier answer of the same respondent."""
+    await upsert(
+        session,
+        PulseResponse,
+        {
+            "round_id": round_id,
+            "respondent": respondent,
+            "easy": easy,
+            "value": value,
+            "comment": comment,
+        },
+        conflict=("round_id", "respondent"),
+        update=("easy", "value", "comment"),
+    )
+
+
+async def responses(session: AsyncSession, round_id: int) -> list[tuple[int, int, str | None]]:
+    statement = select(PulseResponse.easy, PulseResponse.value, PulseResponse.comment).where(
+        PulseResponse.round_id == round_id
+    )
+    return [
+        (easy, value, comment) for easy, value, comment in (await session.exec(statement)).all()
+    ]
+
+
+async def response_counts(session: AsyncSession, round_ids: Sequence[int]) -> dict[int, int]:
+    if not round_ids:
+        return {}
+    statement = (
+        select(PulseResponse.round_id, func.count())
+        .where(col(PulseResponse.round_id).in_(list(round_ids)))
+        .group_by(PulseResponse.round_id)
+    )
+    return {round_id: n for round_id, n in (await session.exec(statement)).all()}
+
+
+async def due_reminders(session: AsyncSession, now: datetime, limit: int = 20) -> list[PulseRound]:
+    statement = (
+        select(PulseRound)
+        .where(
+            col(PulseRound.reminded).is_(False),
+            col(PulseRound.closed).is_(False),
+            col(PulseRound.remind_at) <= now,
+        )
+        .limit(limit)
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def due_closes(session: AsyncSession, now: datetime, limit: int = 20) -> list[PulseRound]:
+    statement = (
+        select(PulseRound)
+        .where(col(PulseRound.closed).is_(False), col(PulseRound.closes_at) <= now)
+        .limit(limit)
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def claim_flag(session: AsyncSession, round_id: int, flag: str) -> bool:
+    """Set `reminded` or `closed` once; True for the one process that set it."""
+    column = getattr(PulseRound, flag)
+    result = await session.exec(
+        update(PulseRound)
+        .where(col(PulseRound.id) == round_id, column.is_(False))
+        .values({flag: True})
+    )
+    return bool(result.rowcount)
+
+
+async def unanswered(session: AsyncSession, round_id: int) -> list[tuple[str, str | None]]:
+    """(platform user id, time zone) of everyone asked who has not answered yet."""
+    statement = (
+        select(Person.external_id, Person.timezone)
+        .join(PulseDelivery, col(PulseDelivery.person_id) == Person.id)
+        .where(PulseDelivery.round_id == round_id, col(PulseDelivery.answered).is_(False))
+    )
+    return [(user, zone) for user, zone in (await session.exec(statement)).all()]
+
+
+async def rounds_of_schedule(
+    session: AsyncSession, schedule_id: int, before: datetime, limit: int
+) -> list[PulseRound]:
+    """Closed rounds of the schedule scheduled before `before`, newest first."""
+    statement = (
+        select(PulseRound)
+        .where(
+            PulseRound.schedule_id == schedule_id,
+            col(PulseRound.scheduled_for) < before,
+            col(PulseRound.closed).is_(True),
+        )
+        .order_by(col(PulseRound.scheduled_for).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def latest_closed_round(
+    session: AsyncSession, workspace_id: int, team_ids: Sequence[int] | None
+) -> PulseRound | None:
+    """The newest closed round; limited to `team_ids` unless None (an admin sees all)."""
+    statement = select(PulseRound).where(
+        PulseRound.workspace_id == workspace_id, col(PulseRound.closed).is_(True)
+    )
+    if team_ids is not None:
+        statement = statement.where(col(PulseRound.team_id).in_(list(team_ids)))
+    statement = statement.order_by(col(PulseRound.closes_at).desc(), col(PulseRound.id).desc())
+    return (await session.exec(statement.limit(1))).first()
+
+
+async def team_rounds(
+    session: AsyncSession, workspace_id: int, team_id: int, until: datetime, limit: int
+) -> list[PulseRound]:
+    statement = (
+        select(PulseRound)
+        .where(
+            PulseRound.workspace_id == workspace_id,
+            PulseRound.team_id == team_id,
+            col(PulseRound.scheduled_for) < until,
+        )
+        .order_by(col(PulseRound.scheduled_for).desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.exec(statement)).all()))
+
+
+async def closed_rounds(
+    session: AsyncSession, since: datetime | None, workspace_id: int | None
+) -> list[PulseRound]:
+    statement = select(PulseRound).where(col(PulseRound.closed).is_(True))
+    if since is not None:
+        statement = statement.where(col(PulseRound.scheduled_for) >= since)
+    if workspace_id is not None:
+        statement = statement.where(PulseRound.workspace_id == workspace_id)
+    return list((await session.exec(statement.order_by(col(PulseRound.id)))).all())
+
+
+# -- people and teams ----------------------------------------------------------------------
+
+
+async def ensure_people(
+    session: AsyncSession, workspace_id: int, user_ids: Sequence[str], now: datetime
+) -> dict[str, tuple[int, str | None]]:
+    """(person id, time zone) for each of `user_ids`, creating unknown people in bulk (their
+    details are refreshed from the directory on their first own command)."""
+    stale = now - timedelta(days=30)  # so the next lookup refreshes name and zone
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "external_id": user,
+            "display_name": user,
+            "is_bot": False,
+            "is_platform_admin": False,
+            "refreshed_at": stale,
+        }
+        for user in user_ids
+    ]
+    if rows:
+        table = Person.__table__  # type: ignore[attr-defined]  (Core: no ORM bookkeeping)
+        statement = insert_statement(session, table).on_conflict_do_nothing(
+            index_elements=["workspace_id", "external_id"]
+        )
+        await session.exec(statement, params=rows)
+    found: dict[str, tuple[int, str | None]] = {}
+    for chunk in _chunks(list(user_ids)):
+        statement = select(Person.external_id, Person.id, Person.timezone).where(
+            Person.workspace_id == workspace_id, col(Person.external_id).in_(list(chunk))
+        )
+        for external_id, person_id, timezone in (await session.exec(statement)).all():
+            found[external_id] = (person_id or 0, timezone)
+    return found
+
+
+async def team_by_name(session: AsyncSession, workspace_id: int, name: str) -> Team | None:
+    statement = select(Team).where(Team.workspace_id == workspace_id, func.lower(Team.name) == name)
+    return (await session.exec(statement)).first()
+
+
+async def team_member_ids(session: AsyncSession, team_id: int) -> list[str]:
+    statement = (
+        select(Person.external_id)
+        .join(TeamMember, col(TeamMember.person_id) == Person.id)
+        .where(TeamMember.team_id == team_id)
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def led_team_ids(session: AsyncSession, workspace_id: int, person_id: int) -> list[int]:
+    statement = select(Team.id).where(Team.workspace_id == workspace_id, Team.lead_id == person_id)
+    return [team_id for team_id in (await session.exec(statement)).all() if team_id is not None]
