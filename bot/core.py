@@ -204,7 +204,11 @@ class Core:
                 )
         return await self.recognition.stats(caller, command.user_id, may_view_others)
 
-    async def _help(self, _caller: Caller, command: ShowHelp) -> Reply:
+    async def _help(self, caller: Caller, command: ShowHelp) -> Reply:
+        # `/help pulse` is `/pulse help`: each feature owns its help text.
+        topic = command.topic.removesuffix("s") if command.topic != "kudos" else "kudos"
+        if topic not in {"kudos", "help"} and topic in PARSERS:
+            return await self._dispatch(caller, parse(f"/{topic} help"))
         return help_reply(self.config, command.topic)
 
 

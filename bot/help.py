@@ -20,6 +20,7 @@ def help_reply(config: Config, topic: str = "kudos") -> Reply:
     if kudos.leaderboard:
         lines.append("/kudos top [week|month|quarter] — who was recognised most")
     lines.append("/kudos help — this message")
+    lines.append("More: /pulse help (EASY/VALUE pulses), /team help and /digest help (leads)")
     small_print = (
         f"You can give {kudos.allowance} kudos a day. Tags: {tags}. "
         f"Reasons are up to {kudos.max_reason_length:,} characters."

@@ -182,3 +182,21 @@ async def test_help_and_form(console: ConsoleHarness) -> None:
 
     form = await console.say("/kudos")
     assert "📝 Give kudos" in form and "In the console, type: /kudos @person" in form
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("/help", "More: /pulse help (EASY/VALUE pulses), /team help and /digest help"),
+        ("/help pulse", "== Kudos & Pulse — EASY/VALUE pulses =="),
+        ("/help teams", "== Teams — how to set them up =="),
+        ("/help digest", "/digest now"),
+    ],
+)
+async def test_help_names_every_feature_and_routes_topics(
+    console: ConsoleHarness, app: Application, line: str, expected: str
+) -> None:
+    shown = await console.say(line)
+    assert shown.startswith("[only @alice sees]")
+    assert expected in shown
+    assert await stored_kudos(app.db) == (0, 0, 0)
