@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from bot.app import Application
 from bot.clock import ManualClock
@@ -31,8 +32,8 @@ from storage.models import (
 from tests.conftest import ON_POSTGRES, PG_URL, ConsoleHarness
 from tests.ops.conftest import Cli
 
-# Tables the foundation defines; the test fills each. Feature tables merged later are copied
-# by the same generic code and compared by the same count check.
+# Tables the foundation defines. The test fills every table, the features' included (pulses,
+# digests), and the copy is generic over the metadata, so a new table is covered too.
 FOUNDATION_TABLES = {
     "workspaces",
     "people",
@@ -67,7 +68,6 @@ async def _filled_sqlite(path: Path, config: Config, clock: ManualClock) -> str:
             workspace_id=workspace.id,
             name="payments",
             lead_id=bob.id,
-            channel_id="payments",
             created_at=now,
         )
         session.add(team)
@@ -99,9 +99,20 @@ async def _filled_sqlite(path: Path, config: Config, clock: ManualClock) -> str:
                 created_at=now,
             )
         )
+    # A pulse round with answers, closed, and a weekly digest sent: the feature tables too.
+    console.platform.seen("general", "alice", "bob", "carol", "dave")
+    await console.say('/pulse now "the refund flow" to #general open 1h', as_user="admin")
+    await console.say('/answer 1 easy=4 value=5 "much faster"', as_user="bob")
+    await console.say("/answer 1 easy=3 value=4", as_user="carol")
+    await console.say("/digest schedule team:payments every mon at 10:00 tz UTC", as_user="admin")
+    clock.advance(timedelta(days=7, minutes=1))
+    await console.app.scheduler.tick()
+    await console.app.outbox.drain()
     counts = await row_counts(db)
     await db.dispose()
-    assert all(counts[name] > 0 for name in FOUNDATION_TABLES), counts
+    every_table = {table.name for table in SQLModel.metadata.sorted_tables}
+    assert FOUNDATION_TABLES < every_table
+    assert {name for name in every_table if not counts[name]} == set(), counts
     return url
 
 
