@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from slack_sdk.models.blocks import Block
 
 TEAM = "T0TEST"
 BOT_USER = "UBOT"
@@ -288,6 +289,15 @@ def block_text(blocks: list[dict[str, Any]]) -> str:
 
     walk(blocks)
     return "\n".join(parts)
+
+
+def assert_valid_block_kit(blocks: list[dict[str, Any]]) -> None:
+    """Each block parses as a known Block Kit block and passes slack_sdk's limit checks."""
+    assert 0 < len(blocks) <= 50, f"{len(blocks)} blocks"
+    for raw in blocks:
+        parsed = Block.parse(raw)
+        assert parsed is not None, f"unknown block: {raw}"
+        parsed.validate_json()
 
 
 async def serve_forever(delay: float, people: int) -> None:
