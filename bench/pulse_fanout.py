@@ -4,9 +4,9 @@ and answers 429 + Retry-After beyond that.
 
     .venv/bin/python bench/pulse_fanout.py [--recipients 5000] [--limit 50] [--database-url URL]
 
-The Slack adapter is built on another branch; until it is merged, `make_platform` builds a
-minimal sender from slack_sdk's AsyncWebClient (chat.postMessage to the user id, 429 →
-RateLimited). After the merge, swap `make_platform` for the real Slack platform.
+The bot side is the real Slack platform (`adapters.slack`): the channel's members come from
+`conversations.members`, the questions go out through the Slack sender (chat.postMessage to
+each user id, the outbox key in the message metadata, 429 → Retry-After).
 """
 
 from __future__ import annotations
@@ -22,16 +22,14 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from adapters.slack.clients import SlackClients
+from adapters.slack.platform import SlackPlatform
 from bot.actor import Actor
 from bot.app import Application
-from bot.config import OutboxSettings, load_config
-from bot.messages import Message, ToPerson
-from bot.ports import Delivery, PersonInfo, RateLimited, TemporaryFailure
+from bot.config import OutboxSettings, SlackSettings, load_config
 from storage import migrate
 from storage.db import Database
 from storage.models import OutboxItem
@@ -43,55 +41,18 @@ ADMIN = "U0ADMIN"
 CHANNEL = "C0ALLHANDS"
 
 
-class BenchSlack:
-    """Directory + sender for one workspace, on slack_sdk's AsyncWebClient."""
-
-    name = "slack"
-
-    def __init__(self, api_url: str, members: list[str]) -> None:
-        # One HTTP session for every call (keep-alive), as a long-running sender should.
-        self.session = aiohttp.ClientSession()
-        self.client = AsyncWebClient(token="xoxb-bench", base_url=api_url, session=self.session)
-        self.members = members
-
-    def directory(self, workspace_external_id: str) -> BenchSlack:
-        return self
-
-    def sender(self, workspace_external_id: str) -> BenchSlack:
-        return self
-
-    async def person(self, user_id: str) -> PersonInfo | None:
-        return PersonInfo(user_id=user_id, display_name=user_id, timezone="UTC")
-
-    async def channel_members(self, channel_id: str) -> list[str]:
-        return list(self.members)
-
-    async def send(self, message: Message, *, key: str, replace_ref: str | None = None) -> Delivery:
-        assert isinstance(message.audience, ToPerson)
-        try:
-            response = await self.client.chat_postMessage(
-                channel=message.audience.user_id,
-                text=message.text,
-                metadata={"event_type": "kudos_pulse_outbox", "event_payload": {"key": key}},
-            )
-        except SlackApiError as error:
-            if error.response.status_code == 429:
-                raise RateLimited(float(error.response.headers.get("Retry-After", 1))) from error
-            raise TemporaryFailure(str(error)) from error
-        return Delivery(ref=str(response["ts"]))
-
-
-def make_platform(api_url: str, members: list[str]) -> BenchSlack:
-    """The one place to swap in the real Slack platform after the adapters are merged."""
-    return BenchSlack(api_url, members)
+def make_platform(api_url: str) -> SlackPlatform:
+    """The real Slack platform (directory + sender), its Web API pointed at the fake."""
+    settings = SlackSettings(bot_token="xoxb-bench", api_url=api_url)
+    return SlackPlatform(SlackClients(settings))
 
 
 class SlackProcess:
     """The fake Slack Web API in its own process, like the real one."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, members: int) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes.rate_limited_slack", str(limit)],
+            [sys.executable, "-m", "tests.fakes.rate_limited_slack", str(limit), str(members)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
         )
@@ -116,7 +77,7 @@ class SlackProcess:
 
 
 async def run(recipients: int, limit: int, database_url: str | None) -> dict[str, object]:
-    slack = SlackProcess(limit)
+    slack = SlackProcess(limit, recipients)
     members = [f"U{n:07d}" for n in range(recipients)]
     with tempfile.TemporaryDirectory() as scratch:
         url = database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
@@ -130,7 +91,7 @@ async def run(recipients: int, limit: int, database_url: str | None) -> dict[str
         db = Database(url)
         await migrate.upgrade(db)
         app = Application(config, db=db)
-        platform = make_platform(slack.url, members)
+        platform = make_platform(slack.url)
         app.add_platform(platform)
         admin = Actor(platform="slack", workspace_id=WORKSPACE, user_id=ADMIN)
 
@@ -150,7 +111,7 @@ async def run(recipients: int, limit: int, database_url: str | None) -> dict[str
             await asyncio.sleep(0.05)
         app.stopping.set()
         await worker
-        await platform.session.close()
+        await platform.clients.close()
         await db.dispose()
     accepted, rejected = await slack.stats()
     slack.stop()

@@ -179,7 +179,10 @@ class OutboxWorker:
                 await self._workspace_external_id(workspace_id)
         try:
             await asyncio.gather(
-                *(self._deliver(entry.item, entry.in_doubt, lease_ends) for entry in claimed)
+                *(
+                    self._deliver(entry.item, entry.in_doubt, lease_ends, entry.previous_claim_at)
+                    for entry in claimed
+                )
             )
         finally:
             await self._flush()
@@ -270,11 +273,23 @@ class OutboxWorker:
             self._workspace_ids[workspace_id] = workspace.external_id
         return self._workspace_ids[workspace_id]
 
-    async def _deliver(self, item: OutboxItem, in_doubt: bool, lease_ends: float) -> None:
+    async def _deliver(
+        self,
+        item: OutboxItem,
+        in_doubt: bool,
+        lease_ends: float,
+        previous_claim_at: datetime | None = None,
+    ) -> None:
         with logcontext.bind(outbox_key=item.dedupe_key, platform=item.platform):
-            await self._deliver_one(item, in_doubt, lease_ends)
+            await self._deliver_one(item, in_doubt, lease_ends, previous_claim_at)
 
-    async def _deliver_one(self, item: OutboxItem, in_doubt: bool, lease_ends: float) -> None:
+    async def _deliver_one(
+        self,
+        item: OutboxItem,
+        in_doubt: bool,
+        lease_ends: float,
+        previous_claim_at: datetime | None = None,
+    ) -> None:
         assert item.id is not None
         async with self._limit:
             try:
@@ -283,7 +298,7 @@ class OutboxWorker:
                 external_id = await self._workspace_external_id(item.workspace_id)
                 sender = platform.sender(external_id)
                 if in_doubt:
-                    delivered = await self._check_in_doubt(sender, item)
+                    delivered = await self._check_in_doubt(sender, item, message, previous_claim_at)
                     if delivered is not None:
                         self.stats.recovered += 1
                         OUTBOX_SENDS.labels(platform=item.platform, outcome="recovered").inc()
@@ -341,11 +356,17 @@ class OutboxWorker:
             slot.cancel()
             stopping.cancel()
 
-    async def _check_in_doubt(self, sender: Any, item: OutboxItem) -> Delivery | None:
+    async def _check_in_doubt(
+        self, sender: Any, item: OutboxItem, message: Message, claimed_at: datetime | None
+    ) -> Delivery | None:
+        """Ask the platform whether the expired claim's send arrived (see `FindsDelivered`);
+        senders that cannot tell resend."""
         check = getattr(sender, "find_delivered", None)
         if check is None:
             return None
-        return await check(item.dedupe_key)
+        # Nothing that claim sent is older than the claim, nor than the row itself.
+        since = max(claimed_at, item.created_at) if claimed_at else item.created_at
+        return await check(item.dedupe_key, message=message, since=since)
 
     async def _replace_ref(self, message: Message) -> Any:
         if message.replaces is None:

@@ -7,6 +7,7 @@ must name them and may not import from `adapters`.)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.messages import Message
@@ -61,6 +62,18 @@ class Sender(Protocol):
         """Deliver `message`; `key` is its unique outbox key (platforms may tag the message with
         it so an in-doubt delivery can be recognised), `replace_ref` edits an earlier message."""
         ...
+
+
+class FindsDelivered(Protocol):
+    """Optional for a Sender: recognise a message an expired claim may already have delivered.
+
+    The outbox asks before resending an in-doubt row. `message` is what would be sent (its
+    audience names where to look), `since` a time no such delivery can predate. Answer None
+    when it is not there — or when the platform cannot say: the outbox then resends."""
+
+    async def find_delivered(
+        self, key: str, *, message: Message, since: datetime | None = None
+    ) -> Delivery | None: ...
 
 
 class Platform(Protocol):

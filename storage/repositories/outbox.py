@@ -22,6 +22,8 @@ class Claimed:
     item: OutboxItem
     # A previous claim expired without an answer: the platform may already have it.
     in_doubt: bool
+    # When that expired claim began (its end minus this lease): nothing it sent is older.
+    previous_claim_at: datetime | None = None
 
 
 async def enqueue(
@@ -112,7 +114,16 @@ async def claim_due(
         .with_for_update(skip_locked=True)
     )
     rows = list((await session.exec(statement)).all())
-    claimed = [Claimed(item=row, in_doubt=row.status == SENDING) for row in rows]
+    claimed = [
+        Claimed(
+            item=row,
+            in_doubt=row.status == SENDING,
+            previous_claim_at=(row.claimed_until - lease)
+            if row.status == SENDING and row.claimed_until is not None
+            else None,
+        )
+        for row in rows
+    ]
     for row in rows:
         row.status = SENDING
         row.claimed_by = worker

@@ -43,7 +43,7 @@ class HttpPlatform:
         except aiohttp.ClientError as error:
             raise TemporaryFailure(str(error)) from error
 
-    async def find_delivered(self, key: str) -> Delivery | None:
+    async def find_delivered(self, key: str, **_where: object) -> Delivery | None:
         async with self._client().get(f"{self.base_url}/delivered", params={"key": key}) as answer:
             return Delivery(ref=key) if (await answer.json())["delivered"] else None
 

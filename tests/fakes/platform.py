@@ -36,5 +36,5 @@ class ScriptedPlatform:
         self.delivered_keys.add(key)
         return Delivery(ref=f"ref-{len(self.sent)}")
 
-    async def find_delivered(self, key: str) -> Delivery | None:
+    async def find_delivered(self, key: str, **_where: object) -> Delivery | None:
         return Delivery(ref="found") if key in self.delivered_keys else None

@@ -3,8 +3,10 @@
 At most `limit` calls are accepted per second (a fixed-window counter: each whole second of
 the fake's clock starts a fresh allowance, so short bursts inside a second pass, as Slack's own
 limits allow "bursts over that limit for short periods"); beyond that it answers HTTP 429 with
-`Retry-After` (whole seconds until the next window, at least 1), as Slack does. Every accepted message is recorded with the outbox
-key the sender put in its metadata, so lost and duplicated messages can be counted."""
+`Retry-After` (whole seconds until the next window, at least 1), as Slack does. Every accepted
+message is recorded with the outbox key the sender put in its metadata, so lost and duplicated
+messages can be counted. Any channel's members are `members` people U0000000 …
+(`conversations.members`, paged like Slack), and `users.info` knows each of them."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from aiohttp import web
 class RateLimitedSlack:
     limit: int = 50
     retry_after: int = 1
+    members: int = 0
     accepted: Counter[str] = field(default_factory=Counter)
     rejected: int = 0
     url: str = ""
@@ -32,6 +35,8 @@ class RateLimitedSlack:
     async def start(self) -> RateLimitedSlack:
         app = web.Application()
         app.router.add_post("/api/chat.postMessage", self._post_message)
+        app.router.add_route("*", "/api/conversations.members", self._conversations_members)
+        app.router.add_route("*", "/api/users.info", self._users_info)
         app.router.add_get("/stats", self._stats)
         app.router.add_get("/wait", self._wait)
         self._runner = web.AppRunner(app, access_log=None)
@@ -59,6 +64,24 @@ class RateLimitedSlack:
         await self.all_received(int(request.query["distinct"]))
         return web.json_response({"ok": True})
 
+    async def _conversations_members(self, request: web.Request) -> web.Response:
+        args = {**request.query, **(await request.post())}
+        start = int(str(args.get("cursor") or 0))
+        size = int(str(args.get("limit") or 100))
+        page = [f"U{n:07d}" for n in range(start, min(start + size, self.members))]
+        following = start + size
+        cursor = str(following) if following < self.members else ""
+        return web.json_response(
+            {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+        )
+
+    async def _users_info(self, request: web.Request) -> web.Response:
+        args = {**request.query, **(await request.post())}
+        user = str(args.get("user"))
+        return web.json_response(
+            {"ok": True, "user": {"id": user, "name": user, "tz": "UTC", "is_bot": False}}
+        )
+
     async def _post_message(self, request: web.Request) -> web.Response:
         second = int(time.monotonic())
         if second != self._second:
@@ -81,8 +104,8 @@ class RateLimitedSlack:
         )
 
 
-async def _serve(limit: int) -> None:
-    fake = await RateLimitedSlack(limit=limit).start()
+async def _serve(limit: int, members: int) -> None:
+    fake = await RateLimitedSlack(limit=limit, members=members).start()
     print(fake.url, flush=True)
     await asyncio.Event().wait()  # until the benchmark terminates this process
 
@@ -92,4 +115,5 @@ if __name__ == "__main__":
     # Slack, it does not share an event loop or a CPU with the bot being measured.
     import sys
 
-    asyncio.run(_serve(int(sys.argv[1]) if len(sys.argv) > 1 else 50))
+    limit = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    asyncio.run(_serve(limit, int(sys.argv[2]) if len(sys.argv) > 2 else 0))

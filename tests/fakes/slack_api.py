@@ -12,10 +12,12 @@ import base64
 import itertools
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from slack_sdk.models.blocks import Block
 
 TEAM = "T0TEST"
 BOT_USER = "UBOT"
@@ -73,6 +75,11 @@ class FakeSlack:
     channels: dict[str, list[str]] = field(default_factory=dict)
     # (channel, ts) → message, for conversations.history / replies
     history: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # channel → what chat.postMessage put there (oldest first), for conversations.history
+    timeline: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Seconds since the epoch that posted messages' ts are taken from (a test's clock);
+    # None: a fixed, made-up time.
+    ts_clock: Callable[[], float] | None = None
     # Seconds to wait before answering any call (a slow Slack).
     delay: float = 0.0
     calls: list[Call] = field(default_factory=list)
@@ -220,8 +227,31 @@ class FakeSlack:
         return {"ok": True, "channel": {"id": "D" + str(args.get("users")).split(",")[0]}}
 
     def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
-        found = self.history.get((str(args.get("channel")), str(args.get("latest"))))
-        return {"ok": True, "messages": [found] if found else []}
+        channel = str(args.get("channel"))
+        found = self.history.get((channel, str(args.get("latest"))))
+        if found:
+            return {"ok": True, "messages": [found]}
+        # Newest first, after `oldest`, `limit` per page; metadata only when asked for.
+        oldest = float(args.get("oldest") or 0)
+        newest_first = [
+            m for m in reversed(self.timeline.get(channel, [])) if float(m["ts"]) > oldest
+        ]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = newest_first[start : start + limit]
+        with_metadata = str(args.get("include_all_metadata")).lower() in {"1", "true"}
+        messages = [
+            {key: value for key, value in m.items() if with_metadata or key != "metadata"}
+            for m in page
+        ]
+        following = start + limit
+        cursor = str(following) if following < len(newest_first) else ""
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": bool(cursor),
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         found = self.history.get((str(args.get("channel")), str(args.get("ts"))))
@@ -231,10 +261,22 @@ class FakeSlack:
         channel = str(args.get("channel"))
         if channel.startswith("U"):
             channel = "D" + channel  # a user id posts into the bot's DM with them
-        return {"ok": True, "channel": channel, "ts": f"1700000000.{next(self._ts):06d}"}
+        ts = self._next_ts()
+        posted: dict[str, Any] = {"type": "message", "ts": ts, "bot_id": "B1", "user": BOT_USER}
+        posted["text"] = args.get("text", "")
+        if args.get("metadata"):
+            metadata = args["metadata"]
+            posted["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+        if self.record:
+            self.timeline.setdefault(channel, []).append(posted)
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _next_ts(self) -> str:
+        seconds = int(self.ts_clock()) if self.ts_clock else 1700000000
+        return f"{seconds}.{next(self._ts):06d}"
 
     def _chat_postEphemeral(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
+        return {"ok": True, "message_ts": self._next_ts()}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
@@ -288,6 +330,15 @@ def block_text(blocks: list[dict[str, Any]]) -> str:
 
     walk(blocks)
     return "\n".join(parts)
+
+
+def assert_valid_block_kit(blocks: list[dict[str, Any]]) -> None:
+    """Each block parses as a known Block Kit block and passes slack_sdk's limit checks."""
+    assert 0 < len(blocks) <= 50, f"{len(blocks)} blocks"
+    for raw in blocks:
+        parsed = Block.parse(raw)
+        assert parsed is not None, f"unknown block: {raw}"
+        parsed.validate_json()
 
 
 async def serve_forever(delay: float, people: int) -> None:
