@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,11 +35,24 @@ class Database:
                 Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = {"timeout": 30}
         else:
-            options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # No `pool_pre_ping`: with asyncpg it costs three round trips (BEGIN, a ping,
+            # ROLLBACK) on every checkout; `_install_idle_ping` pings only connections that sat
+            # idle long enough for the server to have gone away.
+            options.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine)
-        self._reads = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        else:
+            _install_idle_ping(self.engine)
+        # PostgreSQL reads run without BEGIN/ROLLBACK: under READ COMMITTED every statement
+        # takes its own snapshot anyway, and each saved round trip is a `send()` the event
+        # loop can lose its CPU in on a busy machine (docs/PERFORMANCE.md, Slack section).
+        reads = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._reads = async_sessionmaker(reads, class_=AsyncSession, expire_on_commit=False)
         self._writes = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}),
             class_=AsyncSession,
@@ -66,6 +80,30 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# A connection back in use within this many seconds is not pinged (under load: never).
+IDLE_PING_SECONDS = 5.0
+
+
+def _install_idle_ping(engine: AsyncEngine) -> None:
+    """Pessimistic disconnect handling for idle connections only (SQLAlchemy's documented
+    checkout-event recipe): a dead one invalidates the pool and the checkout reconnects."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["kudos_pulse_idle_since"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("kudos_pulse_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise exc.InvalidatePoolError() from error
 
 
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
