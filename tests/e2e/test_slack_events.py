@@ -112,8 +112,10 @@ async def test_unsigned_or_stale_requests_are_refused(
     assert slack.fake.responses == [] and slack.fake.to("chat.postMessage") == []
 
 
-async def test_a_fresh_signature_is_accepted_at_299_seconds(slack: SlackHarness) -> None:
-    response = await slack.command("help", age=299)
+async def test_a_signature_near_the_end_of_the_window_is_accepted(slack: SlackHarness) -> None:
+    # 295 s, not 299: the signed timestamp is whole seconds and a busy machine may take a
+    # second to verify, which must not push a valid request over Slack's 300 s limit.
+    response = await slack.command("help", age=295)
     assert response.status == 200
 
 
