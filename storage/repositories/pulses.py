@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import case, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +25,7 @@ from storage.repositories.sql import insert_ignore, insert_statement, upsert
 ACTIVE, PAUSED, CANCELLED, DONE = "active", "paused", "cancelled", "done"
 # Rows per INSERT statement: well under PostgreSQL's 32,767 bind parameters.
 CHUNK = 1000
+FAVOURABLE = 4  # the lowest favourable rating (bot.pulses.results counts the same way)
 
 
 def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -253,11 +255,25 @@ async def latest_closed_round(
     return (await session.exec(statement.limit(1))).first()
 
 
-async def team_rounds(
+@dataclass(frozen=True)
+class Tally:
+    """A round's answers counted in SQL: what a summary needs, without reading every answer."""
+
+    responded: int = 0
+    easy_sum: int = 0
+    value_sum: int = 0
+    easy_favourable: int = 0  # answers rating 4 or 5
+    value_favourable: int = 0
+
+
+async def team_rounds_tallied(
     session: AsyncSession, workspace_id: int, team_id: int, until: datetime, limit: int
-) -> list[PulseRound]:
-    statement = (
-        select(PulseRound)
+) -> list[tuple[PulseRound, Tally]]:
+    """The team's last `limit` rounds scheduled before `until`, oldest first, each with its
+    answers counted: ONE statement (the latest rounds, LEFT JOINed to a GROUP BY of their
+    answers), so a digest batch costs one round trip per team however many answers exist."""
+    latest = (
+        select(PulseRound.id)
         .where(
             PulseRound.workspace_id == workspace_id,
             PulseRound.team_id == team_id,
@@ -265,8 +281,39 @@ async def team_rounds(
         )
         .order_by(col(PulseRound.scheduled_for).desc())
         .limit(limit)
+        .subquery()
     )
-    return list(reversed((await session.exec(statement)).all()))
+    easy, value = col(PulseResponse.easy), col(PulseResponse.value)
+    counted = (
+        select(
+            col(PulseResponse.round_id).label("round_id"),
+            func.count().label("responded"),
+            func.sum(easy).label("easy_sum"),
+            func.sum(value).label("value_sum"),
+            func.sum(case((easy >= FAVOURABLE, 1), else_=0)).label("easy_favourable"),
+            func.sum(case((value >= FAVOURABLE, 1), else_=0)).label("value_favourable"),
+        )
+        .where(col(PulseResponse.round_id).in_(select(latest.c.id)))
+        .group_by(col(PulseResponse.round_id))
+        .subquery()
+    )
+    statement = (
+        select(
+            PulseRound,
+            counted.c.responded,
+            counted.c.easy_sum,
+            counted.c.value_sum,
+            counted.c.easy_favourable,
+            counted.c.value_favourable,
+        )
+        .join(latest, latest.c.id == PulseRound.id)
+        .outerjoin(counted, counted.c.round_id == PulseRound.id)
+        .order_by(col(PulseRound.scheduled_for))
+    )
+    return [
+        (round_, Tally(*(int(n or 0) for n in numbers)))
+        for round_, *numbers in (await session.exec(statement)).all()
+    ]
 
 
 async def closed_rounds(
