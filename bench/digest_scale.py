@@ -607,7 +607,7 @@ def main() -> int:
     parser.add_argument("--teams", type=int, default=200)
     parser.add_argument("--recognitions", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="PostgreSQL: keep digests_bench")
     parser.add_argument(
         "--reuse", action="store_true", help="PostgreSQL: measure a kept digests_bench again"
