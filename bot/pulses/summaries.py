@@ -24,8 +24,8 @@ class StoredPulseSummaries:
             rounds = await repo.team_rounds_tallied(session, workspace_id, team_id, until, limit)
         threshold = self.config.pulses.min_responses
         summaries: list[RoundSummary] = []
-        for round_, tally in rounds:
-            assert round_.id is not None
+        for round_ in rounds:
+            tally = round_.tally
             n = tally.responded
             # Aggregates only once the round is closed and met the anonymity threshold: a
             # changing open round would let someone watching it work out the latest answer.

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, insert, update
+from sqlalchemy import Select, bindparam, case, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -266,21 +267,31 @@ class Tally:
     value_favourable: int = 0
 
 
-async def team_rounds_tallied(
-    session: AsyncSession, workspace_id: int, team_id: int, until: datetime, limit: int
-) -> list[tuple[PulseRound, Tally]]:
-    """The team's last `limit` rounds scheduled before `until`, oldest first, each with its
-    answers counted: ONE statement (the latest rounds, LEFT JOINed to a GROUP BY of their
-    answers), so a digest batch costs one round trip per team however many answers exist."""
+@dataclass(frozen=True)
+class TalliedRound:
+    id: int
+    schedule_id: int
+    subject: str
+    scheduled_for: datetime
+    closes_at: datetime
+    closed: bool
+    invited: int
+    tally: Tally
+
+
+@cache
+def _team_rounds_tallied() -> Select[Any]:
+    """Built once: the digest asks it for every team, and building a statement this size
+    costs more than SQLite takes to run it."""
     latest = (
         select(PulseRound.id)
         .where(
-            PulseRound.workspace_id == workspace_id,
-            PulseRound.team_id == team_id,
-            col(PulseRound.scheduled_for) < until,
+            PulseRound.workspace_id == bindparam("workspace_id"),
+            PulseRound.team_id == bindparam("team_id"),
+            col(PulseRound.scheduled_for) < bindparam("until"),
         )
         .order_by(col(PulseRound.scheduled_for).desc())
-        .limit(limit)
+        .limit(bindparam("limit"))
         .subquery()
     )
     easy, value = col(PulseResponse.easy), col(PulseResponse.value)
@@ -297,9 +308,15 @@ async def team_rounds_tallied(
         .group_by(col(PulseResponse.round_id))
         .subquery()
     )
-    statement = (
+    return (
         select(
-            PulseRound,
+            col(PulseRound.id),
+            col(PulseRound.schedule_id),
+            col(PulseRound.subject),
+            col(PulseRound.scheduled_for),
+            col(PulseRound.closes_at),
+            col(PulseRound.closed),
+            col(PulseRound.invited),
             counted.c.responded,
             counted.c.easy_sum,
             counted.c.value_sum,
@@ -310,10 +327,17 @@ async def team_rounds_tallied(
         .outerjoin(counted, counted.c.round_id == PulseRound.id)
         .order_by(col(PulseRound.scheduled_for))
     )
-    return [
-        (round_, Tally(*(int(n or 0) for n in numbers)))
-        for round_, *numbers in (await session.exec(statement)).all()
-    ]
+
+
+async def team_rounds_tallied(
+    session: AsyncSession, workspace_id: int, team_id: int, until: datetime, limit: int
+) -> list[TalliedRound]:
+    """The team's last `limit` rounds scheduled before `until`, oldest first, each with its
+    answers counted: ONE statement (the latest rounds, LEFT JOINed to a GROUP BY of their
+    answers), so a digest batch costs one round trip per team however many answers exist."""
+    params = {"workspace_id": workspace_id, "team_id": team_id, "until": until, "limit": limit}
+    found = (await session.exec(_team_rounds_tallied(), params=params)).all()
+    return [TalliedRound(*row[:7], tally=Tally(*(int(n or 0) for n in row[7:]))) for row in found]
 
 
 async def closed_rounds(
