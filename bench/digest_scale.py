@@ -4,10 +4,11 @@
     python bench/digest_scale.py --postgres   # PostgreSQL: creates and drops digests_bench
 
 The organisation: 10,000 people in 200 teams of 50, 1,000,000 recognitions over two years
-(1–3 recipients each, #easy/#value tags, 1 % revoked) and 2,000 pulse rounds (10 per team).
-The pulse tables belong to the pulses feature (another branch), so the rounds live in a small
-table this benchmark owns, `bench_pulse_rounds`, read through a `PulseSummaries`
-implementation — the same protocol the real one implements.
+(1–3 recipients each, #easy/#value tags, 1 % revoked) and 2,000 closed weekly pulse rounds
+(10 per team, asked of the whole team) in the pulses feature's own tables: schedules, rounds,
+deliveries and answers keyed by the same HMAC respondent key the service computes. About one
+round in ten has fewer answers than the anonymity threshold. The digest reads them through
+`StoredPulseSummaries`, wired as the application wires it.
 
 Measured, in a fresh child process so the memory peak is the build's own:
   * service: `DigestService.build` for all 200 teams (all due at the same moment in the same
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -32,8 +34,9 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,13 +46,14 @@ from sqlalchemy import bindparam, text  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
 from bot.clock import ManualClock  # noqa: E402
-from bot.config import load_config  # noqa: E402
+from bot.config import Config, load_config  # noqa: E402
 from bot.digest_content import render_digest  # noqa: E402
 from bot.digest_schedule import window_ending  # noqa: E402
 from bot.digests import DigestService  # noqa: E402
 from bot.messages import ToPerson  # noqa: E402
 from bot.people import People  # noqa: E402
-from bot.pulse_summary import RoundSummary  # noqa: E402
+from bot.pulses.anonymity import SETTING_KEY, Anonymizer  # noqa: E402
+from bot.pulses.summaries import StoredPulseSummaries  # noqa: E402
 from bot.teams import TeamService  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -60,31 +64,27 @@ NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # a Friday: every team's digest
 ZONE = ZoneInfo("UTC")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_NAME = "digests_bench"
+# The pulse hash key, stored in app_settings as the bot stores its generated one, so the
+# respondent keys are the ones the service would compute for this database.
+BENCH_SECRET = "digest-bench-pulse-secret"
 CHUNK = 50_000
+T = TypeVar("T")
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime on SQLite
-
-PULSE_TABLE = """
-CREATE TABLE IF NOT EXISTS bench_pulse_rounds (
-    id INTEGER PRIMARY KEY, team_id INTEGER NOT NULL, subject VARCHAR(100) NOT NULL,
-    scheduled_for TIMESTAMP NOT NULL, invited INTEGER NOT NULL, responded INTEGER NOT NULL,
-    easy_mean FLOAT, value_mean FLOAT, easy_favourable FLOAT, value_favourable FLOAT)
-"""
-PULSE_INDEX = (
-    "CREATE INDEX IF NOT EXISTS ix_bench_pulse_team ON bench_pulse_rounds (team_id, scheduled_for)"
-)
-
 
 # --- the organisation ---------------------------------------------------------------------------
 
 
 class Org:
-    def __init__(self, people: int, teams: int, recognitions: int, rounds: int) -> None:
+    def __init__(
+        self, people: int, teams: int, recognitions: int, rounds: int, min_responses: int
+    ) -> None:
         self.people, self.teams, self.recognitions, self.rounds = (
             people,
             teams,
             recognitions,
             rounds,
         )
+        self.min_responses = min_responses
         self.team_size = people // teams
         self.start = NOW - timedelta(days=730)
 
@@ -100,8 +100,7 @@ class Org:
 
     def member_rows(self) -> Iterator[tuple[int, int]]:
         for t in range(1, self.teams + 1):
-            first = (t - 1) * self.team_size + 1
-            for person in range(first, first + self.team_size):
+            for person in self.member_ids(t):
                 yield (t, person)
 
     def recognition_chunks(
@@ -149,28 +148,58 @@ class Org:
         if kudos:
             yield kudos, recipients, tags
 
-    def pulse_rows(self) -> Iterator[tuple[Any, ...]]:
+    def member_ids(self, team: int) -> range:
+        first = (team - 1) * self.team_size + 1
+        return range(first, first + self.team_size)
+
+    async def pulse_tables(self, anonymizer: Anonymizer) -> dict[str, list[tuple[Any, ...]]]:
+        """Rows of the four pulse tables (in insertion order): one weekly schedule per team
+        with its team as audience, `rounds` closed rounds, a delivery to every member and the
+        answers of those who responded, keyed as the service keys them."""
         rng = random.Random(7)
         per_team = self.rounds // self.teams
+        created = self.start.replace(tzinfo=None)
+        last_monday = datetime(2026, 11, 16, 10, 0)  # the Monday before NOW
+        schedules: list[tuple[Any, ...]] = []
+        rounds: list[tuple[Any, ...]] = []
+        deliveries: list[tuple[Any, ...]] = []
+        answers: list[tuple[Any, ...]] = []
         for t in range(1, self.teams + 1):
+            members = self.member_ids(t)
+            audience = json.dumps({"kind": "team", "team_id": t})
+            subject = f"sprint check-in of team{t:03d}"
+            schedules.append(
+                (t, 1, members[0], subject, audience, "0 10 * * 1", "UTC", 2880, "active",
+                 last_monday + timedelta(days=7), created)
+            )  # fmt: skip
+            easy_mood, value_mood = rng.uniform(2.2, 4.6), rng.uniform(2.2, 4.6)
             for k in range(per_team):
-                when = NOW - timedelta(days=3 + 7 * k * 70 // per_team)
-                invited = self.team_size
-                responded = rng.randrange(2, invited + 1)
-                shown = responded >= 5
-                easy, value = rng.uniform(1.5, 5), rng.uniform(1.5, 5)
-                yield (
-                    t * 1000 + k,
-                    t,
-                    f"pulse {k} of team {t}",
-                    when.replace(tzinfo=None),
-                    invited,
-                    responded,
-                    easy if shown else None,
-                    value if shown else None,
-                    rng.random() if shown else None,
-                    rng.random() if shown else None,
-                )
+                round_id = (t - 1) * per_team + k + 1
+                when = last_monday - timedelta(days=7 * k)
+                rounds.append(
+                    (round_id, t, 1, t, subject, when, when + timedelta(hours=48),
+                     when + timedelta(hours=24), True, True, len(members))
+                )  # fmt: skip
+                # One round in ten stays under the anonymity threshold (0–4 answers).
+                if rng.random() < 0.1:
+                    count = rng.randrange(0, self.min_responses)
+                else:
+                    count = rng.randrange(self.min_responses, len(members) + 1)
+                answered = set(rng.sample(members, count))
+                for person in members:
+                    deliveries.append((round_id, person, person in answered))
+                for person in sorted(answered):
+                    easy = min(5, max(1, round(rng.gauss(easy_mood, 1.0))))
+                    value = min(5, max(1, round(rng.gauss(value_mood, 1.0))))
+                    comment = f"note {round_id}-{person}" if rng.random() < 0.2 else None
+                    key = await anonymizer.respondent(round_id, person)
+                    answers.append((round_id, key, easy, value, comment))
+        return {
+            "pulse_schedules": schedules,
+            "pulse_rounds": rounds,
+            "pulse_deliveries": deliveries,
+            "pulse_responses": answers,
+        }
 
 
 RECOGNITION_COLUMNS = [
@@ -198,18 +227,40 @@ PERSON_COLUMNS = [
     "forgotten_at",
 ]
 TEAM_COLUMNS = ["id", "workspace_id", "name", "lead_id", "channel_id", "created_at"]
-PULSE_COLUMNS = [
-    "id",
-    "team_id",
-    "subject",
-    "scheduled_for",
-    "invited",
-    "responded",
-    "easy_mean",
-    "value_mean",
-    "easy_favourable",
-    "value_favourable",
-]
+PULSE_COLUMNS = {
+    "pulse_schedules": [
+        "id",
+        "workspace_id",
+        "owner_id",
+        "subject",
+        "audience",
+        "cron",
+        "timezone",
+        "open_minutes",
+        "status",
+        "next_fire_at",
+        "created_at",
+    ],
+    "pulse_rounds": [
+        "id",
+        "schedule_id",
+        "workspace_id",
+        "team_id",
+        "subject",
+        "scheduled_for",
+        "closes_at",
+        "remind_at",
+        "reminded",
+        "closed",
+        "invited",
+    ],
+    "pulse_deliveries": ["round_id", "person_id", "answered"],
+    "pulse_responses": ["round_id", "respondent", "easy", "value", "comment"],
+}
+
+
+def bench_config() -> Config:
+    return load_config(ROOT / "app.yaml", env={"KUDOS_PULSE_SECRET": BENCH_SECRET})
 
 
 # --- generation -------------------------------------------------------------------------------
@@ -250,11 +301,6 @@ def generate_sqlite(path: Path, org: Org) -> None:
         connection.executemany(
             "INSERT INTO team_members (team_id, person_id) VALUES (?, ?)", org.member_rows()
         )
-        connection.execute(PULSE_TABLE)
-        connection.execute(PULSE_INDEX)
-        connection.executemany(
-            _insert_sql("bench_pulse_rounds", PULSE_COLUMNS), rows(org.pulse_rows())
-        )
     for kudos, recipients, tags in org.recognition_chunks():
         with connection:
             connection.executemany(_insert_sql("recognitions", RECOGNITION_COLUMNS), rows(kudos))
@@ -266,8 +312,33 @@ def generate_sqlite(path: Path, org: Org) -> None:
             connection.executemany(
                 "INSERT INTO recognition_tags (recognition_id, tag) VALUES (?, ?)", tags
             )
+    connection.close()
+    add_pulses_sqlite(path, org)
+
+
+def add_pulses_sqlite(path: Path, org: Org) -> bool:
+    """Bring the file's schema to the current heads and add the pulse rows unless present
+    (a file cached by an older generator has recognitions but no pulse tables)."""
+    asyncio.run(create_schema(f"sqlite+aiosqlite:///{path}"))
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA synchronous=OFF")
+    connection.execute("DROP TABLE IF EXISTS bench_pulse_rounds")  # the old generator's
+    if connection.execute("SELECT COUNT(*) FROM pulse_rounds").fetchone()[0]:
+        connection.close()
+        return False
+    tables = asyncio.run(org.pulse_tables(Anonymizer(None, bench_config())))  # type: ignore[arg-type]
+    with connection:
+        connection.execute(
+            "INSERT INTO app_settings (key, value) VALUES (?, ?)", (SETTING_KEY, BENCH_SECRET)
+        )
+        for table, records in tables.items():
+            connection.executemany(
+                _insert_sql(table, PULSE_COLUMNS[table]),
+                ([_sqlite_value(v) for v in row] for row in records),
+            )
     connection.execute("ANALYZE")
     connection.close()
+    return True
 
 
 async def generate_postgres(url: str, org: Org) -> None:
@@ -293,11 +364,12 @@ async def generate_postgres(url: str, org: Org) -> None:
     await connection.copy_records_to_table(
         "team_members", records=list(org.member_rows()), columns=["team_id", "person_id"]
     )
-    await connection.execute(PULSE_TABLE)
-    await connection.execute(PULSE_INDEX)
-    await connection.copy_records_to_table(
-        "bench_pulse_rounds", records=list(org.pulse_rows()), columns=PULSE_COLUMNS
+    await connection.execute(
+        "INSERT INTO app_settings (key, value) VALUES ($1, $2)", SETTING_KEY, BENCH_SECRET
     )
+    tables = await org.pulse_tables(Anonymizer(None, bench_config()))  # type: ignore[arg-type]
+    for table, records in tables.items():
+        await connection.copy_records_to_table(table, records=records, columns=PULSE_COLUMNS[table])
     for kudos, recipients, tags in org.recognition_chunks():
         await connection.copy_records_to_table(
             "recognitions", records=kudos, columns=RECOGNITION_COLUMNS
@@ -320,58 +392,6 @@ async def drop_postgres() -> None:
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
     await admin.close()
-
-
-# --- the pulses collaborator the benchmark owns ------------------------------------------------
-
-
-class BenchPulses:
-    """`PulseSummaries` over bench_pulse_rounds: the team's last rounds before `until`."""
-
-    def __init__(self, db: Database, min_responses: int) -> None:
-        self.db = db
-        self.min_responses = min_responses
-        self.statement = text(
-            "SELECT id, subject, scheduled_for, invited, responded, easy_mean, value_mean, "
-            "easy_favourable, value_favourable FROM bench_pulse_rounds "
-            "WHERE team_id = :team_id AND scheduled_for < :until "
-            "ORDER BY scheduled_for DESC LIMIT :limit"
-        ).bindparams(bindparam("until", type_=UTCDateTime))
-        self.when = UTCDateTime()
-
-    async def for_team(
-        self, workspace_id: int, team_id: int, *, until: datetime, limit: int = 8
-    ) -> list[RoundSummary]:
-        async with self.db.read() as session:
-            found = (
-                await session.exec(
-                    self.statement,
-                    params={"team_id": team_id, "until": until, "limit": limit},
-                )
-            ).all()
-        summaries = []
-        for row in reversed(found):
-            scheduled = row[2] if isinstance(row[2], datetime) else datetime.fromisoformat(row[2])
-            scheduled = scheduled.replace(tzinfo=UTC)
-            shown = row[4] >= self.min_responses
-            summaries.append(
-                RoundSummary(
-                    round_id=row[0],
-                    schedule_id=team_id,
-                    subject=row[1],
-                    scheduled_for=scheduled,
-                    closes_at=scheduled + timedelta(hours=48),
-                    closed=True,
-                    invited=row[3],
-                    responded=row[4],
-                    shown=shown,
-                    easy_mean=row[5],
-                    value_mean=row[6],
-                    easy_favourable=row[7],
-                    value_favourable=row[8],
-                )
-            )
-        return summaries
 
 
 # --- the floor: one statement for every team -----------------------------------------------------
@@ -402,9 +422,23 @@ ranked AS (
     FROM this_rec GROUP BY team_id, recognition_id
 ),
 top AS (SELECT team_id, recognition_id, rank FROM ranked WHERE rank <= 3),
+ranked_rounds AS (
+    SELECT pr.id, pr.team_id, pr.subject, pr.invited, pr.closed, ROW_NUMBER() OVER (
+        PARTITION BY pr.team_id ORDER BY pr.scheduled_for DESC) AS k
+    FROM pulse_rounds pr JOIN teams t ON t.id = pr.team_id
+    WHERE pr.workspace_id = 1 AND pr.scheduled_for < :end_at
+),
 rounds AS (
-    SELECT b.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY scheduled_for DESC) AS k
-    FROM bench_pulse_rounds b WHERE scheduled_for < :end_at
+    SELECT rr.id, rr.team_id, rr.subject, rr.invited, rr.closed, COUNT(a.round_id) AS n,
+           SUM(a.easy) AS easy_sum, SUM(a.value) AS value_sum,
+           SUM(CASE WHEN a.easy >= 4 THEN 1 ELSE 0 END) AS easy_fav,
+           SUM(CASE WHEN a.value >= 4 THEN 1 ELSE 0 END) AS value_fav
+    FROM ranked_rounds rr LEFT JOIN pulse_responses a ON a.round_id = rr.id
+    WHERE rr.k <= 8 GROUP BY rr.id, rr.team_id, rr.subject, rr.invited, rr.closed
+),
+shown AS (
+    SELECT rounds.*, CASE WHEN closed AND n >= :min_responses AND n > 0 THEN 1 ELSE 0 END AS ok
+    FROM rounds
 )
 SELECT 'received' AS kind, team_id, CAST(NULL AS VARCHAR) AS item,
        SUM(CASE WHEN created_at >= :this_start THEN 1 ELSE 0 END) AS a,
@@ -444,46 +478,70 @@ UNION ALL
 SELECT 'highlight_tag', top.team_id, t.tag, top.recognition_id, NULL, NULL, NULL, NULL
 FROM top JOIN recognition_tags t ON t.recognition_id = top.recognition_id
 UNION ALL
-SELECT 'pulse', team_id, subject, responded, invited, NULL, easy_mean, value_mean
-FROM rounds WHERE k <= 8
+SELECT 'pulse', team_id, subject, n, invited, NULL,
+       CASE WHEN ok = 1 THEN CAST(easy_sum AS FLOAT) / n END,
+       CASE WHEN ok = 1 THEN CAST(value_sum AS FLOAT) / n END
+FROM shown
+UNION ALL
+SELECT 'pulse_favourable', team_id, subject, id, NULL, NULL,
+       CASE WHEN ok = 1 THEN CAST(easy_fav AS FLOAT) / n END,
+       CASE WHEN ok = 1 THEN CAST(value_fav AS FLOAT) / n END
+FROM shown
 """
 
 
-async def floor_query(db: Database) -> int:
+async def floor_query(db: Database, min_responses: int) -> list[tuple[Any, ...]]:
     window = window_ending(NOW, ZONE, 30)
     statement = text(FLOOR_SQL).bindparams(
         bindparam("last_start", window.last_start, type_=UTCDateTime),
         bindparam("this_start", window.this_start, type_=UTCDateTime),
         bindparam("end_at", window.end, type_=UTCDateTime),
         bindparam("quiet_since", window.quiet_since, type_=UTCDateTime),
+        bindparam("min_responses", min_responses),
     )
     async with db.read() as session:
-        return len((await session.exec(statement)).all())
+        return [tuple(row) for row in (await session.exec(statement)).all()]
 
 
 # --- the measured child process -------------------------------------------------------------------
 
 
 def make_service(db: Database) -> DigestService:
-    config = load_config(ROOT / "app.yaml", env={})
+    config = bench_config()
     clock = ManualClock(NOW)
     people = People(db, clock, config)
     teams = TeamService(db, clock, config, people)
     service = DigestService(db, clock, config, people, teams, {})
-    service.pulse_summaries = BenchPulses(db, config.pulses.min_responses)
+    # As bot/pulses/install.py builds it and bot/app.py hands it to the digests.
+    service.pulse_summaries = StoredPulseSummaries(db, config)
     return service
 
 
-async def build_all(service: DigestService, teams: list[Team], batched: bool) -> int:
+async def build_all(service: DigestService, teams: list[Team], batched: bool) -> tuple[int, str]:
+    """(blocks rendered, fingerprint of every rendered message) for comparing backends."""
     batches = [teams] if batched else [[team] for team in teams]
     blocks = 0
+    fingerprint = hashlib.sha256()
     for batch in batches:
         for digest in await service.build(batch, NOW, ZONE):
             message = render_digest(
                 digest, service.config, ToPerson(user_id=digest.lead.external_id)
             )
             blocks += len(message.blocks)
-    return blocks
+            fingerprint.update(message.model_dump_json().encode())
+    return blocks, fingerprint.hexdigest()[:16]
+
+
+def rows_fingerprint(rows: list[tuple[Any, ...]]) -> str:
+    """The floor's rows, independent of row order and of each driver's number types."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal | float):
+            return repr(float(value)) if value != int(value) else int(value)
+        return value
+
+    lines = sorted(repr(tuple(plain(v) for v in row)) for row in rows)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 def peak_rss_mb() -> float:
@@ -504,19 +562,20 @@ async def measure(url: str, repeats: int) -> dict[str, Any]:
     service = make_service(db)
     async with db.read() as session:
         teams = list((await session.exec(select(Team).order_by(col(Team.id)))).all())
-    await floor_query(db)  # warm the caches the same way for both
+    min_responses = service.config.pulses.min_responses
+    await floor_query(db, min_responses)  # warm the caches the same way for both
     await build_all(service, teams, batched=True)
 
-    async def timed(work: Callable[[], Awaitable[int]]) -> tuple[float, int]:
+    async def timed(work: Callable[[], Awaitable[T]]) -> tuple[float, T]:
         started = time.perf_counter()
         result = await work()
         return time.perf_counter() - started, result
 
     floors, services, per_team = [], [], []
     for _ in range(repeats):
-        seconds, rows = await timed(lambda: floor_query(db))
+        seconds, rows = await timed(lambda: floor_query(db, min_responses))
         floors.append(seconds)
-        seconds, blocks = await timed(lambda: build_all(service, teams, batched=True))
+        seconds, (blocks, digests) = await timed(lambda: build_all(service, teams, batched=True))
         services.append(seconds)
     seconds, _ = await timed(lambda: build_all(service, teams, batched=False))
     per_team.append(seconds)
@@ -524,8 +583,12 @@ async def measure(url: str, repeats: int) -> dict[str, Any]:
     floor, built = statistics.median(floors), statistics.median(services)
     return {
         "teams": len(teams),
-        "floor_rows": rows,
+        "floor_rows": len(rows),
+        "floor_fingerprint": rows_fingerprint(rows),
+        "pulse_rows": sum(1 for row in rows if row[0] == "pulse"),
+        "shown_pulse_rows": sum(1 for row in rows if row[0] == "pulse" and row[6] is not None),
         "digest_blocks": blocks,
+        "digest_fingerprint": digests,
         "floor_s": round(floor, 3),
         "service_s": round(built, 3),
         "ratio": round(built / floor, 2),
@@ -544,7 +607,7 @@ def main() -> int:
     parser.add_argument("--teams", type=int, default=200)
     parser.add_argument("--recognitions", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="PostgreSQL: keep digests_bench")
     parser.add_argument(
         "--reuse", action="store_true", help="PostgreSQL: measure a kept digests_bench again"
@@ -555,7 +618,8 @@ def main() -> int:
         print(json.dumps(asyncio.run(measure(args.measure_only, args.repeats))))
         return 0
 
-    org = Org(args.people, args.teams, args.recognitions, args.rounds)
+    min_responses = bench_config().pulses.min_responses
+    org = Org(args.people, args.teams, args.recognitions, args.rounds, min_responses)
     started = time.perf_counter()
     if args.postgres:
         url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_NAME}"
@@ -572,7 +636,7 @@ def main() -> int:
         )
         url = f"sqlite+aiosqlite:///{path}"
         if path.exists():
-            generated = "cached"
+            generated = "cached + pulses added" if add_pulses_sqlite(path, org) else "cached"
         else:
             partial = path.with_suffix(".partial")
             partial.unlink(missing_ok=True)

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from bot.config import Config
 from bot.pulse_summary import RoundSummary
-from bot.pulses.results import summarise
 from storage.db import Database
 from storage.repositories import pulses as repo
 
@@ -19,34 +18,34 @@ class StoredPulseSummaries:
     async def for_team(
         self, workspace_id: int, team_id: int, *, until: datetime, limit: int = 8
     ) -> list[RoundSummary]:
-        summaries: list[RoundSummary] = []
+        # One statement per team whatever the number of rounds or answers (answers are counted
+        # in SQL): a digest batch asks this for every team due.
         async with self.db.read() as session:
-            for round_ in await repo.team_rounds(session, workspace_id, team_id, until, limit):
-                assert round_.id is not None
-                answers = await repo.responses(session, round_.id) if round_.closed else []
-                result = summarise(round_.invited, answers, self.config.pulses.min_responses)
-                responded = (
-                    len(answers)
-                    if round_.closed
-                    else (await repo.response_counts(session, [round_.id])).get(round_.id, 0)
+            rounds = await repo.team_rounds_tallied(session, workspace_id, team_id, until, limit)
+        threshold = self.config.pulses.min_responses
+        summaries: list[RoundSummary] = []
+        for round_ in rounds:
+            tally = round_.tally
+            n = tally.responded
+            # Aggregates only once the round is closed and met the anonymity threshold: a
+            # changing open round would let someone watching it work out the latest answer.
+            shown = round_.closed and n > 0 and n >= threshold
+            summaries.append(
+                RoundSummary(
+                    round_id=round_.id,
+                    schedule_id=round_.schedule_id,
+                    subject=round_.subject,
+                    scheduled_for=round_.scheduled_for,
+                    closes_at=round_.closes_at,
+                    closed=round_.closed,
+                    invited=round_.invited,
+                    responded=n,
+                    shown=shown,
+                    # The same arithmetic as bot.pulses.results.summarise.
+                    easy_mean=tally.easy_sum / n if shown else None,
+                    value_mean=tally.value_sum / n if shown else None,
+                    easy_favourable=tally.easy_favourable / n if shown else None,
+                    value_favourable=tally.value_favourable / n if shown else None,
                 )
-                summaries.append(
-                    RoundSummary(
-                        round_id=round_.id,
-                        schedule_id=round_.schedule_id,
-                        subject=round_.subject,
-                        scheduled_for=round_.scheduled_for,
-                        closes_at=round_.closes_at,
-                        closed=round_.closed,
-                        invited=round_.invited,
-                        responded=responded,
-                        # Aggregates only once the round is closed: a changing open round would
-                        # let someone watching it work out the latest answer.
-                        shown=round_.closed and result.shown,
-                        easy_mean=result.easy_mean,
-                        value_mean=result.value_mean,
-                        easy_favourable=result.easy_favourable,
-                        value_favourable=result.value_favourable,
-                    )
-                )
+            )
         return summaries

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import Select, bindparam, case, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +26,7 @@ from storage.repositories.sql import insert_ignore, insert_statement, upsert
 ACTIVE, PAUSED, CANCELLED, DONE = "active", "paused", "cancelled", "done"
 # Rows per INSERT statement: well under PostgreSQL's 32,767 bind parameters.
 CHUNK = 1000
+FAVOURABLE = 4  # the lowest favourable rating (bot.pulses.results counts the same way)
 
 
 def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -253,20 +256,88 @@ async def latest_closed_round(
     return (await session.exec(statement.limit(1))).first()
 
 
-async def team_rounds(
-    session: AsyncSession, workspace_id: int, team_id: int, until: datetime, limit: int
-) -> list[PulseRound]:
-    statement = (
-        select(PulseRound)
+@dataclass(frozen=True)
+class Tally:
+    """A round's answers counted in SQL: what a summary needs, without reading every answer."""
+
+    responded: int = 0
+    easy_sum: int = 0
+    value_sum: int = 0
+    easy_favourable: int = 0  # answers rating 4 or 5
+    value_favourable: int = 0
+
+
+@dataclass(frozen=True)
+class TalliedRound:
+    id: int
+    schedule_id: int
+    subject: str
+    scheduled_for: datetime
+    closes_at: datetime
+    closed: bool
+    invited: int
+    tally: Tally
+
+
+@cache
+def _team_rounds_tallied() -> Select[Any]:
+    """Built once: the digest asks it for every team, and building a statement this size
+    costs more than SQLite takes to run it."""
+    latest = (
+        select(PulseRound.id)
         .where(
-            PulseRound.workspace_id == workspace_id,
-            PulseRound.team_id == team_id,
-            col(PulseRound.scheduled_for) < until,
+            PulseRound.workspace_id == bindparam("workspace_id"),
+            PulseRound.team_id == bindparam("team_id"),
+            col(PulseRound.scheduled_for) < bindparam("until"),
         )
         .order_by(col(PulseRound.scheduled_for).desc())
-        .limit(limit)
+        .limit(bindparam("limit"))
+        .subquery()
     )
-    return list(reversed((await session.exec(statement)).all()))
+    easy, value = col(PulseResponse.easy), col(PulseResponse.value)
+    counted = (
+        select(
+            col(PulseResponse.round_id).label("round_id"),
+            func.count().label("responded"),
+            func.sum(easy).label("easy_sum"),
+            func.sum(value).label("value_sum"),
+            func.sum(case((easy >= FAVOURABLE, 1), else_=0)).label("easy_favourable"),
+            func.sum(case((value >= FAVOURABLE, 1), else_=0)).label("value_favourable"),
+        )
+        .where(col(PulseResponse.round_id).in_(select(latest.c.id)))
+        .group_by(col(PulseResponse.round_id))
+        .subquery()
+    )
+    return (
+        select(
+            col(PulseRound.id),
+            col(PulseRound.schedule_id),
+            col(PulseRound.subject),
+            col(PulseRound.scheduled_for),
+            col(PulseRound.closes_at),
+            col(PulseRound.closed),
+            col(PulseRound.invited),
+            counted.c.responded,
+            counted.c.easy_sum,
+            counted.c.value_sum,
+            counted.c.easy_favourable,
+            counted.c.value_favourable,
+        )
+        .join(latest, latest.c.id == PulseRound.id)
+        .outerjoin(counted, counted.c.round_id == PulseRound.id)
+        .order_by(col(PulseRound.scheduled_for))
+    )
+
+
+async def team_rounds_tallied(
+    session: AsyncSession, workspace_id: int, team_id: int, until: datetime, limit: int
+) -> list[TalliedRound]:
+    """The team's last `limit` rounds scheduled before `until`, oldest first, each with its
+    answers counted: ONE statement (the latest rounds, LEFT JOINed to a GROUP BY of their
+    answers), so a digest batch costs one round trip per team however many answers exist."""
+    params = {"workspace_id": workspace_id, "team_id": team_id, "until": until, "limit": limit}
+    found = (await session.exec(_team_rounds_tallied(), params=params)).all()
+    return [TalliedRound(*row[:7], tally=Tally(*(int(n or 0) for n in row[7:]))) for row in found]
 
 
 async def closed_rounds(
