@@ -15,6 +15,7 @@ from bot.config import Config
 from storage.models import DigestRun, DigestSchedule, OutboxItem, Team, TeamMember
 from tests.conftest import make_config
 from tests.e2e.teams_harness import (
+    CHANNEL,
     TeamsChat,
     at,
     personal_conversation,
@@ -139,3 +140,31 @@ async def test_a_scheduled_digest_arrives_in_the_leads_1_1_chat(
     assert_support_digest(digest)
     assert "(Europe/London)" in digest.shown
     assert await count(app.db, DigestRun) == 1
+
+
+async def test_a_team_backed_by_a_channel_follows_its_paged_roster(
+    teams: TeamsChat, app: Application, clock: ManualClock
+) -> None:
+    teams.connector.add_member(uid("dana"), "Dana", "aad-dana")
+    await teams.install_in_team()
+    activity = teams.activity(
+        "alice",
+        where="channel",
+        text=f"<at>Kudos</at> team create support lead {at('dana')} channel <at>General</at>",
+        mentions=("bot", "dana"),
+    )
+    channel_mention = {"id": CHANNEL, "name": "General"}
+    activity["entities"].append(
+        {"type": "mention", "text": "<at>General</at>", "mentioned": channel_mention}
+    )
+    assert await teams.post(activity) in (200, 201)
+    async with app.db.read() as session:
+        team = (await session.exec(select(Team))).one()
+    assert team.channel_id == CHANNEL
+
+    # Eight people in the channel (Dana too), three to a page: the team is all of them.
+    shown = await teams.say("dana", "digest now")
+    [digest] = shown
+    assert "Weekly digest — support" in digest.shown
+    assert "a quiet week" in digest.shown
+    assert await count(app.db, TeamMember) == 8  # all of them, read across three pages
