@@ -22,7 +22,7 @@ from adapters.teams import cards
 from adapters.teams.connector import with_retry
 from adapters.teams.conversations import PERSONAL, conversation_type, tenant_of
 from adapters.teams.directory import BOT_PREFIX
-from adapters.teams.inbound import actor_of, command_text, mentions
+from adapters.teams.inbound import actor_of, command_text, is_conversation, mentions
 from adapters.teams.platform import TeamsPlatform
 from bot import logcontext
 from bot.actor import Actor
@@ -83,7 +83,12 @@ class KudosTeamsBot(TeamsActivityHandler):
         if key and not await self.core.first_sighting(key):
             return  # the same message delivered again
         self.platform.learn_names(
-            actor.workspace_id, [(user_id, name) for _text, user_id, name in mentions(activity)]
+            actor.workspace_id,
+            [
+                (user_id, name)
+                for _text, user_id, name in mentions(activity)
+                if not is_conversation(user_id)
+            ],
         )
         reply = await self.core.handle_text(actor, command_text(activity))
         await self._show(turn_context, actor, reply)
@@ -96,6 +101,9 @@ class KudosTeamsBot(TeamsActivityHandler):
         actor = actor_of(activity, origin_channel=submission.origin)
         if actor is None:
             return
+        key = event_key(activity)
+        if key and not await self.core.first_sighting(key):
+            return  # a double click, or Teams delivering the same submit again
         values = dict(submission.values)
         for name, picked in submission.people.items():
             values[name] = [await self._teams_id(turn_context, actor, pick) for pick in picked]
@@ -104,7 +112,7 @@ class KudosTeamsBot(TeamsActivityHandler):
             submission.form_id,
             values,
             context=submission.context,
-            dedupe_key=event_key(activity),  # a double click is the same activity twice
+            dedupe_key=key,
         )
         if not reply.messages and reply.field_errors:
             reply = Reply.refused(" ".join(reply.field_errors.values()))

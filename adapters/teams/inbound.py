@@ -42,6 +42,12 @@ def mentions(activity: Activity) -> list[tuple[str, str, str]]:
     return found
 
 
+def is_conversation(mentioned_id: str) -> bool:
+    """A channel (or team) mentioned by name carries its conversation id, `19:…`; people are
+    `29:…` and apps `28:…`."""
+    return mentioned_id.startswith("19:")
+
+
 def timezone_of(activity: Activity) -> str | None:
     if activity.local_timezone:
         return activity.local_timezone
@@ -52,12 +58,15 @@ def timezone_of(activity: Activity) -> str | None:
 
 
 def neutral_text(activity: Activity) -> str:
-    """The message text with the bot's own mention removed and other mentions as `<@id>`."""
+    """The message text with the bot's own mention removed, people as `<@id>` and channels
+    as `<#id>`."""
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
     for written, user_id, _name in mentions(activity):
         if user_id == bot_id:
             text = text.replace(written, " ", 1)
+        elif is_conversation(user_id):
+            text = text.replace(written, f"<#{user_id}>", 1)
         else:
             text = text.replace(written, f"<@{user_id}>", 1)
     text = html.unescape(_TAG.sub(" ", text)).replace("\u00a0", " ")

@@ -26,13 +26,24 @@ SCOPES = ["personal", "team", "groupChat"]
 DEFAULT_OUT = Path("teams-app.zip")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
-KUDOS_COMMANDS = [
+# Teams shows at most ten commands per list: the everyday ones, with how to type them.
+COMMANDS = [
     ("kudos", "Thank someone: kudos @person what they did #easy (alone: a form)"),
     ("kudos stats", "Your kudos received and given"),
     ("kudos top", "Who was recognised most: kudos top [week|month|quarter]"),
     ("kudos undo", "Withdraw your last kudos (within 15 minutes)"),
-    ("kudos help", "How to give kudos"),
+    ("pulse now", 'Ask now: pulse now "SUBJECT" to @people, team:NAME or a channel (admins)'),
+    (
+        "pulse schedule",
+        'Ask regularly: pulse schedule "SUBJECT" to … every mon at 10:00 (admins)',
+    ),
+    ("pulse results", "Results of a pulse: pulse results ID|latest"),
+    ("team", "Teams of people: team create NAME lead @LEAD members @a @b (admins)"),
+    ("digest now", "Your team's weekly digest: digest now [team:NAME]"),
 ]
+MAX_COMMANDS = 10
+# Words a Teams user never needs to type: pulse questions are answered on their card.
+NOT_LISTED = {"answer"}
 
 
 class ManifestError(ValueError):
@@ -40,15 +51,18 @@ class ManifestError(ValueError):
 
 
 def commands() -> list[dict[str, str]]:
-    """The kudos commands plus one entry for every other command word the bot knows."""
-    listed = [{"title": title, "description": text} for title, text in KUDOS_COMMANDS]
+    """The everyday commands, then any other command word the bot knows while there is room,
+    and `help` last."""
+    listed = [{"title": title, "description": text} for title, text in COMMANDS]
+    covered = {title.split()[0] for title, _text in COMMANDS} | NOT_LISTED | {"help"}
     for word in PARSERS:
-        if word not in {"kudos", "help"}:
+        if word not in covered:
             listed.append({"title": word, "description": f"Type '{word} help' to see how"})
+    listed = listed[: MAX_COMMANDS - 1]
     listed.append({"title": "help", "description": "What this bot can do"})
     return [
         {"title": entry["title"][:32], "description": entry["description"][:128]}
-        for entry in listed[:10]
+        for entry in listed
     ]
 
 

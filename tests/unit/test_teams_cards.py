@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from botbuilder.schema import Activity
@@ -32,6 +33,9 @@ from bot.messages import (
     TextInput,
     ToPerson,
 )
+from bot.pulses.messages import results_blocks, results_for
+from bot.pulses.results import summarise
+from tests.conftest import make_config
 
 PULSE_FORM = Form(
     form_id="pulse",
@@ -274,3 +278,26 @@ def test_the_emulator_stands_in_for_a_tenant() -> None:
     )
     actor = actor_of(activity)
     assert actor is not None and actor.workspace_id == "emulator" and actor.channel_id is None
+
+
+def test_pulse_results_with_many_long_comments_fit_one_card() -> None:
+    answers = [(4, 5, f"comment {n}: " + "long thoughts " * 75) for n in range(40)]
+    result = summarise(40, answers, min_responses=5)
+    text, blocks = results_blocks(
+        make_config(),
+        7,
+        "the new expense tool",
+        result,
+        [],
+        closed=True,
+        closes_at=datetime(2026, 11, 18, 10, tzinfo=UTC),
+        zone="Europe/Berlin",
+    )
+    card = cards.adaptive_card(results_for("29:alice", text, blocks))
+
+    assert card["version"] in ("1.4", "1.5")
+    assert len(json.dumps(card, ensure_ascii=False).encode()) <= cards.MAX_CARD_BYTES
+    shown = json.dumps(card, ensure_ascii=False)
+    # Every comment is still there (shortened), and so are the numbers.
+    assert all(f"comment {n}:" in shown for n in range(40))
+    assert "40 of 40 answered (100%)" in shown

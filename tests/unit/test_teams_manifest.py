@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from bot.grammar import PARSERS
 from tests.conftest import ROOT
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
@@ -186,3 +187,16 @@ def test_bad_arguments_are_refused_with_a_clear_message(
     assert main(["manifest", "teams", *args, "--out", str(out)]) == 2
     assert problem in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_command_list_offers_pulses_teams_and_digests_as_typed(
+    package: zipfile.ZipFile,
+) -> None:
+    manifest = json.loads(package.read("manifest.json"))
+    [command_list] = manifest["bots"][0]["commandLists"]
+    titles = [command["title"] for command in command_list["commands"]]
+
+    assert {"pulse now", "pulse schedule", "pulse results", "team", "digest now"} <= set(titles)
+    assert titles[-1] == "help"
+    # Picking a command from the list types its title: each starts with a word the bot reads.
+    assert all(title.split()[0] in PARSERS for title in titles)
