@@ -31,6 +31,8 @@ class Scheduler:
         self.interval_seconds = interval_seconds
         self._work: list[tuple[str, DueWork]] = []
         self._lock = asyncio.Lock()
+        self._stopped = False
+        self._in_flight: asyncio.Task[None] | None = None
         self.ticks = 0
 
     def register(self, name: str, work: DueWork) -> None:
@@ -39,6 +41,8 @@ class Scheduler:
     async def tick(self) -> None:
         """Run every feature's due work once, in registration order; one failure stops none."""
         async with self._lock:  # a slow tick is never overlapped by the next one
+            if self._stopped:  # fired just before shutdown: the database may be closing
+                return
             now = self.clock.now()
             self.ticks += 1
             SCHEDULER_FIRINGS.labels(kind="tick").inc()  # features count their own kinds
@@ -48,10 +52,18 @@ class Scheduler:
                 except Exception:
                     log.exception("scheduled work %r failed; it will be retried next tick", name)
 
+    async def _fire(self) -> None:
+        # The tick runs in a task of our own: APScheduler cancels its job tasks at shutdown,
+        # and a tick cancelled half-way through a transaction would race the database's
+        # disposal. Shielded, the tick finishes and `run` waits for it.
+        if self._in_flight is None or self._in_flight.done():
+            self._in_flight = asyncio.create_task(self.tick())
+        await asyncio.shield(self._in_flight)
+
     async def run(self, stop: asyncio.Event) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
-            self.tick,
+            self._fire,
             IntervalTrigger(seconds=self.interval_seconds),
             id="kudos-pulse-tick",
             coalesce=True,
@@ -63,4 +75,7 @@ class Scheduler:
         try:
             await stop.wait()
         finally:
+            self._stopped = True  # a firing that starts from now on does nothing
             scheduler.shutdown(wait=False)
+            if self._in_flight is not None:  # the application bounds this wait
+                await asyncio.wait([self._in_flight])

@@ -39,3 +39,27 @@ async def test_apscheduler_drives_the_ticks() -> None:
     stop.set()
     await runner
     assert scheduler.ticks >= 2
+
+
+async def test_stopping_waits_for_a_tick_in_flight_and_starts_no_more() -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    finished: list[datetime] = []
+    scheduler = Scheduler(ManualClock(START), interval_seconds=0.01)
+
+    async def slow(now: datetime) -> None:
+        started.set()
+        await release.wait()
+        finished.append(now)
+
+    scheduler.register("slow", slow)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(scheduler.run(stop))
+    await asyncio.wait_for(started.wait(), timeout=5)
+    stop.set()
+    await asyncio.sleep(0.05)
+    assert not runner.done()  # still waiting for the tick that is running
+    release.set()
+    await asyncio.wait_for(runner, timeout=5)
+    assert len(finished) == 1
+    await scheduler.tick()  # after stopping, a late firing does nothing
+    assert len(finished) == 1
