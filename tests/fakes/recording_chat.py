@@ -21,6 +21,10 @@ class RecordingChat:
     _runner: web.AppRunner | None = None
 
     @property
+    def per_key(self) -> Counter[str]:
+        return Counter(key for key, _ in self.received)
+
+    @property
     def per_user(self) -> Counter[str]:
         return Counter(user for _, user in self.received)
 

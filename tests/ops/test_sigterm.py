@@ -12,12 +12,9 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
 from bot import outbox
@@ -28,35 +25,19 @@ from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import workspaces
 from tests.conftest import ROOT
+from tests.fakes.recording_chat import RecordingChat
 
 WORKSPACES = 12
 PER_WORKSPACE = 25
 TOTAL = WORKSPACES * PER_WORKSPACE
 
 
-@dataclass
-class Recorder:
-    """The far side of the recording platform: counts every delivery by outbox key."""
-
-    received: Counter[str] = field(default_factory=Counter)
-    server: TestServer | None = None
-
-    async def deliver(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        await asyncio.sleep(0.02)  # a platform takes a moment to answer
-        self.received[body["key"]] += 1
-        return web.json_response({"ref": f"ref-{body['key']}"})
-
-
 @pytest.fixture
-async def recorder() -> AsyncIterator[Recorder]:
-    recording = Recorder()
-    app = web.Application()
-    app.router.add_post("/deliver", recording.deliver)
-    recording.server = TestServer(app, host="127.0.0.1", port=0)
-    await recording.server.start_server()
-    yield recording
-    await recording.server.close()
+async def recorder() -> AsyncIterator[RecordingChat]:
+    """The far side of the recording platform; a platform takes a moment to answer."""
+    chat = await RecordingChat(delay=0.02).start()
+    yield chat
+    await chat.stop()
 
 
 async def _fan_out(db: Database, clock: ManualClock) -> None:
@@ -81,13 +62,12 @@ async def _fan_out(db: Database, clock: ManualClock) -> None:
                 )
 
 
-async def _start_bot(database_url: str, recorder: Recorder) -> asyncio.subprocess.Process:
-    assert recorder.server is not None
+async def _start_bot(database_url: str, recorder: RecordingChat) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "KUDOS_PULSE_CONFIG": str(ROOT / "app.yaml"),
-        "RECORDING_URL": str(recorder.server.make_url("/deliver")),
+        "RECORDING_URL": recorder.url,
         "LOG_FORMAT": "json",
     }
     return await asyncio.create_subprocess_exec(
@@ -134,20 +114,20 @@ async def _statuses(db: Database) -> Counter[str]:
 
 @pytest.mark.slow
 async def test_sigterm_mid_fan_out_loses_nothing_and_sends_nothing_twice(
-    db: Database, clock: ManualClock, database_url: str, recorder: Recorder
+    db: Database, clock: ManualClock, database_url: str, recorder: RecordingChat
 ) -> None:
     await _fan_out(db, clock)
 
     bot = await _start_bot(database_url, recorder)
     try:
-        await _until(bot, lambda: sum(recorder.received.values()) >= TOTAL // 5, 90)
+        await _until(bot, lambda: len(recorder.received) >= TOTAL // 5, 90)
     except BaseException:
         bot.kill()
         raise
     took = await _terminate(bot)
     assert took < 10, f"shutdown took {took:.1f}s"
 
-    first_run = sum(recorder.received.values())
+    first_run = len(recorder.received)
     assert first_run < TOTAL, "the fan-out should still have been under way"
     statuses = await _statuses(db)
     # In-flight sends finished and were recorded; nothing stays claimed by the dead process.
@@ -157,15 +137,15 @@ async def test_sigterm_mid_fan_out_loses_nothing_and_sends_nothing_twice(
 
     bot = await _start_bot(database_url, recorder)
     try:
-        await _until(bot, lambda: len(recorder.received) == TOTAL, 120)
+        await _until(bot, lambda: len(recorder.per_key) == TOTAL, 120)
     except BaseException:
         bot.kill()
         raise
     await asyncio.sleep(0.5)  # anything sent twice would arrive now
     assert await _terminate(bot) < 10
 
-    assert set(recorder.received.values()) == {1}
-    assert len(recorder.received) == TOTAL
+    assert set(recorder.per_key.values()) == {1}
+    assert len(recorder.per_key) == TOTAL
     assert await _statuses(db) == Counter({"sent": TOTAL})
 
 
