@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/slack_ack.py [--rate 100] [--seconds 20] [--database-url URL]
 
-Starts three processes on 127.0.0.1 (OS-chosen ports): the fake Slack Web API, the real bot
-(the whole Application: Slack adapter, core, database, outbox worker) and a bare slack-bolt
-AsyncApp built with `process_before_response=True` whose only listener acks /kudos. Then it
+Starts on 127.0.0.1: the fake Slack Web API, the real bot exactly as an operator runs it
+(`python -m bot run`: the process answering Slack plus the worker processes its configuration
+asks for — on PostgreSQL one by default) and a bare slack-bolt AsyncApp built with
+`process_before_response=True` whose only listener acks /kudos. Then it
 sends signed `/kudos @someone for … #easy` slash commands to both, open loop at a fixed rate
 (each request leaves at its scheduled time whether or not earlier ones were answered;
 latency is measured from that scheduled time), and prints p50/p95/p99/max, errors and
@@ -20,11 +21,13 @@ import hashlib
 import hmac
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -44,35 +47,6 @@ GROUPS = 4
 
 
 # -- the two servers under test (each runs in its own process) ---------------------------------
-
-
-async def serve_bot(api_url: str, database_url: str, concurrency: int) -> None:
-    sys.path.insert(0, str(ROOT))
-    from aiohttp import web
-
-    from bot.app import Application
-    from bot.config import load_config
-
-    env = {
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": api_url,
-        "DATABASE_URL": database_url,
-    }
-    config = load_config(ROOT / "app.yaml", env=env)
-    app = Application(config)
-    await app.prepare()
-    app.load_adapter("slack", concurrency=concurrency)
-    runner = web.AppRunner(app.web, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(f"PORT {site._server.sockets[0].getsockname()[1]}", flush=True)  # type: ignore[union-attr]
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, app.stopping.set)
-    try:
-        await app.run_background()
-    finally:
-        await runner.cleanup()
 
 
 async def serve_bare(api_url: str) -> None:
@@ -223,10 +197,62 @@ def spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
     return process, int(line.split()[1])
 
 
+def spawn_bot(
+    api_url: str, database_url: str, workers: int | None
+) -> tuple[subprocess.Popen[str], int]:
+    """`python -m bot run` with Slack credentials; returns once it answers /healthz."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api_url,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+    }
+    if workers is not None:
+        env["WORKERS"] = str(workers)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the bot exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the bot did not start within 60 s")
+
+
+def family(pid: int) -> list[int]:
+    """`pid` and its descendants (the bot's worker processes)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(grandchild for child in children for grandchild in family(int(child)))]
+
+
 def cpu_seconds(process: subprocess.Popen[str]) -> float:
-    """User + system CPU the process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU the process and its children have used so far (Linux /proc)."""
+    total = 0.0
+    for pid in family(process.pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -248,17 +274,7 @@ async def scenario(
         )
         fake_url = f"http://127.0.0.1:{fake_port}"
         api_url = f"{fake_url}/api/"
-        bot, bot_port = spawn(
-            __file__,
-            "--role",
-            "bot",
-            "--api-url",
-            api_url,
-            "--database-url",
-            database_url,
-            "--concurrency",
-            str(options.concurrency),
-        )
+        bot, bot_port = spawn_bot(api_url, database_url, options.workers)
         bare, bare_port = spawn(__file__, "--role", "bare", "--api-url", api_url)
         targets = {
             "bot": f"http://127.0.0.1:{bot_port}/slack/events",
@@ -321,15 +337,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--database-url", help="the bot's database (default: a temp SQLite)")
     parser.add_argument(
-        "--concurrency", type=int, default=4, help="the bot's background work in flight"
+        "--workers", type=int, help="the bot's worker processes (default: its config, auto)"
     )
     parser.add_argument("--scenarios", default="prompt,slow", help="prompt, slow or both")
-    parser.add_argument("--role", choices=["bot", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--role", choices=["bare"], help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     options = parser.parse_args()
-    if options.role == "bot":
-        asyncio.run(serve_bot(options.api_url, options.database_url, options.concurrency))
-        return 0
     if options.role == "bare":
         asyncio.run(serve_bare(options.api_url))
         return 0

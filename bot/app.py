@@ -19,6 +19,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.core import Core
 from bot.digests import install as install_digests
+from bot.inbox import Inbox, InboxSettings
 from bot.metrics import count_database_error
 from bot.metrics_endpoint import metrics
 from bot.outbox import OutboxWorker
@@ -42,15 +43,35 @@ BACKGROUND_GRACE = 6.0
 
 BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
 
+# What a process does. "all": everything (one process, the default on SQLite). "web": answers
+# the platforms — acknowledges, stores each request in the inbox, handles forms that must
+# answer inline — and nothing else. "worker": acts on the inbox, sends the outbox, runs
+# schedules; no HTTP. Several of each may share one PostgreSQL database.
+ROLES = ("all", "web", "worker")
+
 
 class Application:
-    def __init__(self, config: Config, *, clock: Clock | None = None, db: Database | None = None):
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        db: Database | None = None,
+        role: str = "all",
+    ):
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
         self.config = config
+        self.role = role
         self.clock = clock or SystemClock()
         self.db = db or Database(config.database_url)
         self.platforms: dict[str, Platform] = {}
         self.outbox = OutboxWorker(self.db, self.platforms, self.clock, config.outbox)
         self.scheduler = Scheduler(self.clock)
+        # A worker process has no acks to protect and its handlers mostly wait on the platform,
+        # so it runs more at once; beside acks (role "all") a few keep the loop responsive.
+        self.inbox = Inbox(self.db, self.clock, InboxSettings(slots=16 if role == "worker" else 4))
+        self.inbox.works_here = role != "web"
         self.core = Core(config, self.db, self.clock, self.platforms, self.outbox.wake.set)
         self.digests = install_digests(self)
         self.pulses = install_pulses(self)
@@ -59,7 +80,11 @@ class Application:
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)
         self.web.router.add_get("/metrics", metrics)
-        self._background: list[BackgroundTask] = [self.outbox.run, self.scheduler.run]
+        self._background: list[BackgroundTask] = []
+        if role != "worker":
+            self._background.append(self.inbox.run_writer)
+        if role != "web":
+            self._background += [self.inbox.run_worker, self.outbox.run, self.scheduler.run]
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self.stopping = asyncio.Event()
 
@@ -68,7 +93,11 @@ class Application:
     def add_platform(self, platform: Platform) -> None:
         self.platforms[platform.name] = platform
 
-    def add_background(self, task: BackgroundTask) -> None:
+    def add_background(self, task: BackgroundTask, *, intake: bool = False) -> None:
+        """`intake`: the task receives platform requests (e.g. a Socket Mode connection), so
+        it runs where requests are answered, not in worker processes."""
+        if intake and self.role == "worker":
+            return
         self._background.append(task)
 
     def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:

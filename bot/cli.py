@@ -12,8 +12,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import logsetup, opscli
-from bot.app import Application
+from bot import logsetup, opscli, processes
+from bot.app import ROLES, Application
 from bot.config import Config, ConfigError, load_config
 
 log = logging.getLogger("kudos_pulse")
@@ -30,9 +30,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING …")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         help="start the bot: Slack/Teams when credentials are set, else the console (default)",
+    )
+    run.add_argument(
+        "--role",
+        choices=list(ROLES),
+        help="all: everything in one process; web: only answer the platforms; worker: only "
+        "do the work (default: web plus --workers worker processes, or all when there are none)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes to start beside this one (default: config `workers`)",
     )
     console = commands.add_parser("console", help="chat with the bot in this terminal")
     console.add_argument("--as", dest="user", default="alice", help="who you are (default alice)")
@@ -81,18 +92,43 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(config: Config, args: argparse.Namespace) -> int:
-    app = Application(config)
+    role = getattr(args, "role", None)
+    workers = getattr(args, "workers", None)
+    workers = config.worker_processes if workers is None else workers
+    if role is None:
+        role = "web" if workers > 0 else "all"
+    if role != "web":
+        workers = 0  # only the process that answers the platforms starts workers
+    app = Application(config, role=role)
     adapters = app.configured_adapters()
     if not adapters:
+        if role == "worker":
+            print("kudos-pulse: a worker needs Slack or Teams credentials", file=sys.stderr)
+            return 2
         print("No Slack or Teams credentials found — starting the local console.\n")
-        return await _console(config, args, app)
+        return await _console(config, args)
     await app.prepare()
     for name in adapters:
         app.load_adapter(name)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, app.stopping.set)
-    log.info("starting with %s on port %s", ", ".join(adapters), config.port)
+    if workers:
+        command = processes.worker_command(
+            str(args.config) if args.config else None, args.log_level
+        )
+        app.add_background(processes.WorkerProcesses(workers, command).run)
+    if role == "worker":
+        watcher = processes.stop_with_parent(app.stopping)  # noqa: F841  (kept alive)
+        log.info("worker starting with %s", ", ".join(adapters))
+        await app.run_background()
+        return 0
+    log.info(
+        "starting with %s on port %s (%s)",
+        ", ".join(adapters),
+        config.port,
+        f"{workers} worker process{'es' if workers > 1 else ''}" if workers else "one process",
+    )
     await app.serve()
     return 0
 

@@ -149,6 +149,9 @@ class Config(_Section):
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
     public_url: str | None = None
+    # Worker processes `run` starts beside the one that answers Slack and Teams; "auto" is one,
+    # so acknowledgements never share a CPU with the core's work. 0: everything in one process.
+    workers: int | Literal["auto"] = "auto"
     kudos: KudosSettings = Field(default_factory=KudosSettings)
     pulses: PulseSettings = Field(default_factory=PulseSettings)
     digests: DigestSettings = Field(default_factory=DigestSettings)
@@ -179,11 +182,23 @@ class Config(_Section):
     def teams_enabled(self) -> bool:
         return bool(self.teams.app_id)
 
+    @property
+    def worker_processes(self) -> int:
+        return 1 if self.workers == "auto" else self.workers
+
+    @field_validator("workers")
+    @classmethod
+    def _workers_in_range(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not 0 <= value <= 32:
+            raise ValueError("workers must be between 0 and 32, or auto")
+        return value
+
 
 # Environment variable → dotted config key. The environment wins over app.yaml.
 ENV_OVERRIDES: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "PORT": "port",
+    "WORKERS": "workers",
     "SLACK_BOT_TOKEN": "slack.bot_token",
     "SLACK_SIGNING_SECRET": "slack.signing_secret",
     "SLACK_APP_TOKEN": "slack.app_token",

@@ -100,14 +100,23 @@ class Core:
 
     # -- entry points for adapters ------------------------------------------------------------
 
-    async def handle_text(self, actor: Actor, text: str) -> Reply:
-        """A typed command such as `/kudos @a thanks for the help #easy`."""
+    async def handle_text(self, actor: Actor, text: str, *, dedupe_key: str | None = None) -> Reply:
+        """A typed command such as `/kudos @a thanks for the help #easy`.
+
+        `dedupe_key` (the platform's id for this invocation) makes giving kudos idempotent:
+        handling the same invocation again gives nothing twice."""
         try:
             command = parse(text)
         except ParseError as error:
             COMMANDS.labels(kind=_typed_kind(text), outcome="refused").inc()
             return Reply.refused(str(error))
-        return await self.handle(actor, command, kind=_typed_kind(text))
+        kind = _typed_kind(text)
+        if dedupe_key is not None and isinstance(command, GiveKudos):
+            options = GiveOptions(dedupe_key=dedupe_key)
+            return await self._guarded(
+                actor, lambda caller: self.recognition.give(caller, command, options), kind
+            )
+        return await self.handle(actor, command, kind=kind)
 
     async def handle(self, actor: Actor, command: Command, *, kind: str | None = None) -> Reply:
         """`kind` labels the metrics: the command word typed, else derived from the command."""

@@ -27,6 +27,11 @@ OUTBOX_SENDS = Counter(
     "Delivery attempts by platform and outcome (sent, rate_limited, retried, failed, recovered).",
     ["platform", "outcome"],
 )
+INBOX_ITEMS = Counter(
+    "kudos_pulse_inbox_items_total",
+    "Acknowledged requests by outcome (accepted, duplicate, done, retried, failed, dropped).",
+    ["outcome"],
+)
 SCHEDULER_FIRINGS = Counter(
     "kudos_pulse_scheduler_firings_total",
     "Scheduled work done, by kind (pulse_round, reminder, close, digest).",

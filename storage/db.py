@@ -10,7 +10,12 @@ from typing import Any
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _WRITE = "kudos_pulse_write"
@@ -53,10 +58,9 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._reads = async_sessionmaker(reads, class_=AsyncSession, expire_on_commit=False)
+        self._write_engine = self.engine.execution_options(**{_WRITE: True})
         self._writes = async_sessionmaker(
-            self.engine.execution_options(**{_WRITE: True}),
-            class_=AsyncSession,
-            expire_on_commit=False,
+            self._write_engine, class_=AsyncSession, expire_on_commit=False
         )
 
     @property
@@ -73,6 +77,12 @@ class Database:
         """A transaction that commits on success and rolls back on any exception."""
         async with self._writes() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def write_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction without the ORM session, for hot paths that run plain SQL."""
+        async with self._write_engine.begin() as connection:
+            yield connection
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -139,6 +139,30 @@ class ProcessedEvent(SQLModel, table=True):
     seen_at: datetime = _utc(index=True)
 
 
+class InboxItem(SQLModel, table=True):
+    """A platform request the bot acknowledged and has yet to (or did) act on.
+
+    Written right after the acknowledgement, so the work behind it survives a restart and can
+    be done by another process; `key` (the platform's event, command or action id) is unique,
+    so a redelivered request is dropped at the door. The payload is cleared once handled."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_due", "status", "available_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, unique=True)
+    kind: str = Field(max_length=40)
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    available_at: datetime = _utc()
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = _utc(default=None)
+    accepted_at: datetime = _utc()
+    finished_at: datetime | None = _utc(default=None, index=True)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
 class SlackInstallation(SQLModel, table=True):
     __tablename__ = "slack_installations"
     __table_args__ = (

@@ -68,6 +68,7 @@ class SlackHarness:
         channel: str = "CGENERAL",
         command: str = "/kudos",
         team: str = TEAM,
+        trigger_id: str | None = None,
         **options: Any,
     ) -> ClientResponse:
         number = next(self._ids)
@@ -83,7 +84,7 @@ class SlackHarness:
             "text": text,
             "api_app_id": "A1",
             "response_url": self.fake.response_url(f"cmd{number}"),
-            "trigger_id": f"trigger-{number}",
+            "trigger_id": trigger_id or f"trigger-{number}",
         }
         return await self.post(urlencode(form), "application/x-www-form-urlencoded", **options)
 
@@ -107,7 +108,9 @@ class SlackHarness:
         return await self.post(body, "application/x-www-form-urlencoded", **options)
 
     async def settle(self) -> None:
-        """Let the work after the ack finish, then deliver what the outbox holds."""
+        """Let the work after the ack finish (the inbox, then background work), then deliver
+        what the outbox holds."""
+        await self.app.inbox.drain()
         await self.adapter.work.drain()
         await self.app.outbox.drain()
         await self.adapter.work.drain()
@@ -139,10 +142,10 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 @asynccontextmanager
 async def running(
-    config: Config, db: Database, clock: ManualClock, fake: FakeSlack
+    config: Config, db: Database, clock: ManualClock, fake: FakeSlack, role: str = "all"
 ) -> AsyncIterator[SlackHarness]:
     """The real Application with the Slack adapter, served on 127.0.0.1 (an OS-chosen port)."""
-    app = Application(config, clock=clock, db=db)
+    app = Application(config, clock=clock, db=db, role=role)
     adapter: SlackAdapter = app.load_adapter("slack", freeze_gc=False)
     client = TestClient(TestServer(app.web, host="127.0.0.1"))
     await client.start_server()

@@ -83,9 +83,8 @@ def install(app: Application, **options: Any) -> SlackAdapter:
     app.add_platform(platform)
     bolt = build_bolt_app(app.config, clients, app.db, app.clock)
     work = BackgroundWork(concurrency=int(options.get("concurrency", 4)))
-    SlackListeners(app.core, app.config, clients, ReplyPresenter(clients, platform), work).register(
-        bolt
-    )
+    presenter = ReplyPresenter(clients, platform)
+    SlackListeners(app.core, app.config, clients, presenter, work, app.inbox).register(bolt)
     adapter = SlackAdapter(bolt=bolt, platform=platform, clients=clients, work=work)
 
     if settings.signing_secret:  # HTTP mode needs the secret to verify every request
@@ -94,7 +93,7 @@ def install(app: Application, **options: Any) -> SlackAdapter:
         app.web.router.add_get(bolt.oauth_flow.install_path, adapter.install_page)
         app.web.router.add_get(bolt.oauth_flow.redirect_uri_path, adapter.oauth_redirect)
     if settings.app_token:
-        app.add_background(_socket_mode(bolt, settings.app_token, clients))
+        app.add_background(_socket_mode(bolt, settings.app_token, clients), intake=True)
     app.on_shutdown(adapter.close)
     # Everything built so far (modules, Bolt, SQLAlchemy's mappers …) lives as long as the
     # process; moving it out of the collector's reach keeps full collections, which stop the

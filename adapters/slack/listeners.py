@@ -1,10 +1,12 @@
 """Bolt listeners: acknowledge at once, translate the payload, hand the work to the core.
 
 The Bolt app runs with `process_before_response=True`, so Slack's HTTP response leaves as soon
-as a listener returns. Listeners therefore `ack()` first and put everything slow (database,
-Web API, the core's rules) into tracked background work. The one exception is a modal
-submission: its field errors can only travel in the ack body, so it waits for the core within
-a budget. No business rule lives here.
+as a listener returns. Listeners therefore `ack()` first. Slash commands and events then go to
+the inbox (stored, deduplicated by Slack's id, acted on by a worker — possibly another
+process); interactions run as tracked background work in this process, because a pulse answer
+must never be written down with its author's id, and a modal submission must even answer
+inside its ack (its field errors can only travel there), within a budget. No business rule
+lives here.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,6 +31,7 @@ from bot import logcontext
 from bot.actor import Actor
 from bot.config import Config
 from bot.core import Core
+from bot.inbox import Inbox
 from bot.reply import Reply
 
 # A modal submission waits this long for the core (field errors must go back in the ack);
@@ -47,14 +51,20 @@ class SlackListeners:
         clients: SlackClients,
         presenter: ReplyPresenter,
         work: BackgroundWork,
+        inbox: Inbox,
     ) -> None:
         self.core = core
         self.config = config
         self.clients = clients
         self.presenter = presenter
         self.work = work
+        self.inbox = inbox
 
     def register(self, bolt: AsyncApp) -> None:
+        self.inbox.register(COMMAND, self._command)
+        self.inbox.register(REACTION_ADDED, lambda body: self._reaction(body, added=True))
+        self.inbox.register(REACTION_REMOVED, lambda body: self._reaction(body, added=False))
+        self.inbox.register(UNINSTALLED, self._uninstalled)
         bolt.command(re.compile(r"^/"))(self.on_command)
         bolt.view_submission(MODAL_CALLBACK)(self.on_view_submission)
         bolt.view_closed(ANYTHING)(self.on_ignored)
@@ -71,7 +81,9 @@ class SlackListeners:
 
     async def on_command(self, ack: Ack, body: dict[str, Any]) -> None:
         await ack()
-        self.work.spawn(self._command(body), name="slack-command")
+        # A trigger id is unique per invocation; without one (never seen) the command is new.
+        trigger = body.get("trigger_id") or uuid.uuid4().hex
+        self.inbox.accept(COMMAND, f"slack:command:{_team_of(body)}:{trigger}", body)
 
     async def _command(self, body: dict[str, Any]) -> None:
         team_id = _team_of(body)
@@ -84,16 +96,20 @@ class SlackListeners:
             workspace_name=body.get("team_domain", ""),
         )
         text = f"{body.get('command', '')} {neutral_text(body.get('text') or '')}".strip()
-        with logcontext.bind(platform="slack", trigger_id=body.get("trigger_id")):
-            reply = await self.core.handle_text(actor, text)
+        trigger = body.get("trigger_id")
+        with logcontext.bind(platform="slack", trigger_id=trigger):
+            # The trigger id makes a kudos idempotent: a re-run after a crash gives nothing twice.
+            reply = await self.core.handle_text(
+                actor, text, dedupe_key=f"slack:command:{team_id}:{trigger}" if trigger else None
+            )
             where = Where(
                 team_id=team_id,
                 user_id=actor.user_id,
                 channel_id=actor.channel_id,
                 response_url=body.get("response_url"),
-                trigger_id=body.get("trigger_id"),
+                trigger_id=trigger,
             )
-            self._show(reply, where)
+            await self._answer(reply, where)
 
     # -- forms -------------------------------------------------------------------------------
 
@@ -180,12 +196,12 @@ class SlackListeners:
     async def on_reaction_added(self, ack: Ack, body: dict[str, Any]) -> None:
         await ack()
         if self._is_kudos_reaction(body):
-            self.work.spawn(self._reaction(body, added=True), name="slack-reaction")
+            self.inbox.accept(REACTION_ADDED, _event_key(body), body)
 
     async def on_reaction_removed(self, ack: Ack, body: dict[str, Any]) -> None:
         await ack()
         if self._is_kudos_reaction(body):
-            self.work.spawn(self._reaction(body, added=False), name="slack-reaction")
+            self.inbox.accept(REACTION_REMOVED, _event_key(body), body)
 
     def _is_kudos_reaction(self, body: dict[str, Any]) -> bool:
         event = body.get("event") or {}
@@ -216,11 +232,11 @@ class SlackListeners:
                     event["item_user"],
                     neutral_text(text),
                     ref,
-                    event_key=f"slack:event:{body.get('event_id')}",
+                    event_key=_event_key(body),
                 )
             else:
                 reply = await self.core.revoke_for_reaction(actor, ref)
-            self._show(
+            await self._answer(
                 reply, Where(team_id=team_id, user_id=actor.user_id, channel_id=item["channel"])
             )
 
@@ -246,20 +262,26 @@ class SlackListeners:
     # -- installations -----------------------------------------------------------------------
 
     async def on_uninstalled(self, ack: Ack, body: dict[str, Any]) -> None:
-        """The workspace removed the app: forget its token, so nothing tries to use it."""
         await ack()
+        if self.clients.installations is not None:
+            self.inbox.accept(UNINSTALLED, _event_key(body), body)
+
+    async def _uninstalled(self, body: dict[str, Any]) -> None:
+        """The workspace removed the app: forget its token, so nothing tries to use it."""
         store = self.clients.installations
         if store is not None:
             enterprise = body.get("enterprise_id") or None
-            self.work.spawn(
-                store.async_delete_all(enterprise_id=enterprise, team_id=body.get("team_id")),
-                name="slack-uninstall",
-            )
+            await store.async_delete_all(enterprise_id=enterprise, team_id=body.get("team_id"))
 
     def _show(self, reply: Reply, where: Where) -> None:
         """Answer outside the bounded slots: it only waits on Slack, not on the database."""
         if reply.messages:
             self.work.spawn(self.presenter.show(reply, where), name="slack-reply", bounded=False)
+
+    async def _answer(self, reply: Reply, where: Where) -> None:
+        """Answer from an inbox handler: the request counts as done once Slack has the answer."""
+        if reply.messages:
+            await self.presenter.show(reply, where)
 
     # -- everything else ---------------------------------------------------------------------
 
@@ -287,6 +309,18 @@ class SlackListeners:
             channel_id=channel,
             response_url=body.get("response_url"),
         )
+
+
+# Inbox kinds this adapter stores and handles.
+COMMAND = "slack.command"
+REACTION_ADDED = "slack.reaction_added"
+REACTION_REMOVED = "slack.reaction_removed"
+UNINSTALLED = "slack.uninstalled"
+
+
+def _event_key(body: dict[str, Any]) -> str:
+    """Slack's event id: the same on every redelivery of one event."""
+    return f"slack:event:{body.get('event_id') or uuid.uuid4().hex}"
 
 
 def _team_of(body: dict[str, Any]) -> str:

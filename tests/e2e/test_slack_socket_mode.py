@@ -50,6 +50,7 @@ async def test_a_slash_command_over_socket_mode_is_acked_and_answered(
                 if fake_slack.socket_acks and fake_slack.to("chat.postMessage"):
                     break
                 await asyncio.sleep(0.05)
+            await slack.app.inbox.drain()
             await slack.adapter.work.drain()
         finally:
             slack.app.stopping.set()

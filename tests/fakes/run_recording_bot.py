@@ -19,4 +19,5 @@ app_module.Application.serve = partialmethod(  # type: ignore[method-assign]
 )
 
 if __name__ == "__main__":
-    sys.exit(main(["run"]))
+    # One process: a worker child would start as plain `python -m bot`, without this patch.
+    sys.exit(main(["run", "--workers", "0"]))

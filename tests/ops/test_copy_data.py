@@ -60,6 +60,9 @@ async def _filled_sqlite(path: Path, config: Config, clock: ManualClock) -> str:
     await console.say("/kudos @bob thanks for the quick refund fix #easy")
     await console.say("/kudos @carol @dave for pairing on the outage #value #easy", as_user="bob")
     assert await console.app.core.first_sighting("Ev-slack-1")
+    # An acknowledged request no worker has handled yet (no handler for its kind here).
+    console.app.inbox.accept("slack.command", "slack:command:T1:trigger-1", {"text": "thanks"})
+    assert await console.app.inbox.write_buffered() == 1
     now = clock.now()
     async with db.write() as session:
         workspace = (await session.exec(select(Workspace))).one()
