@@ -198,9 +198,10 @@ def spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
 
 
 def spawn_bot(
-    api_url: str, database_url: str, workers: int | None
+    api_url: str, database_url: str, workers: int | None, log: Path
 ) -> tuple[subprocess.Popen[str], int]:
-    """`python -m bot run` with Slack credentials; returns once it answers /healthz."""
+    """`python -m bot run` with Slack credentials (its log goes to `log`); returns once it
+    answers /healthz."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -215,12 +216,15 @@ def spawn_bot(
     }
     if workers is not None:
         env["WORKERS"] = str(workers)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"],
-        cwd=ROOT,
-        env=env,
-        text=True,
-    )
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=output,
+            stderr=output,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -274,7 +278,7 @@ async def scenario(
         )
         fake_url = f"http://127.0.0.1:{fake_port}"
         api_url = f"{fake_url}/api/"
-        bot, bot_port = spawn_bot(api_url, database_url, options.workers)
+        bot, bot_port = spawn_bot(api_url, database_url, options.workers, Path(tmp) / "bot.log")
         bare, bare_port = spawn(__file__, "--role", "bare", "--api-url", api_url)
         targets = {
             "bot": f"http://127.0.0.1:{bot_port}/slack/events",
@@ -290,6 +294,7 @@ async def scenario(
                 first=(group + 1) * BLOCK,
             )
             await asyncio.sleep(max(0.5, delay + 0.5))
+            kudos_before = await stored_kudos(database_url)
             before = {name: cpu_seconds(p) for name, p in (("bot", bot), ("bare", bare))}
             results = await load(
                 targets, fake_url, options.rate, options.seconds, first=group * BLOCK
@@ -297,12 +302,17 @@ async def scenario(
             cpu = {
                 name: cpu_seconds(p) - before[name] for name, p in (("bot", bot), ("bare", bare))
             }
+            kudos_done = await stored_kudos(database_url) - kudos_before
         finally:
             for process in (bare, bot, fake):
                 stop(process)
     print(f"\n{title}: {options.rate:g} req/s for {options.seconds:g} s to each, open loop")
     for name, result in results.items():
         print(f"  {result.line(name)}  cpu={cpu[name] / options.seconds * 100:.0f}%")
+    print(
+        f"  bot: {kudos_done} of {len(results['bot'].latencies)} kudos stored by the end of the"
+        " window (the rest wait in the inbox; they are done after it)"
+    )
     ratio = results["bot"].p99() / results["bare"].p99()
     print(f"  p99 ratio bot/bare = {ratio:.2f}  (target ≤ 1.5)")
     lags = sorted(lag for result in results.values() for lag in result.lags)
@@ -314,6 +324,22 @@ async def scenario(
         else ""
     )
     return results
+
+
+async def stored_kudos(database_url: str) -> int:
+    """Recognitions in the bot's database so far (how far its workers got)."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from storage.db import Database
+    from storage.models import Recognition
+
+    db = Database(database_url)
+    try:
+        async with db.read() as session:
+            return int((await session.exec(select(func.count()).select_from(Recognition))).one())
+    finally:
+        await db.dispose()
 
 
 def uptime() -> str:

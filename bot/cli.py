@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,11 @@ from typing import Any
 from bot import logsetup, opscli, processes
 from bot.app import ROLES, Application
 from bot.config import Config, ConfigError, load_config
+from bot.metrics_endpoint import MULTIPROCESS_DIR
 
 log = logging.getLogger("kudos_pulse")
+# Set (to its pid) by the `run` process that created the metrics directory and removes it.
+OWNS_METRICS_DIR = "KUDOS_PULSE_OWNS_METRICS_DIR"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "manifest": _manifest,
         **opscli.HANDLERS,
     }
+    # Only a real program may replace itself (see `_run`), never a caller such as a test.
+    args.may_reexec = argv is None
     try:
         return asyncio.run(handlers[command](config, args))
     except KeyboardInterrupt:
@@ -99,6 +106,13 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         role = "web" if workers > 0 else "all"
     if role != "web":
         workers = 0  # only the process that answers the platforms starts workers
+    if workers and not os.environ.get(MULTIPROCESS_DIR) and getattr(args, "may_reexec", False):
+        # Worker processes count commands and sends; for /metrics to show them, every process
+        # must write its samples to one directory, which prometheus_client reads from the
+        # environment when it is imported — so start again with it set (before any work).
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="kudos-pulse-metrics-")
+        os.environ[OWNS_METRICS_DIR] = str(os.getpid())
+        os.execv(sys.executable, [sys.executable, "-m", "bot", *sys.argv[1:]])
     app = Application(config, role=role)
     adapters = app.configured_adapters()
     if not adapters:
@@ -129,7 +143,11 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         config.port,
         f"{workers} worker process{'es' if workers > 1 else ''}" if workers else "one process",
     )
-    await app.serve()
+    try:
+        await app.serve()
+    finally:
+        if os.environ.get(OWNS_METRICS_DIR) == str(os.getpid()):
+            shutil.rmtree(os.environ[MULTIPROCESS_DIR], ignore_errors=True)
     return 0
 
 

@@ -149,8 +149,9 @@ class Config(_Section):
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
     public_url: str | None = None
-    # Worker processes `run` starts beside the one that answers Slack and Teams; "auto" is one,
-    # so acknowledgements never share a CPU with the core's work. 0: everything in one process.
+    # Worker processes `run` starts beside the one that answers Slack and Teams. "auto": one on
+    # PostgreSQL, so acknowledgements never share a CPU with the core's work; none on SQLite,
+    # whose single writer makes two processes wait on each other's locks (docs/PERFORMANCE.md).
     workers: int | Literal["auto"] = "auto"
     kudos: KudosSettings = Field(default_factory=KudosSettings)
     pulses: PulseSettings = Field(default_factory=PulseSettings)
@@ -184,7 +185,9 @@ class Config(_Section):
 
     @property
     def worker_processes(self) -> int:
-        return 1 if self.workers == "auto" else self.workers
+        if self.workers == "auto":
+            return 0 if self.database_url.startswith("sqlite") else 1
+        return self.workers
 
     @field_validator("workers")
     @classmethod

@@ -15,7 +15,6 @@ kudos carries it as its dedupe key), so a re-run after a crash changes nothing t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -26,6 +25,7 @@ from typing import Any
 from bot import logcontext
 from bot.clock import Clock
 from bot.metrics import INBOX_ITEMS, count_database_error
+from bot.waiting import first_of
 from storage.db import Database
 from storage.repositories import inbox as rows
 from storage.repositories.inbox import Accepted
@@ -143,7 +143,7 @@ class Inbox:
                 if stop.is_set():
                     return
                 self._buffered.clear()
-                await _first_of(stop, self._buffered)
+                await first_of(stop, self._buffered)
                 continue
             if not stop.is_set():
                 # Let a few more arrive: one transaction for several requests costs the
@@ -255,7 +255,7 @@ class Inbox:
             if started and self._free_slots():
                 continue  # there may be more waiting
             self._wake.clear()
-            await _first_of(stop, self._wake, seconds=self.settings.poll_seconds)
+            await first_of(stop, self._wake, seconds=self.settings.poll_seconds)
         self._closed = True
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
@@ -286,15 +286,3 @@ class Inbox:
     @property
     def busy(self) -> bool:
         return bool(self._buffer or self._running)
-
-
-async def _first_of(*events: asyncio.Event, seconds: float | None = None) -> None:
-    """Until one of `events` is set (or `seconds` passed)."""
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*waiters, return_exceptions=True)

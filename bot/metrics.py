@@ -20,7 +20,10 @@ ACK_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0),
 )
 OUTBOX_DEPTH = Gauge(
-    "kudos_pulse_outbox_depth", "Outbox rows by status, as last counted.", ["status"]
+    "kudos_pulse_outbox_depth",
+    "Outbox rows by status, as last counted.",
+    ["status"],
+    multiprocess_mode="mostrecent",  # with worker processes: whoever counted last
 )
 OUTBOX_SENDS = Counter(
     "kudos_pulse_outbox_sends_total",

@@ -1,13 +1,27 @@
-"""`GET /metrics`: the default Prometheus registry in the text exposition format."""
+"""`GET /metrics`: Prometheus metrics in the text exposition format.
+
+With worker processes (`PROMETHEUS_MULTIPROC_DIR` set by `kudos-pulse run`) every process
+writes its samples to files in that directory and this endpoint, served by the process that
+answers the platforms, adds them up; otherwise it renders this process's registry."""
 
 from __future__ import annotations
 
+import os
+
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 async def metrics(_request: web.Request) -> web.Response:
-    body = generate_latest(REGISTRY)
+    if os.environ.get(MULTIPROCESS_DIR):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(REGISTRY)
     response = web.Response(body=body)
     # aiohttp refuses a charset inside content_type, so set the header verbatim.
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST

@@ -33,6 +33,7 @@ from bot.ports import (
     RateLimited,
     TemporaryFailure,
 )
+from bot.waiting import first_of
 from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import outbox as rows
@@ -240,10 +241,7 @@ class OutboxWorker:
             if worked:
                 continue
             self.wake.clear()
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
-            await asyncio.wait(waiters, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+            await first_of(stop, self.wake, seconds=idle_seconds)
 
     # -- one message ----------------------------------------------------------------------
 

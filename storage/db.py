@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,6 +59,7 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._reads = async_sessionmaker(reads, class_=AsyncSession, expire_on_commit=False)
+        self._write_turn = asyncio.Lock() if self.is_sqlite else None
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
         self._writes = async_sessionmaker(
             self._write_engine, class_=AsyncSession, expire_on_commit=False
@@ -75,14 +77,24 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A transaction that commits on success and rolls back on any exception."""
-        async with self._writes() as session, session.begin():
+        async with self._one_writer(), self._writes() as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def write_connection(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction without the ORM session, for hot paths that run plain SQL."""
-        async with self._write_engine.begin() as connection:
+        async with self._one_writer(), self._write_engine.begin() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def _one_writer(self) -> AsyncIterator[None]:
+        """SQLite has one writer at a time: within a process, writers queue here, in order,
+        instead of in SQLite's busy handler, which sleeps up to 100 ms between attempts."""
+        if self._write_turn is None:
+            yield
+            return
+        async with self._write_turn:
+            yield
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -48,6 +48,15 @@ def _cmdline(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/cmdline").read_text().rstrip("\0").split("\0")
 
 
+def _exists(path: str) -> bool:
+    return Path(path).exists()
+
+
+def _environment(pid: int) -> dict[str, str]:
+    pairs = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+    return dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -84,6 +93,17 @@ async def _start(
         sys.executable, "-m", "bot", "run", env=env, cwd=ROOT, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}"
+    try:
+        await _until_healthy(process, url, tmp_path)
+        await _until(lambda: len(_children(process.pid)) == 1, 30, "the worker process")
+    except BaseException:
+        process.kill()
+        await process.wait()
+        raise
+    return process, url
+
+
+async def _until_healthy(process: asyncio.subprocess.Process, url: str, tmp_path: Path) -> None:
     async with aiohttp.ClientSession() as session:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -91,12 +111,11 @@ async def _start(
             try:
                 async with session.get(f"{url}/healthz") as response:
                     if response.status == 200:
-                        break
+                        return
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.2)
-    await _until(lambda: len(_children(process.pid)) == 1, 30, "the worker process")
-    return process, url
+    raise AssertionError("the bot did not answer /healthz within 60 s")
 
 
 async def _kudos(url: str, fake: FakeSlack) -> int:
@@ -119,10 +138,30 @@ async def _kudos(url: str, fake: FakeSlack) -> int:
             return response.status
 
 
-async def test_the_worker_process_does_the_work_and_sigterm_stops_both(
+@pytest.fixture
+async def bot(
     db: Database, fake_slack: FakeSlack, tmp_path: Path
-) -> None:
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """The running bot; whatever a test does, nothing of it is left running afterwards."""
     process, url = await _start(db.url, fake_slack, tmp_path)
+    children = _children(process.pid)
+    try:
+        yield process, url
+    finally:
+        for pid in (process.pid, *children):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if process.returncode is None:
+            await process.wait()
+
+
+async def test_the_worker_process_does_the_work_and_sigterm_stops_both(
+    bot: tuple[asyncio.subprocess.Process, str],
+    db: Database,
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    process, url = bot
     [worker] = _children(process.pid)
     assert _cmdline(worker)[-3:] == ["run", "--role", "worker"]
     try:
@@ -134,6 +173,15 @@ async def test_the_worker_process_does_the_work_and_sigterm_stops_both(
         )
         assert await stored_kudos(db) == (1, 1, 2)
         assert "Kudos sent to <@UBOB>" in str(fake_slack.responses[0])
+        # The worker counted the command; the process serving /metrics shows it.
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{url}/metrics") as response:
+                exposition = await response.text()
+        assert 'kudos_pulse_commands_total{kind="kudos",outcome="ok"} 1.0' in exposition
+        assert 'kudos_pulse_inbox_items_total{outcome="done"} 1.0' in exposition
+        assert 'kudos_pulse_ack_seconds_count{platform="slack"} 1.0' in exposition
+        metrics_dir = _environment(process.pid)["PROMETHEUS_MULTIPROC_DIR"]
+        assert _exists(metrics_dir)
     finally:
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
@@ -141,12 +189,13 @@ async def test_the_worker_process_does_the_work_and_sigterm_stops_both(
     assert code == 0, (tmp_path / "bot.log").read_text()
     assert time.monotonic() - started < 10
     assert not _alive(worker)
+    assert not _exists(metrics_dir)  # the samples directory is removed on the way out
 
 
 async def test_a_worker_does_not_outlive_a_parent_killed_outright(
-    db: Database, fake_slack: FakeSlack, tmp_path: Path
+    bot: tuple[asyncio.subprocess.Process, str],
 ) -> None:
-    process, _url = await _start(db.url, fake_slack, tmp_path)
+    process, _url = bot
     [worker] = _children(process.pid)
     process.kill()
     await process.wait()

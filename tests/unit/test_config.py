@@ -72,3 +72,23 @@ def test_a_typo_stops_start_up_with_one_line_and_exit_code_2(tmp_path: Path) -> 
     assert len(lines) == 1
     assert "kudos.allowance" in lines[0] and "'five'" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "processes"),
+    [
+        ({}, 0),  # SQLite: one process
+        ({"DATABASE_URL": "postgresql+asyncpg://db/x"}, 1),
+        ({"DATABASE_URL": "postgresql+asyncpg://db/x", "WORKERS": "0"}, 0),
+        ({"WORKERS": "3"}, 3),
+    ],
+)
+def test_worker_processes_follow_the_database_unless_set(
+    env: dict[str, str], processes: int
+) -> None:
+    assert load_config(ROOT / "app.yaml", env=env).worker_processes == processes
+
+
+def test_an_impossible_worker_count_is_refused() -> None:
+    with pytest.raises(ConfigError, match="workers"):
+        load_config(ROOT / "app.yaml", env={"WORKERS": "99"})
