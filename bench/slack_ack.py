@@ -259,13 +259,17 @@ def cpu_seconds(process: subprocess.Popen[str]) -> float:
     return total
 
 
-def stop(process: subprocess.Popen[str]) -> None:
+def stop(process: subprocess.Popen[str], name: str = "") -> None:
+    started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
+        print(f"  WARNING: {name or process.args} did not stop within 15 s of SIGTERM; killed")
         process.kill()
         process.wait()
+    if name:
+        print(f"  {name} stopped {time.monotonic() - started:.1f} s after SIGTERM")
 
 
 async def scenario(
@@ -304,8 +308,9 @@ async def scenario(
             }
             kudos_done = await stored_kudos(database_url) - kudos_before
         finally:
-            for process in (bare, bot, fake):
-                stop(process)
+            stop(bare)
+            stop(bot, "the bot")
+            stop(fake)
     print(f"\n{title}: {options.rate:g} req/s for {options.seconds:g} s to each, open loop")
     for name, result in results.items():
         print(f"  {result.line(name)}  cpu={cpu[name] / options.seconds * 100:.0f}%")

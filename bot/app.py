@@ -37,9 +37,12 @@ ADAPTER_MODULES = {
     "teams": "adapters.teams",
 }
 
-# Seconds granted on shutdown: open requests, then background work (outbox sends in flight).
+# Seconds granted on shutdown: open requests, then background work (outbox sends in flight),
+# then the adapters' own hooks — within the 10 s a supervisor (systemd, Kubernetes) allows.
+# A worker process gets less: its parent waits `processes.STOP_SECONDS` for it.
 SHUTDOWN_GRACE = 2.0
-BACKGROUND_GRACE = 6.0
+BACKGROUND_GRACE = 5.0
+WORKER_BACKGROUND_GRACE = 3.0
 
 BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
 
@@ -154,7 +157,8 @@ class Application:
         self.stopping.set()
         if tasks:
             # One deadline for all of them, not one per task.
-            done, late = await asyncio.wait(tasks, timeout=BACKGROUND_GRACE)
+            grace = WORKER_BACKGROUND_GRACE if self.role == "worker" else BACKGROUND_GRACE
+            done, late = await asyncio.wait(tasks, timeout=grace)
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
                     log.error("background task failed", exc_info=task.exception())
@@ -162,6 +166,7 @@ class Application:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*late, return_exceptions=True)
+        await self.inbox.close()
         for hook in self._shutdown_hooks:
             with contextlib.suppress(Exception):
                 await hook()

@@ -106,13 +106,6 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         role = "web" if workers > 0 else "all"
     if role != "web":
         workers = 0  # only the process that answers the platforms starts workers
-    if workers and not os.environ.get(MULTIPROCESS_DIR) and getattr(args, "may_reexec", False):
-        # Worker processes count commands and sends; for /metrics to show them, every process
-        # must write its samples to one directory, which prometheus_client reads from the
-        # environment when it is imported — so start again with it set (before any work).
-        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="kudos-pulse-metrics-")
-        os.environ[OWNS_METRICS_DIR] = str(os.getpid())
-        os.execv(sys.executable, [sys.executable, "-m", "bot", *sys.argv[1:]])
     app = Application(config, role=role)
     adapters = app.configured_adapters()
     if not adapters:
@@ -121,6 +114,23 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             return 2
         print("No Slack or Teams credentials found — starting the local console.\n")
         return await _console(config, args)
+    if workers and not os.environ.get(MULTIPROCESS_DIR) and getattr(args, "may_reexec", False):
+        # Worker processes count commands and sends; for /metrics to show them, every process
+        # must write its samples to one directory, which prometheus_client reads from the
+        # environment when it is imported — so start again with it set (before any work;
+        # `orig_argv` keeps the interpreter's own options and the way it was started).
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="kudos-pulse-metrics-")
+        os.environ[OWNS_METRICS_DIR] = str(os.getpid())
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+    try:
+        return await _serve(app, args, role, workers)
+    finally:
+        if os.environ.get(OWNS_METRICS_DIR) == str(os.getpid()):
+            shutil.rmtree(os.environ[MULTIPROCESS_DIR], ignore_errors=True)
+
+
+async def _serve(app: Application, args: argparse.Namespace, role: str, workers: int) -> int:
+    adapters = app.configured_adapters()
     await app.prepare()
     for name in adapters:
         app.load_adapter(name)
@@ -140,14 +150,10 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
     log.info(
         "starting with %s on port %s (%s)",
         ", ".join(adapters),
-        config.port,
+        app.config.port,
         f"{workers} worker process{'es' if workers > 1 else ''}" if workers else "one process",
     )
-    try:
-        await app.serve()
-    finally:
-        if os.environ.get(OWNS_METRICS_DIR) == str(os.getpid()):
-            shutil.rmtree(os.environ[MULTIPROCESS_DIR], ignore_errors=True)
+    await app.serve()
     return 0
 
 

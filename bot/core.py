@@ -103,8 +103,8 @@ class Core:
     async def handle_text(self, actor: Actor, text: str, *, dedupe_key: str | None = None) -> Reply:
         """A typed command such as `/kudos @a thanks for the help #easy`.
 
-        `dedupe_key` (the platform's id for this invocation) makes giving kudos idempotent:
-        handling the same invocation again gives nothing twice."""
+        `dedupe_key` (the platform's id for this invocation): handling the same invocation again
+        (a re-run after a crash) changes nothing twice."""
         try:
             command = parse(text)
         except ParseError as error:
@@ -112,10 +112,15 @@ class Core:
             return Reply.refused(str(error))
         kind = _typed_kind(text)
         if dedupe_key is not None and isinstance(command, GiveKudos):
+            # Exactly once: the key is stored with the kudos, in its transaction.
             options = GiveOptions(dedupe_key=dedupe_key)
             return await self._guarded(
                 actor, lambda caller: self.recognition.give(caller, command, options), kind
             )
+        if dedupe_key is not None and not await self.first_sighting(dedupe_key):
+            # Other commands change things that carry no key of their own (an undo, a new
+            # schedule, a pulse sent now): at most once, so a re-run never does them twice.
+            return Reply()
         return await self.handle(actor, command, kind=kind)
 
     async def handle(self, actor: Actor, command: Command, *, kind: str | None = None) -> Reply:

@@ -83,6 +83,8 @@ class Inbox:
         self._purged_at = 0.0
         # Set when the worker loop has stopped: nothing new may start in this process.
         self._closed = False
+        # Handlers cancelled by shutdown: their rows go back to the queue at once.
+        self._interrupted: list[int] = []
 
     @property
     def lease(self) -> timedelta:
@@ -128,6 +130,9 @@ class Inbox:
                 raise
         INBOX_ITEMS.labels(outcome="accepted").inc(len(started) + len(waiting))
         INBOX_ITEMS.labels(outcome="duplicate").inc(len(items) - len(started) - len(waiting))
+        if self._closed:  # the worker stopped while these were being written: not here, then
+            await self._hand_back(list(started.values()))
+            started = {}
         for item in claimed:
             if item.key in started:
                 self._start(started[item.key], item.kind, item.key, item.payload, attempts=1)
@@ -199,6 +204,9 @@ class Inbox:
         try:
             with logcontext.bind(inbox_key=key):
                 await self._handlers[kind](payload)
+        except asyncio.CancelledError:
+            self._interrupted.append(row_id)  # shutting down: handed back in `close`
+            raise
         except Exception as error:
             await self._failed(row_id, key, attempts, error)
         else:
@@ -216,7 +224,7 @@ class Inbox:
                 return
             try:
                 async with self.db.write() as session:
-                    await rows.finish(session, ids, now=self.clock.now())
+                    await rows.finish(session, ids, self.worker_id, now=self.clock.now())
             except Exception as error:
                 # Not fatal: the lease runs out and the (idempotent) work is done again.
                 count_database_error("inbox", error)
@@ -231,11 +239,13 @@ class Inbox:
                     INBOX_ITEMS.labels(outcome="retried").inc()
                     log.warning("inbox: %s failed (%s); retrying", key, description)
                     later = now + timedelta(seconds=RETRY_SECONDS * attempts)
-                    await rows.retry_later(session, row_id, available_at=later, error=description)
+                    await rows.retry_later(
+                        session, row_id, self.worker_id, available_at=later, error=description
+                    )
                 else:
                     INBOX_ITEMS.labels(outcome="failed").inc()
                     log.error("inbox: %s failed %d times; giving up", key, attempts, exc_info=error)
-                    await rows.give_up(session, row_id, now=now, error=description)
+                    await rows.give_up(session, row_id, self.worker_id, now=now, error=description)
         except Exception as store_error:
             count_database_error("inbox", store_error)
             log.warning("inbox: could not record the failure of %s: %s", key, store_error)
@@ -268,6 +278,37 @@ class Inbox:
         except Exception as error:
             count_database_error("inbox", error)
             log.warning("inbox: could not forget old keys: %s", error)
+
+    async def _hand_back(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        try:
+            async with self.db.write() as session:
+                await rows.hand_back(session, ids, self.worker_id, self.clock.now())
+        except Exception as error:
+            count_database_error("inbox", error)
+            log.warning(
+                "inbox: could not hand back %d requests (their lease will): %s", len(ids), error
+            )
+
+    async def close(self) -> None:
+        """Last thing before the database closes: store what was acknowledged since the writer
+        stopped (requests still finishing at shutdown), and hand back interrupted work."""
+        self._closed = True
+        for _ in range(3):
+            if not self._buffer:
+                break
+            try:
+                await self.write_buffered()
+            except Exception as error:
+                count_database_error("inbox", error)
+                log.error(
+                    "inbox: could not store %d requests at shutdown: %s", len(self._buffer), error
+                )
+                await asyncio.sleep(0.2)
+        interrupted, self._interrupted = self._interrupted, []
+        await self._hand_back(interrupted)
+        await self.finish_done()
 
     # -- for the console, tests and shutdown --------------------------------------------------
 

@@ -64,7 +64,7 @@ class SlackAdapter:
         return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
 
     async def close(self) -> None:
-        await self.work.shutdown(seconds=5.0)
+        await self.work.shutdown(seconds=2.0)
         await self.clients.close()
 
 

@@ -98,12 +98,13 @@ async def claim_due(
     return rows
 
 
-async def finish(session: AsyncSession, ids: Sequence[int], *, now: datetime) -> None:
-    """Done: keep the key (redeliveries stay dropped), drop the payload."""
+async def finish(session: AsyncSession, ids: Sequence[int], worker: str, *, now: datetime) -> None:
+    """Done: keep the key (redeliveries stay dropped), drop the payload. Only rows this worker
+    still holds: one whose lease ran out belongs to whoever claimed it since."""
     if ids:
         await session.exec(
             update(InboxItem)
-            .where(col(InboxItem.id).in_(list(ids)))
+            .where(col(InboxItem.id).in_(list(ids)), col(InboxItem.claimed_by) == worker)
             .values(
                 status=DONE,
                 payload=None,
@@ -116,11 +117,11 @@ async def finish(session: AsyncSession, ids: Sequence[int], *, now: datetime) ->
 
 
 async def retry_later(
-    session: AsyncSession, item_id: int, *, available_at: datetime, error: str
+    session: AsyncSession, item_id: int, worker: str, *, available_at: datetime, error: str
 ) -> None:
     await session.exec(
         update(InboxItem)
-        .where(col(InboxItem.id) == item_id)
+        .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
         .values(
             status=PENDING,
             available_at=available_at,
@@ -131,10 +132,12 @@ async def retry_later(
     )
 
 
-async def give_up(session: AsyncSession, item_id: int, *, now: datetime, error: str) -> None:
+async def give_up(
+    session: AsyncSession, item_id: int, worker: str, *, now: datetime, error: str
+) -> None:
     await session.exec(
         update(InboxItem)
-        .where(col(InboxItem.id) == item_id)
+        .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
         .values(
             status=FAILED,
             payload=None,
@@ -147,7 +150,7 @@ async def give_up(session: AsyncSession, item_id: int, *, now: datetime, error: 
 
 
 async def hand_back(session: AsyncSession, ids: Sequence[int], worker: str, now: datetime) -> None:
-    """Claimed but not started (shutting down): due again at once for any worker."""
+    """Claimed but not done (shutting down): due again at once for any worker."""
     if ids:
         await session.exec(
             update(InboxItem)

@@ -91,6 +91,7 @@ async def test_handled_keys_are_remembered_for_two_days_then_forgotten(
 async def test_two_workers_share_a_backlog_without_running_anything_twice(
     db: Database, clock: ManualClock
 ) -> None:
+    """On PostgreSQL the claims race on row locks (SKIP LOCKED); on SQLite they take turns."""
     writer = Inbox(db, clock)
     writer.works_here = False  # a process that only acknowledges
     for n in range(40):

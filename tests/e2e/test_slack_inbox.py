@@ -12,13 +12,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Application
 from bot.clock import ManualClock
 from bot.config import Config
 from storage.db import Database
-from storage.models import InboxItem
+from storage.models import InboxItem, Recognition
 from storage.repositories import inbox as rows
 from tests.fakes.slack_api import FakeSlack, block_text
 from tests.helpers import stored_kudos
@@ -27,6 +27,28 @@ from tests.slack_harness import SlackHarness, fake_slack, running, slack, slack_
 pytestmark = pytest.mark.asyncio
 
 KUDOS = "<@UBOB|bob> for untangling the refund flow #easy"
+
+
+async def _revoked(db: Database) -> int:
+    async with db.read() as session:
+        found = await session.exec(
+            select(Recognition).where(col(Recognition.revoked_at).is_not(None))
+        )
+        return len(found.all())
+
+
+def _undo_as_slack_sent_it(fake: FakeSlack) -> dict[str, str]:
+    return {
+        "team_id": "T0TEST",
+        "team_domain": "acme",
+        "channel_id": "CGENERAL",
+        "user_id": "UALICE",
+        "user_name": "alice",
+        "command": "/kudos",
+        "text": "undo",
+        "response_url": fake.response_url("again"),
+        "trigger_id": "undo-1",
+    }
 
 
 async def _inbox(db: Database) -> list[InboxItem]:
@@ -74,6 +96,19 @@ async def test_web_acknowledges_and_stores_a_worker_process_does_the_work(
     [done] = await _inbox(db)
     # Done, and what Slack sent (text, response_url) is not kept.
     assert (done.status, done.payload, done.finished_at) == ("done", None, clock.now())
+
+
+async def test_what_was_acknowledged_during_shutdown_is_stored_before_the_process_exits(
+    config: Config, db: Database, clock: ManualClock, fake_slack: FakeSlack
+) -> None:
+    settings = slack_config(config, fake_slack)
+    async with running(settings, db, clock, fake_slack, role="web") as web:
+        web.app.stopping.set()  # SIGTERM: the writer may already be gone …
+        response = await web.command(KUDOS)  # … while a request in flight is acknowledged
+        assert response.status == 200
+        await web.app.close()
+    [stored] = await _inbox(db)
+    assert (stored.key, stored.status) == ("slack:command:T0TEST:trigger-1", "pending")
 
 
 async def test_a_command_delivered_twice_is_stored_and_done_once(slack: SlackHarness) -> None:
@@ -165,3 +200,33 @@ async def test_a_retried_reaction_event_is_stored_once(slack: SlackHarness) -> N
     assert [(item.key, item.status) for item in await _inbox(slack.app.db)] == [
         ("slack:event:EvSAME", "done")
     ]
+
+
+async def test_an_undo_run_again_after_a_crash_revokes_only_one_kudos(slack: SlackHarness) -> None:
+    await slack.command(KUDOS, trigger_id="give-1")
+    await slack.command("<@UCAROL|carol> for pairing on the outage #value", trigger_id="give-2")
+    await slack.settle()
+    await slack.command("undo", trigger_id="undo-1")
+    await slack.settle()
+    undo = next(item for item in await _inbox(slack.app.db) if item.key.endswith("undo-1"))
+    assert await _revoked(slack.app.db) == 1
+
+    # The worker died after the undo was committed, before the row was marked done.
+    async with slack.app.db.write() as session:
+        await session.exec(
+            update(InboxItem)
+            .where(InboxItem.id == undo.id)
+            .values(
+                status="working",
+                payload=_undo_as_slack_sent_it(slack.fake),
+                claimed_by="died",
+                claimed_until=slack.app.clock.now(),
+            )
+        )
+    clock = slack.app.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(seconds=1))
+    await slack.settle()
+
+    assert await _revoked(slack.app.db) == 1  # not the second kudos as well
+    assert await stored_kudos(slack.app.db) == (2, 2, 5)  # the undo edits one celebration

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -145,6 +146,7 @@ async def bot(
     """The running bot; whatever a test does, nothing of it is left running afterwards."""
     process, url = await _start(db.url, fake_slack, tmp_path)
     children = _children(process.pid)
+    metrics_dir = _environment(process.pid).get("PROMETHEUS_MULTIPROC_DIR")
     try:
         yield process, url
     finally:
@@ -153,6 +155,8 @@ async def bot(
                 os.kill(pid, signal.SIGKILL)
         if process.returncode is None:
             await process.wait()
+        if metrics_dir:  # a process killed outright cannot remove it itself
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 async def test_the_worker_process_does_the_work_and_sigterm_stops_both(
@@ -173,13 +177,23 @@ async def test_the_worker_process_does_the_work_and_sigterm_stops_both(
         )
         assert await stored_kudos(db) == (1, 1, 2)
         assert "Kudos sent to <@UBOB>" in str(fake_slack.responses[0])
-        # The worker counted the command; the process serving /metrics shows it.
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{url}/metrics") as response:
-                exposition = await response.text()
-        assert 'kudos_pulse_commands_total{kind="kudos",outcome="ok"} 1.0' in exposition
-        assert 'kudos_pulse_inbox_items_total{outcome="done"} 1.0' in exposition
-        assert 'kudos_pulse_ack_seconds_count{platform="slack"} 1.0' in exposition
+        # The worker counted the command; the process serving /metrics shows it (the worker
+        # counts the request done once Slack took the answer: wait for that too).
+        expected = [
+            'kudos_pulse_commands_total{kind="kudos",outcome="ok"} 1.0',
+            'kudos_pulse_inbox_items_total{outcome="done"} 1.0',
+            'kudos_pulse_ack_seconds_count{platform="slack"} 1.0',
+        ]
+        exposition = ""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"{url}/metrics") as response:
+                    exposition = await response.text()
+            if all(line in exposition for line in expected):
+                break
+            await asyncio.sleep(0.2)
+        assert [line for line in expected if line not in exposition] == []
         metrics_dir = _environment(process.pid)["PROMETHEUS_MULTIPROC_DIR"]
         assert _exists(metrics_dir)
     finally:
