@@ -106,6 +106,8 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         role = "web" if workers > 0 else "all"
     if role != "web":
         workers = 0  # only the process that answers the platforms starts workers
+    if role == "worker" and config.worker_priority == "background":
+        processes.run_in_background()  # first, so every thread started later inherits it
     app = Application(config, role=role)
     adapters = app.configured_adapters()
     if not adapters:

@@ -153,6 +153,9 @@ class Config(_Section):
     # PostgreSQL, so acknowledgements never share a CPU with the core's work; none on SQLite,
     # whose single writer makes two processes wait on each other's locks (docs/PERFORMANCE.md).
     workers: int | Literal["auto"] = "auto"
+    # "background": worker processes take only CPU no acknowledgement wants (SCHED_IDLE);
+    # "normal": they compete as equals (e.g. on a machine shared with busier services).
+    worker_priority: Literal["background", "normal"] = "background"
     kudos: KudosSettings = Field(default_factory=KudosSettings)
     pulses: PulseSettings = Field(default_factory=PulseSettings)
     digests: DigestSettings = Field(default_factory=DigestSettings)
@@ -202,6 +205,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "PORT": "port",
     "WORKERS": "workers",
+    "WORKER_PRIORITY": "worker_priority",
     "SLACK_BOT_TOKEN": "slack.bot_token",
     "SLACK_SIGNING_SECRET": "slack.signing_secret",
     "SLACK_APP_TOKEN": "slack.app_token",

@@ -120,7 +120,8 @@ class Inbox:
             queued = [item for item in unique if id(item) not in chosen]
             now = self.clock.now()
             try:
-                async with self.db.write_connection() as connection:
+                single = not (claimed and queued)
+                async with self.db.write_connection(one_statement=single) as connection:
                     started = await rows.accept_many(
                         connection, claimed, now=now, claim_for=(self.worker_id, self.lease)
                     )

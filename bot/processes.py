@@ -97,6 +97,20 @@ class WorkerProcesses:
             await asyncio.gather(*late, return_exceptions=True)
 
 
+def run_in_background() -> None:
+    """Give this process's CPU to anyone else who wants it (Linux SCHED_IDLE).
+
+    A worker's work can wait a few milliseconds; an acknowledgement cannot. Under this policy a
+    waking acknowledgement preempts the worker at once, on any core; the worker still runs
+    whenever a core is free (and gets a small share even on a saturated machine)."""
+    if not hasattr(os, "SCHED_IDLE"):
+        return
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except OSError as error:
+        log.warning("could not lower the worker's CPU priority: %s", error)
+
+
 def stop_with_parent(stopping: asyncio.Event) -> asyncio.Task[None] | None:
     """In a supervised child: set `stopping` when the parent's pipe on stdin closes."""
     if os.environ.get(SUPERVISED) != "1":

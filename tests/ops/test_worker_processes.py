@@ -168,6 +168,9 @@ async def test_the_worker_process_does_the_work_and_sigterm_stops_both(
     process, url = bot
     [worker] = _children(process.pid)
     assert _cmdline(worker)[-3:] == ["run", "--role", "worker"]
+    # Acknowledgements come first: the worker (once started) only takes CPU nobody else wants.
+    await _until(lambda: os.sched_getscheduler(worker) == os.SCHED_IDLE, 30, "SCHED_IDLE")
+    assert os.sched_getscheduler(process.pid) == os.SCHED_OTHER
     try:
         assert await _kudos(url, fake_slack) == 200
         await _until(
