@@ -119,33 +119,23 @@ async def finish(session: AsyncSession, ids: Sequence[int], worker: str, *, now:
 async def retry_later(
     session: AsyncSession, item_id: int, worker: str, *, available_at: datetime, error: str
 ) -> None:
-    await session.exec(
-        update(InboxItem)
-        .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
-        .values(
-            status=PENDING,
-            available_at=available_at,
-            claimed_by=None,
-            claimed_until=None,
-            last_error=error[:500],
-        )
-    )
+    await _release(session, item_id, worker, error, status=PENDING, available_at=available_at)
 
 
 async def give_up(
     session: AsyncSession, item_id: int, worker: str, *, now: datetime, error: str
 ) -> None:
+    await _release(session, item_id, worker, error, status=FAILED, payload=None, finished_at=now)
+
+
+async def _release(
+    session: AsyncSession, item_id: int, worker: str, error: str, **values: Any
+) -> None:
+    """End this worker's claim on a row that failed, with what happens to it next."""
     await session.exec(
         update(InboxItem)
         .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
-        .values(
-            status=FAILED,
-            payload=None,
-            finished_at=now,
-            claimed_by=None,
-            claimed_until=None,
-            last_error=error[:500],
-        )
+        .values(claimed_by=None, claimed_until=None, last_error=error[:500], **values)
     )
 
 
