@@ -125,14 +125,15 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         os.environ[OWNS_METRICS_DIR] = str(os.getpid())
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
     try:
-        return await _serve(app, args, role, workers)
+        return await _serve(app, adapters, args, role, workers)
     finally:
         if os.environ.get(OWNS_METRICS_DIR) == str(os.getpid()):
             shutil.rmtree(os.environ[MULTIPROCESS_DIR], ignore_errors=True)
 
 
-async def _serve(app: Application, args: argparse.Namespace, role: str, workers: int) -> int:
-    adapters = app.configured_adapters()
+async def _serve(
+    app: Application, adapters: list[str], args: argparse.Namespace, role: str, workers: int
+) -> int:
     await app.prepare()
     for name in adapters:
         app.load_adapter(name)

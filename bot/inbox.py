@@ -8,8 +8,9 @@ the few milliseconds not yet written, work that was written is picked up again w
 runs out, and a process that only acknowledges (`role: web`) can leave all of the core's CPU
 and database work to worker processes.
 
-Handlers run at least once; the ones that change data are idempotent by the row's key (a
-kudos carries it as its dedupe key), so a re-run after a crash changes nothing twice.
+Handlers run at least once, so a handler that changes data must make a re-run harmless: the
+Slack adapter passes the row's key to the core, which stores it with a kudos (exactly once)
+or records it before any other command (at most once).
 """
 
 from __future__ import annotations

@@ -33,6 +33,34 @@ def sign(body: str, timestamp: int, secret: str = SECRET) -> dict[str, str]:
     return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
 
 
+def slash_command(
+    fake: FakeSlack,
+    text: str,
+    *,
+    trigger_id: str,
+    response_name: str = "hook",
+    user: str = "UALICE",
+    channel: str = "CGENERAL",
+    command: str = "/kudos",
+    team: str = TEAM,
+) -> dict[str, str]:
+    """The form fields Slack posts for a slash command."""
+    return {
+        "token": "legacy",
+        "team_id": team,
+        "team_domain": "acme",
+        "channel_id": channel,
+        "channel_name": "general",
+        "user_id": user,
+        "user_name": fake.users.get(user, {}).get("name", user),
+        "command": command,
+        "text": text,
+        "api_app_id": "A1",
+        "response_url": fake.response_url(response_name),
+        "trigger_id": trigger_id,
+    }
+
+
 class SlackHarness:
     def __init__(
         self, app: Application, adapter: SlackAdapter, fake: FakeSlack, client: TestClient
@@ -72,20 +100,16 @@ class SlackHarness:
         **options: Any,
     ) -> ClientResponse:
         number = next(self._ids)
-        form = {
-            "token": "legacy",
-            "team_id": team,
-            "team_domain": "acme",
-            "channel_id": channel,
-            "channel_name": "general",
-            "user_id": user,
-            "user_name": self.fake.users.get(user, {}).get("name", user),
-            "command": command,
-            "text": text,
-            "api_app_id": "A1",
-            "response_url": self.fake.response_url(f"cmd{number}"),
-            "trigger_id": trigger_id or f"trigger-{number}",
-        }
+        form = slash_command(
+            self.fake,
+            text,
+            trigger_id=trigger_id or f"trigger-{number}",
+            response_name=f"cmd{number}",
+            user=user,
+            channel=channel,
+            command=command,
+            team=team,
+        )
         return await self.post(urlencode(form), "application/x-www-form-urlencoded", **options)
 
     async def event(

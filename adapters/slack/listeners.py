@@ -81,9 +81,9 @@ class SlackListeners:
 
     async def on_command(self, ack: Ack, body: dict[str, Any]) -> None:
         await ack()
-        # A trigger id is unique per invocation; without one (never seen) the command is new.
-        trigger = body.get("trigger_id") or uuid.uuid4().hex
-        self.inbox.accept(COMMAND, f"slack:command:{_team_of(body)}:{trigger}", body)
+        # Without a trigger id (never seen) the command counts as new.
+        key = _command_key(body) or f"slack:command:{uuid.uuid4().hex}"
+        self.inbox.accept(COMMAND, key, body)
 
     async def _command(self, body: dict[str, Any]) -> None:
         team_id = _team_of(body)
@@ -98,10 +98,8 @@ class SlackListeners:
         text = f"{body.get('command', '')} {neutral_text(body.get('text') or '')}".strip()
         trigger = body.get("trigger_id")
         with logcontext.bind(platform="slack", trigger_id=trigger):
-            # The trigger id makes a kudos idempotent: a re-run after a crash gives nothing twice.
-            reply = await self.core.handle_text(
-                actor, text, dedupe_key=f"slack:command:{team_id}:{trigger}" if trigger else None
-            )
+            # The invocation's key: a re-run after a crash changes nothing twice.
+            reply = await self.core.handle_text(actor, text, dedupe_key=_command_key(body))
             where = Where(
                 team_id=team_id,
                 user_id=actor.user_id,
@@ -316,6 +314,12 @@ COMMAND = "slack.command"
 REACTION_ADDED = "slack.reaction_added"
 REACTION_REMOVED = "slack.reaction_removed"
 UNINSTALLED = "slack.uninstalled"
+
+
+def _command_key(body: dict[str, Any]) -> str | None:
+    """A slash command's trigger id: unique per invocation, the same if it is delivered again."""
+    trigger = body.get("trigger_id")
+    return f"slack:command:{_team_of(body)}:{trigger}" if trigger else None
 
 
 def _event_key(body: dict[str, Any]) -> str:

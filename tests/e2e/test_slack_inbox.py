@@ -22,7 +22,14 @@ from storage.models import InboxItem, Recognition
 from storage.repositories import inbox as rows
 from tests.fakes.slack_api import FakeSlack, block_text
 from tests.helpers import stored_kudos
-from tests.slack_harness import SlackHarness, fake_slack, running, slack, slack_config  # noqa: F401
+from tests.slack_harness import (  # noqa: F401
+    SlackHarness,
+    fake_slack,
+    running,
+    slack,
+    slack_config,
+    slash_command,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -35,20 +42,6 @@ async def _revoked(db: Database) -> int:
             select(Recognition).where(col(Recognition.revoked_at).is_not(None))
         )
         return len(found.all())
-
-
-def _undo_as_slack_sent_it(fake: FakeSlack) -> dict[str, str]:
-    return {
-        "team_id": "T0TEST",
-        "team_domain": "acme",
-        "channel_id": "CGENERAL",
-        "user_id": "UALICE",
-        "user_name": "alice",
-        "command": "/kudos",
-        "text": "undo",
-        "response_url": fake.response_url("again"),
-        "trigger_id": "undo-1",
-    }
 
 
 async def _inbox(db: Database) -> list[InboxItem]:
@@ -218,7 +211,9 @@ async def test_an_undo_run_again_after_a_crash_revokes_only_one_kudos(slack: Sla
             .where(InboxItem.id == undo.id)
             .values(
                 status="working",
-                payload=_undo_as_slack_sent_it(slack.fake),
+                payload=slash_command(
+                    slack.fake, "undo", trigger_id="undo-1", response_name="again"
+                ),
                 claimed_by="died",
                 claimed_until=slack.app.clock.now(),
             )

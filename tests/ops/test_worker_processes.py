@@ -22,7 +22,7 @@ from storage.db import Database
 from tests.conftest import ROOT
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import stored_kudos
-from tests.slack_harness import BOT_TOKEN, SECRET, sign
+from tests.slack_harness import BOT_TOKEN, SECRET, sign, slash_command
 
 pytestmark = pytest.mark.asyncio
 
@@ -121,17 +121,9 @@ async def _until_healthy(process: asyncio.subprocess.Process, url: str, tmp_path
 
 async def _kudos(url: str, fake: FakeSlack) -> int:
     body = urlencode(
-        {
-            "team_id": "T0TEST",
-            "team_domain": "acme",
-            "channel_id": "CGENERAL",
-            "user_id": "UALICE",
-            "user_name": "alice",
-            "command": "/kudos",
-            "text": "<@UBOB|bob> for untangling the refund flow #easy",
-            "response_url": fake.response_url("process"),
-            "trigger_id": "trigger-process",
-        }
+        slash_command(
+            fake, "<@UBOB|bob> for untangling the refund flow #easy", trigger_id="trigger-process"
+        )
     )
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, int(time.time()))}
     async with aiohttp.ClientSession() as session:
