@@ -45,16 +45,16 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import bindparam, text  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
-from bot.clock import ManualClock  # noqa: E402
-from bot.config import Config, load_config  # noqa: E402
-from bot.digest_content import render_digest  # noqa: E402
-from bot.digest_schedule import window_ending  # noqa: E402
-from bot.digests import DigestService  # noqa: E402
+from bot.digests.messages import render_digest  # noqa: E402
+from bot.digests.rules import window_ending  # noqa: E402
+from bot.digests.service import DigestService  # noqa: E402
+from bot.groups.service import TeamService  # noqa: E402
 from bot.messages import ToPerson  # noqa: E402
-from bot.people import People  # noqa: E402
+from bot.ops.config import Config, load_config  # noqa: E402
+from bot.people.directory import People  # noqa: E402
 from bot.pulses.anonymity import SETTING_KEY, Anonymizer  # noqa: E402
 from bot.pulses.summaries import StoredPulseSummaries  # noqa: E402
-from bot.teams import TeamService  # noqa: E402
+from bot.runtime.clock import ManualClock  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Team  # noqa: E402

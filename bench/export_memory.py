@@ -30,7 +30,7 @@ from storage.db import Database  # noqa: E402
 from tests.ops.bulk import fill_recognitions  # noqa: E402
 
 MEASURED = (
-    "import resource, sys; from bot.cli import main; code = main(sys.argv[1:]); "
+    "import resource, sys; from bot.ops.cli import main; code = main(sys.argv[1:]); "
     "print('peak_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
     "sys.exit(code)"
 )

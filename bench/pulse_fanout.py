@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.slack.clients import SlackClients
 from adapters.slack.platform import SlackPlatform
-from bot.actor import Actor
 from bot.app import Application
-from bot.config import OutboxSettings, SlackSettings, load_config
+from bot.ops.config import OutboxSettings, SlackSettings, load_config
+from bot.people.actor import Actor
 from storage import migrate
 from storage.db import Database
 from storage.models import OutboxItem

@@ -22,7 +22,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import Application
-from bot.config import load_config
+from bot.ops.config import load_config
 from tests.e2e.teams_harness import PEOPLE, TeamsChat, serve, uid
 from tests.fakes.bot_connector import FakeConnector, start_connector
 

@@ -15,17 +15,24 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.clock import Clock, SystemClock
-from bot.config import Config
-from bot.core import Core
-from bot.digests import install as install_digests
-from bot.inbox import Inbox, InboxSettings
-from bot.metrics import count_database_error
-from bot.metrics_endpoint import metrics
-from bot.outbox import OutboxWorker
+from bot.core import Core, Grammar
+from bot.digests import grammar as digest_grammar
+from bot.digests import install as digests
+from bot.groups import grammar as group_grammar
+from bot.groups import install as groups
+from bot.host import Host
+from bot.kudos import grammar as kudos_grammar
+from bot.kudos import install as kudos
+from bot.ops.config import Config
+from bot.ops.metrics import count_database_error
+from bot.ops.metrics_endpoint import metrics
 from bot.ports import Platform
-from bot.pulses.install import install as install_pulses
-from bot.scheduler import Scheduler
+from bot.pulses import grammar as pulse_grammar
+from bot.pulses import install as pulses
+from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.inbox import Inbox, InboxSettings
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.scheduler import Scheduler
 from storage import migrate
 from storage.db import Database
 
@@ -75,10 +82,11 @@ class Application:
         # so it runs more at once; beside acks (role "all") a few keep the loop responsive.
         self.inbox = Inbox(self.db, self.clock, InboxSettings(slots=16 if role == "worker" else 4))
         self.inbox.works_here = role != "web"
-        self.core = Core(config, self.db, self.clock, self.platforms, self.outbox.wake.set)
-        self.digests = install_digests(self)
-        self.pulses = install_pulses(self)
-        self.digests.pulse_summaries = self.pulses.summaries
+        self.core = Core(config, self.db, self.clock, self.platforms)
+        self.kudos = kudos.install(self._host("kudos"))
+        self.groups = groups.install(self._host("team"))
+        self.pulses = pulses.install(self._host("pulse"))
+        self.digests = digests.install(self._host("digest"), self.pulses.summaries)
         self.web = web.Application()
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)
@@ -92,6 +100,20 @@ class Application:
         self.stopping = asyncio.Event()
 
     # -- wiring ----------------------------------------------------------------------------
+
+    def _host(self, kind: str) -> Host:
+        """What one feature may use of the bot; `kind` labels its commands in the metrics."""
+        return Host(
+            kind=kind,
+            config=self.config,
+            db=self.db,
+            clock=self.clock,
+            people=self.core.people,
+            platforms=self.platforms,
+            wake_outbox=self.outbox.wake.set,
+            registry=self.core,
+            ticker=self.scheduler,
+        )
 
     def add_platform(self, platform: Platform) -> None:
         self.platforms[platform.name] = platform
@@ -189,3 +211,27 @@ class Application:
         if not current:
             return web.json_response({"status": "migrations pending"}, status=503)
         return web.json_response({"status": "ready", "database": self.db.backend})
+
+
+# -- the command words, without a database (the Teams manifest, grammar tests) ---------------
+
+FEATURE_PARSERS = (
+    kudos_grammar.PARSERS,
+    group_grammar.PARSERS,
+    pulse_grammar.PARSERS,
+    digest_grammar.PARSERS,
+)
+
+
+def command_grammar() -> Grammar:
+    """Every feature's command words, in the order the running bot registers them."""
+    grammar = Grammar()
+    for parsers in FEATURE_PARSERS:
+        for word, parser in parsers.items():
+            grammar.register(word, parser)
+    return grammar
+
+
+def parse(text: str) -> object:
+    """One line of chat text → a command of whichever feature owns its first word."""
+    return command_grammar().parse(text)

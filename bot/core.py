@@ -4,93 +4,86 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import fields, is_dataclass, replace
 from datetime import timedelta
-from typing import Any
 
-from bot import redaction
-from bot.actor import Actor, Caller
-from bot.clock import Clock
-from bot.commands import (
-    Command,
-    GiveKudos,
-    OpenKudosForm,
-    ShowHelp,
-    ShowStats,
-    ShowTop,
-    UndoKudos,
-)
-from bot.config import Config
-from bot.grammar import PARSERS, ParseError, parse, split_command
-from bot.help import help_reply
-from bot.metrics import COMMANDS, count_database_error
-from bot.people import People
+from bot.host import CommandHandler, FormHandler, Parser
+from bot.lexicon import ParseError, split_command
+from bot.messages import Reply
+from bot.ops import redaction
+from bot.ops.config import Config
+from bot.ops.metrics import COMMANDS, count_database_error
+from bot.people.actor import Actor, Caller
+from bot.people.directory import People
 from bot.ports import Directory, Platform
-from bot.recognition import KUDOS_FORM, GiveOptions, RecognitionService
-from bot.reply import Reply
+from bot.runtime.clock import Clock
 from storage.db import Database
-from storage.repositories import events, teams
+from storage.repositories import events
 
 log = logging.getLogger(__name__)
 
 # Keep processed-event keys well past Slack's longest retry schedule (delayed events: 24 h).
 EVENT_MEMORY = timedelta(days=2)
 
-CommandHandler = Callable[[Caller, Any], Awaitable[Reply]]
-# (caller, input values, the form's context, dedupe key) → reply with field errors if any
-FormHandler = Callable[
-    [Caller, Mapping[str, object], Mapping[str, str], str | None], Awaitable[Reply]
-]
+
+
+class Grammar:
+    """The command words the installed features answer, each with its feature's parser."""
+
+    def __init__(self) -> None:
+        self._parsers: dict[str, Parser] = {}
+
+    def register(self, word: str, parser: Parser) -> None:
+        if word in self._parsers:
+            raise ValueError(f"two features claim the command word {word!r}")
+        self._parsers[word] = parser
+
+    def words(self) -> tuple[str, ...]:
+        return tuple(self._parsers)
+
+    def parse(self, text: str) -> object:
+        """Parse a whole line such as `/kudos @a thanks for the help #easy` or `kudos help`."""
+        name, args = split_command(text)
+        parser = self._parsers.get(name)
+        if parser is None:
+            known = ", ".join(f"/{word}" for word in self._parsers)
+            raise ParseError(f"I don't know the command '{name or text}'. Try {known}.")
+        return parser(args)
 
 
 class Core:
     def __init__(
-        self,
-        config: Config,
-        db: Database,
-        clock: Clock,
-        platforms: Mapping[str, Platform],
-        on_enqueue: Callable[[], None] = lambda: None,
+        self, config: Config, db: Database, clock: Clock, platforms: Mapping[str, Platform]
     ) -> None:
         self.config = config
         self.db = db
         self.clock = clock
         self.platforms = platforms
         self.people = People(db, clock, config)
+        self.grammar = Grammar()
         self._commands: dict[type, CommandHandler] = {}
+        self._kinds: dict[type, str] = {}
         self._forms: dict[str, FormHandler] = {}
-        self.recognition = RecognitionService(db, clock, config, self.people, on_enqueue)
-        self._register_kudos()
 
-    # -- registries: each feature registers the commands and forms it answers ---------------
+    # -- registries: each feature registers the commands, forms and words it answers ----------
 
-    def register_command(self, command_type: type, handler: CommandHandler) -> None:
+    def register_command(self, command_type: type, handler: CommandHandler, kind: str) -> None:
+        """`kind` labels the command in the metrics (kudos, team, digest, pulse …)."""
         self._commands[command_type] = handler
+        self._kinds[command_type] = kind
 
     def register_form(self, form_id: str, handler: FormHandler) -> None:
         self._forms[form_id] = handler
 
-    def _register_kudos(self) -> None:
-        kudos = self.recognition
-        self.register_command(GiveKudos, kudos.give)
-        self.register_command(OpenKudosForm, lambda caller, _command: kudos.form_reply())
-        self.register_command(UndoKudos, lambda caller, _command: kudos.undo(caller))
-        self.register_command(ShowStats, self._stats)
-        self.register_command(ShowTop, lambda caller, command: kudos.top(caller, command.period))
-        self.register_command(ShowHelp, self._help)
+    def register_parser(self, word: str, parser: Parser) -> None:
+        self.grammar.register(word, parser)
 
-        async def give_from_form(
-            caller: Caller,
-            values: Mapping[str, object],
-            _context: Mapping[str, str],
-            dedupe_key: str | None,
-        ) -> Reply:
-            command = RecognitionService.command_from_form(values)
-            return await kudos.give(
-                caller, command, GiveOptions(source="form", dedupe_key=dedupe_key)
-            )
+    def command_words(self) -> tuple[str, ...]:
+        return self.grammar.words()
 
-        self.register_form(KUDOS_FORM, give_from_form)
+    async def dispatch_text(self, caller: Caller, text: str) -> Reply:
+        return await self.dispatch(caller, self.grammar.parse(text))
 
     def directory(self, actor: Actor) -> Directory:
         return self.platforms[actor.platform].directory(actor.workspace_id)
@@ -105,28 +98,25 @@ class Core:
 
         `dedupe_key` (the platform's id for this invocation): handling the same invocation again
         (a re-run after a crash) changes nothing twice."""
+        kind = self._typed_kind(text)
         try:
-            command = parse(text)
+            command = self.grammar.parse(text)
         except ParseError as error:
-            COMMANDS.labels(kind=_typed_kind(text), outcome="refused").inc()
+            COMMANDS.labels(kind=kind, outcome="refused").inc()
             return Reply.refused(str(error))
-        kind = _typed_kind(text)
-        if dedupe_key is not None and isinstance(command, GiveKudos):
-            # Exactly once: the key is stored with the kudos, in its transaction.
-            options = GiveOptions(dedupe_key=dedupe_key)
-            return await self._guarded(
-                actor, lambda caller: self.recognition.give(caller, command, options), kind
-            )
+        if dedupe_key is not None and _keeps_own_key(command):
+            # Exactly once: the feature stores the key with what it writes, in one transaction.
+            return await self.handle(actor, replace(command, dedupe_key=dedupe_key), kind=kind)  # type: ignore[type-var]
         if dedupe_key is not None and not await self.first_sighting(dedupe_key):
             # Other commands change things that carry no key of their own (an undo, a new
             # schedule, a pulse sent now): at most once, so a re-run never does them twice.
             return Reply()
         return await self.handle(actor, command, kind=kind)
 
-    async def handle(self, actor: Actor, command: Command, *, kind: str | None = None) -> Reply:
-        """`kind` labels the metrics: the command word typed, else derived from the command."""
+    async def handle(self, actor: Actor, command: object, *, kind: str | None = None) -> Reply:
+        """`kind` labels the metrics: the command word typed, else the command's own."""
         return await self._guarded(
-            actor, lambda caller: self._dispatch(caller, command), kind or command_kind(command)
+            actor, lambda caller: self.dispatch(caller, command), kind or self.command_kind(command)
         )
 
     async def submit_form(
@@ -150,28 +140,6 @@ class Core:
             return await self._guarded(
                 actor, lambda caller: handler(caller, values, context or {}, dedupe_key), kind
             )
-
-    async def give_for_reaction(
-        self, actor: Actor, author_id: str, message_text: str, message_ref: str, event_key: str
-    ) -> Reply:
-        """The configured reaction on a message gives kudos to its author."""
-        from bot.grammar import TAG
-
-        tags = tuple(dict.fromkeys(tag.lower() for tag in TAG.findall(message_text)))
-        command = GiveKudos(recipients=(author_id,), reason=message_text, tags=tags)
-        options = GiveOptions(
-            source="reaction", source_ref=message_ref, dedupe_key=event_key, strict_reason=False
-        )
-        return await self._guarded(
-            actor, lambda caller: self.recognition.give(caller, command, options), "reaction"
-        )
-
-    async def revoke_for_reaction(self, actor: Actor, message_ref: str) -> Reply:
-        return await self._guarded(
-            actor,
-            lambda caller: self.recognition.revoke_source(caller, "reaction", message_ref),
-            "reaction",
-        )
 
     async def first_sighting(self, key: str) -> bool:
         """True the first time any process sees `key` (platform event id, action id …)."""
@@ -203,52 +171,34 @@ class Core:
         COMMANDS.labels(kind=kind, outcome="ok" if reply.ok else "refused").inc()
         return reply
 
-    async def _dispatch(self, caller: Caller, command: Command) -> Reply:
+    # -- metric labels: a few fixed words, never ids ----------------------------------------
+
+    def command_kind(self, command: object) -> str:
+        """A command's declared `kind` if it has one, else its feature's."""
+        declared = getattr(command, "kind", None)
+        if isinstance(declared, str):
+            return declared
+        return self._kinds.get(type(command), "other")
+
+    def _typed_kind(self, text: str) -> str:
+        try:
+            word, _ = split_command(text)
+        except ParseError:
+            return "unknown"
+        return word if word in self.grammar.words() else "unknown"
+
+    async def dispatch(self, caller: Caller, command: object) -> Reply:
         handler = self._commands.get(type(command))
         if handler is None:
             return Reply.refused("That command is not available yet.")
         return await handler(caller, command)
 
-    async def _stats(self, caller: Caller, command: ShowStats) -> Reply:
-        may_view_others = caller.is_admin
-        if command.user_id and not may_view_others:
-            async with self.db.read() as session:
-                may_view_others = await teams.leads_person(
-                    session, caller.person_id, caller.workspace_id, command.user_id
-                )
-        return await self.recognition.stats(caller, command.user_id, may_view_others)
-
-    async def _help(self, caller: Caller, command: ShowHelp) -> Reply:
-        # `/help pulse` is `/pulse help`: each feature owns its help text.
-        topic = command.topic.removesuffix("s") if command.topic != "kudos" else "kudos"
-        if topic not in {"kudos", "help"} and topic in PARSERS:
-            return await self._dispatch(caller, parse(f"/{topic} help"))
-        return help_reply(self.config, command.topic)
-
-
 # -- metric labels: a few fixed words, never ids ------------------------------------------------
 
 
-def command_kind(command: object) -> str:
-    """kudos, help, pulse, team, digest …: a command's `kind` attribute if it declares one,
-    else the feature package it comes from (bot.pulses.commands → "pulse")."""
-    declared = getattr(command, "kind", None)
-    if isinstance(declared, str):
-        return declared
-    module = type(command).__module__.split(".")
-    if module[:2] == ["bot", "commands"]:
-        return "help" if type(command).__name__ == "ShowHelp" else "kudos"
-    feature = module[1] if len(module) > 1 and module[0] == "bot" else module[-1]
-    # bot.team_commands → "team", bot.pulses.commands → "pulse"
-    return feature.split("_")[0].removesuffix("s") or "other"
-
-
-def _typed_kind(text: str) -> str:
-    try:
-        word, _ = split_command(text)
-    except ParseError:
-        return "unknown"
-    return word if word in PARSERS else "unknown"
+def _keeps_own_key(command: object) -> bool:
+    """A command with a `dedupe_key` field stores the platform's key itself (exactly once)."""
+    return is_dataclass(command) and "dedupe_key" in {f.name for f in fields(command)}
 
 
 def _form_kind(form_id: str) -> str:

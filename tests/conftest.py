@@ -15,8 +15,8 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401  (all tables on the metadata)
 from adapters.console import ConsoleChat, ConsolePlatform
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.config import Config, load_config
+from bot.ops.config import Config, load_config
+from bot.runtime.clock import ManualClock
 from storage import migrate
 from storage.db import Database
 

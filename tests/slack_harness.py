@@ -18,8 +18,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.slack import SlackAdapter
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.config import Config
+from bot.ops.config import Config
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from tests.fakes.slack_api import TEAM, FakeSlack
 

@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable, Collection
 
 from adapters.console.platform import WORKSPACE, ConsolePlatform, format_message
-from bot.actor import Actor
 from bot.app import Application
+from bot.people.actor import Actor
 
 # "@bob" → "<@bob>", but not e-mail addresses and not @here/@channel/@everyone.
 _HANDLE = re.compile(r"(?<![\w<@])@(?!(?:here|channel|everyone|all)\b)([A-Za-z][\w.-]*)")

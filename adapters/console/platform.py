@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.console.render import render
-from bot.config import Config
 from bot.messages import Message, ReplyTo, ToChannel, ToPerson
+from bot.ops.config import Config
 from bot.ports import Delivery, PersonInfo
 
 WORKSPACE = "local"

@@ -28,9 +28,9 @@ from adapters.slack.installations import DatabaseInstallationStore
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.replies import ReplyPresenter
-from bot import logcontext
 from bot.app import Application
-from bot.metrics import ACK_SECONDS
+from bot.ops import logcontext
+from bot.ops.metrics import ACK_SECONDS
 
 __all__ = ["SlackAdapter", "install"]
 

@@ -24,8 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.clients import SlackClients
 from adapters.slack.installations import DatabaseInstallationStore, DatabaseOAuthStateStore
 from adapters.slack.manifest import BOT_SCOPES
-from bot.clock import Clock
-from bot.config import Config
+from bot.ops.config import Config
+from bot.runtime.clock import Clock
 from storage.db import Database
 
 log = logging.getLogger(__name__)

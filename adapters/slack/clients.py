@@ -6,7 +6,7 @@ import aiohttp
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import SlackSettings
+from bot.ops.config import SlackSettings
 from bot.ports import PermanentFailure
 
 

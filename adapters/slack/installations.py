@@ -17,7 +17,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlmodel import col, delete, select
 
-from bot.clock import Clock
+from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.models import SlackInstallation, SlackOAuthState
 

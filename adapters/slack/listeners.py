@@ -27,12 +27,13 @@ from adapters.slack.clients import SlackClients
 from adapters.slack.forms import read_button, read_metadata, read_plain_button, read_values
 from adapters.slack.replies import ReplyPresenter, Where
 from adapters.slack.text import neutral_text
-from bot import logcontext
-from bot.actor import Actor
-from bot.config import Config
 from bot.core import Core
-from bot.inbox import Inbox
-from bot.reply import Reply
+from bot.kudos.commands import KudosForReaction, RevokeReactionKudos
+from bot.messages import Reply
+from bot.ops import logcontext
+from bot.ops.config import Config
+from bot.people.actor import Actor
+from bot.runtime.inbox import Inbox
 
 # A modal submission waits this long for the core (field errors must go back in the ack);
 # slower answers close the modal and arrive as a private message instead.
@@ -225,15 +226,17 @@ class SlackListeners:
         with logcontext.bind(platform="slack", event_id=body.get("event_id")):
             if added:
                 text = await self._message_text(team_id, item["channel"], item["ts"])
-                reply = await self.core.give_for_reaction(
+                reply = await self.core.handle(
                     actor,
-                    event["item_user"],
-                    neutral_text(text),
-                    ref,
-                    event_key=_event_key(body),
+                    KudosForReaction(
+                        author_id=event["item_user"],
+                        message_text=neutral_text(text),
+                        message_ref=ref,
+                        event_key=_event_key(body),
+                    ),
                 )
             else:
-                reply = await self.core.revoke_for_reaction(actor, ref)
+                reply = await self.core.handle(actor, RevokeReactionKudos(message_ref=ref))
             await self._answer(
                 reply, Where(team_id=team_id, user_id=actor.user_id, channel_id=item["channel"])
             )

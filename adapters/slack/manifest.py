@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from bot.config import Config
+from bot.ops.config import Config
 
 # What the bot does with each scope:
 BOT_SCOPES = [

@@ -11,8 +11,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.blockkit import fallback_text, modal_view, render_blocks
 from adapters.slack.clients import SlackClients
 from adapters.slack.platform import SlackPlatform
-from bot.messages import Form, Message, ReplyTo
-from bot.reply import Reply
+from bot.messages import Form, Message, Reply, ReplyTo
 
 log = logging.getLogger(__name__)
 

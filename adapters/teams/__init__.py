@@ -19,8 +19,8 @@ from adapters.teams.conversations import ConversationRefs
 from adapters.teams.handler import KudosTeamsBot
 from adapters.teams.platform import TeamsPlatform
 from bot.app import Application
-from bot.config import ConfigError, TeamsSettings
-from bot.metrics import ACK_SECONDS
+from bot.ops.config import ConfigError, TeamsSettings
+from bot.ops.metrics import ACK_SECONDS
 
 __all__ = ["ROUTE", "TeamsPlatform", "install"]
 

@@ -12,8 +12,8 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
 
-from bot.clock import Clock
-from bot.people import People
+from bot.people.directory import People
+from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.repositories import teams_refs
 

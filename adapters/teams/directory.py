@@ -8,18 +8,15 @@ names in the current message's mention entities are the fallback.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import ConversationReference
 
+from adapters.teams.connection import TeamsConnection
 from adapters.teams.connector import in_conversation
 from bot.ports import PersonInfo
 from storage.repositories import teams_refs
-
-if TYPE_CHECKING:
-    from adapters.teams.platform import TeamsPlatform
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +27,7 @@ PAGE_SIZE = 500
 
 
 class TeamsDirectory:
-    def __init__(self, platform: TeamsPlatform, tenant_id: str) -> None:
+    def __init__(self, platform: TeamsConnection, tenant_id: str) -> None:
         self.platform = platform
         self.tenant_id = tenant_id
 

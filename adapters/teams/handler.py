@@ -24,12 +24,11 @@ from adapters.teams.conversations import PERSONAL, conversation_type, tenant_of
 from adapters.teams.directory import BOT_PREFIX
 from adapters.teams.inbound import actor_of, command_text, is_conversation, mentions
 from adapters.teams.platform import TeamsPlatform
-from bot import logcontext
-from bot.actor import Actor
 from bot.core import Core
-from bot.messages import Message, PeopleInput, ReplyTo, private_reply
+from bot.messages import Message, PeopleInput, Reply, ReplyTo, private_reply
+from bot.ops import logcontext
+from bot.people.actor import Actor
 from bot.ports import DeliveryError
-from bot.reply import Reply
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from adapters.teams.conversations import (
     conversation_type,
     tenant_of,
 )
-from bot.actor import Actor
+from bot.people.actor import Actor
 
 # Markup Teams may wrap around a message (rich text); neutral `<@id>` mentions are kept.
 _TAG = re.compile(r"</?(?:p|div|span|br|b|i|strong|em|u|s)\b[^<>]*>", re.IGNORECASE)

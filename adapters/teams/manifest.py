@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from adapters.teams.icons import color_icon, outline_icon
-from bot.config import Config
-from bot.grammar import PARSERS
+from bot.app import command_grammar
+from bot.ops.config import Config
 
 MANIFEST_VERSION = "1.17"
 SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
@@ -55,7 +55,7 @@ def commands() -> list[dict[str, str]]:
     and `help` last."""
     listed = [{"title": title, "description": text} for title, text in COMMANDS]
     covered = {title.split()[0] for title, _text in COMMANDS} | NOT_LISTED | {"help"}
-    for word in PARSERS:
+    for word in command_grammar().words():
         if word not in covered:
             listed.append({"title": word, "description": f"Type '{word} help' to see how"})
     listed = listed[: MAX_COMMANDS - 1]

@@ -9,20 +9,17 @@ one person end up in the same chat."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
 from adapters.teams import cards
+from adapters.teams.connection import TeamsConnection
 from adapters.teams.connector import create_personal, delivery_error, in_conversation
 from adapters.teams.conversations import personal_reference
 from bot.messages import Message, ReplyTo, ToChannel, ToPerson
 from bot.ports import Delivery, DeliveryError, PermanentFailure
 from storage.repositories import teams_refs
-
-if TYPE_CHECKING:
-    from adapters.teams.platform import TeamsPlatform
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +35,7 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 
 class TeamsSender:
-    def __init__(self, platform: TeamsPlatform, tenant_id: str) -> None:
+    def __init__(self, platform: TeamsConnection, tenant_id: str) -> None:
         self.platform = platform
         self.tenant_id = tenant_id
 

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 
-from bot.config import Config
+from bot.ops.config import Config
 from storage.db import Database
 from storage.repositories import settings
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from bot.config import Config, load_config
+from bot.ops.config import Config, load_config
 from bot.pulses.results import summarise
 from storage.db import Database
 from storage.models import Workspace

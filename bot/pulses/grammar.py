@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.grammar import CHANNEL, MENTION, ParseError
+from bot.lexicon import CHANNEL, MENTION, ParseError
 from bot.pulses.commands import (
     AnswerPulse,
     Audience,
@@ -241,3 +241,7 @@ def parse_answer(args: str) -> PulseCommand:
     return AnswerPulse(
         int(words[0].lstrip("#")), ratings["easy"], ratings["value"], " ".join(comment).strip()
     )
+
+
+# The words this feature answers; install() registers them with the core.
+PARSERS = {"pulse": parse_pulse, "answer": parse_answer}

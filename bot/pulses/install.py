@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.host import Host
+from bot.messages import Reply
 from bot.pulses.commands import (
     AnswerPulse,
     ChangePulse,
@@ -14,14 +16,11 @@ from bot.pulses.commands import (
     PulseResults,
     SchedulePulse,
 )
+from bot.pulses.grammar import PARSERS
 from bot.pulses.messages import PULSE_FORM, help_message
 from bot.pulses.rounds import Rounds
 from bot.pulses.service import PulseService
 from bot.pulses.summaries import StoredPulseSummaries
-from bot.reply import Reply
-
-if TYPE_CHECKING:
-    from bot.app import Application
 
 
 @dataclass(frozen=True)
@@ -31,23 +30,23 @@ class Pulses:
     summaries: StoredPulseSummaries
 
 
-def install(app: Application) -> Pulses:
-    core = app.core
-    rounds = Rounds(app.db, app.clock, app.config, app.platforms, app.outbox.wake.set)
-    service = PulseService(app.db, app.clock, app.config, rounds)
+def install(host: Host) -> Pulses:
+    rounds = Rounds(host.db, host.clock, host.config, host.platforms, host.wake_outbox)
+    service = PulseService(host.db, host.clock, host.config, rounds)
 
     async def show_help(_caller: Any, _command: PulseHelp) -> Reply:
-        return Reply(messages=[help_message(app.config)])
+        return Reply(messages=[help_message(host.config)])
 
-    core.register_command(SchedulePulse, service.schedule)
-    core.register_command(PulseNow, service.now)
-    core.register_command(ListPulses, lambda caller, _command: service.list(caller))
-    core.register_command(ChangePulse, service.change)
-    core.register_command(PulseResults, service.results)
-    core.register_command(PulseHelp, show_help)
-    core.register_command(AnswerPulse, service.answer)
-    core.register_form(PULSE_FORM, service.answer_form)
-    app.scheduler.register("pulses", rounds.tick)
+    host.register_parsers(PARSERS)
+    host.register_command(SchedulePulse, service.schedule)
+    host.register_command(PulseNow, service.now)
+    host.register_command(ListPulses, lambda caller, _command: service.list(caller))
+    host.register_command(ChangePulse, service.change)
+    host.register_command(PulseResults, service.results)
+    host.register_command(PulseHelp, show_help)
+    host.register_command(AnswerPulse, service.answer)
+    host.register_form(PULSE_FORM, service.answer_form)
+    host.schedule_tick("pulses", rounds.tick)
     return Pulses(
-        service=service, rounds=rounds, summaries=StoredPulseSummaries(app.db, app.config)
+        service=service, rounds=rounds, summaries=StoredPulseSummaries(host.db, host.config)
     )

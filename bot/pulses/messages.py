@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.config import Config
 from bot.messages import (
     Block,
     Context,
@@ -23,6 +22,7 @@ from bot.messages import (
     TextInput,
     ToPerson,
 )
+from bot.ops.config import Config
 from bot.pulses.results import RoundResult
 from bot.pulses.timing import local_time
 

@@ -14,14 +14,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import outbox
-from bot.clock import Clock
-from bot.config import Config
 from bot.messages import Block
-from bot.metrics import SCHEDULER_FIRINGS
+from bot.ops.config import Config
+from bot.ops.metrics import SCHEDULER_FIRINGS
 from bot.ports import Platform
 from bot.pulses import audience, messages, timing
 from bot.pulses.results import RoundResult, summarise
+from bot.runtime import outbox
+from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.models import Person, PulseRound, PulseSchedule, Team, Workspace
 from storage.repositories import outbox as outbox_rows

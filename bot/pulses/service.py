@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.actor import Caller, zone_of
-from bot.clock import Clock
-from bot.config import Config
-from bot.messages import Block, Context, Message, ReplyTo, Section, Text
-from bot.metrics import COMMANDS
+from bot.lexicon import clean_user_text
+from bot.messages import Block, Context, Message, Refused, Reply, ReplyTo, Section, Text
+from bot.ops.config import Config
+from bot.ops.metrics import COMMANDS
+from bot.people.actor import Caller, zone_of
 from bot.pulses import audience, messages, timing
 from bot.pulses.anonymity import Anonymizer
 from bot.pulses.commands import (
@@ -27,8 +27,7 @@ from bot.pulses.commands import (
     Weekly,
 )
 from bot.pulses.rounds import Rounds
-from bot.reply import Refused, Reply
-from bot.text import clean_user_text
+from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.models import PulseSchedule
 from storage.repositories import audit

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.config import Config
-from bot.pulse_summary import RoundSummary
+from bot.ops.config import Config
+from bot.pulses.contract import RoundSummary
 from storage.db import Database
 from storage.repositories import pulses as repo
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from tests.conftest import ConsoleHarness
 
 # Friday 20 Nov 2026 16:00 UTC: "this week" is Fri 13 Nov 16:00 → Fri 20 Nov 16:00 (UTC),

@@ -10,8 +10,8 @@ import sys
 from datetime import datetime
 
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.metrics import SCHEDULER_FIRINGS
+from bot.ops.metrics import SCHEDULER_FIRINGS
+from bot.runtime.clock import ManualClock
 from tests.conftest import make_config
 
 

@@ -6,10 +6,10 @@ import asyncio
 from datetime import UTC, datetime
 
 from adapters.console.platform import WORKSPACE
-from bot.actor import Actor
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.commands import GiveKudos
+from bot.kudos.commands import GiveKudos
+from bot.people.actor import Actor
+from bot.runtime.clock import ManualClock
 from storage.models import RecognitionRecipient
 from tests.conftest import ConsoleHarness
 from tests.helpers import count

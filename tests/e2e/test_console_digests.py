@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.config import Config, QuietHours
-from bot.metrics import COMMANDS, SCHEDULER_FIRINGS
-from bot.pulse_summary import RoundSummary
+from bot.ops.config import Config, QuietHours
+from bot.ops.metrics import COMMANDS, SCHEDULER_FIRINGS
+from bot.pulses.contract import RoundSummary
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import AuditEntry, DigestRun, DigestSchedule, OutboxItem, Team, TeamMember
 from tests.conftest import ConsoleHarness, make_config

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Application
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from storage.models import Recognition, RecognitionTag
 from tests.conftest import ConsoleHarness
 from tests.helpers import count, stored_kudos

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.console.platform import WORKSPACE
-from bot.actor import Actor
 from bot.app import Application
-from bot.clock import ManualClock
+from bot.people.actor import Actor
+from bot.runtime.clock import ManualClock
 from storage.models import (
     AuditEntry,
     OutboxItem,

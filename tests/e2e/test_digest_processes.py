@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import col
 
 from bot.app import Application
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from storage.models import DigestRun, OutboxItem
 from tests.conftest import ROOT, ConsoleHarness
 from tests.e2e.digest_org import DIGEST_TIME, build_support_team

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.clock import ManualClock
-from bot.inbox import KEY_MEMORY, MAX_ATTEMPTS, RETRY_SECONDS, Inbox
+from bot.runtime.clock import ManualClock
+from bot.runtime.inbox import KEY_MEMORY, MAX_ATTEMPTS, RETRY_SECONDS, Inbox
 from storage.db import Database
 from storage.models import InboxItem
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot import outbox
-from bot.clock import ManualClock
-from bot.config import OutboxSettings
 from bot.messages import Message, ToPerson
-from bot.outbox import OutboxWorker
+from bot.ops.config import OutboxSettings
 from bot.ports import PermanentFailure, RateLimited, TemporaryFailure
+from bot.runtime import outbox
+from bot.runtime.clock import ManualClock
+from bot.runtime.outbox import OutboxWorker
 from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import outbox as rows

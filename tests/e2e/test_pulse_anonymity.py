@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from bot.app import Application
-from bot.clock import ManualClock
 from bot.pulses.export import export_rows
+from bot.runtime.clock import ManualClock
 from storage.models import Person
 from tests.conftest import ConsoleHarness
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.config import Config, QuietHours
+from bot.ops.config import Config, QuietHours
+from bot.runtime.clock import ManualClock
 from tests.conftest import ConsoleHarness, make_config
 
 # Monday 16 November 2026, 21:00 UTC — inside quiet hours (20:00–08:00, zone UTC).

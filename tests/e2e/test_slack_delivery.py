@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from storage.models import OutboxItem, Recognition
 from tests.fakes.slack_api import TEAM
 from tests.helpers import count

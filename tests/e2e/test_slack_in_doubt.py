@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import select
 
 from adapters.slack.sender import OUTBOX_EVENT, SlackSender
-from bot import outbox
-from bot.clock import ManualClock
 from bot.messages import Message, ToChannel, ToPerson
+from bot.runtime import outbox
+from bot.runtime.clock import ManualClock
 from storage.models import OutboxItem
 from storage.repositories import outbox as rows
 from tests.fakes.slack_api import TEAM

@@ -15,8 +15,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.config import Config
+from bot.ops.config import Config
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import InboxItem, Recognition
 from storage.repositories import inbox as rows

@@ -9,20 +9,20 @@ from typing import Any
 
 import pytest
 
-from bot import outbox
-from bot.actor import Caller
 from bot.messages import (
     Choice,
     ChoiceInput,
     Form,
     Message,
     RatingInput,
+    Reply,
     Section,
     Text,
     TextInput,
     ToPerson,
 )
-from bot.reply import Reply
+from bot.people.actor import Caller
+from bot.runtime import outbox
 from tests.fakes.slack_api import TEAM, block_text, blocks_of
 from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.clock import ManualClock
-from bot.config import Config
+from bot.ops.config import Config
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import Recognition, RecognitionTag
 from tests.fakes.slack_api import FakeSlack, block_text, blocks_of

@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlmodel import select
 
-from bot.clock import ManualClock
-from bot.config import Config
+from bot.ops.config import Config
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import SlackInstallation, SlackOAuthState
 from tests.fakes.slack_api import FakeSlack

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from storage.models import PulseDelivery, PulseResponse, PulseRound, PulseSchedule, Team
 from tests.fakes.slack_api import Call, assert_valid_block_kit, block_text, blocks_of
 from tests.helpers import count

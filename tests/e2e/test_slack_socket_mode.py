@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.clock import ManualClock
-from bot.config import Config
+from bot.ops.config import Config
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from tests.fakes.slack_api import TEAM, FakeSlack, block_text
 from tests.helpers import stored_kudos

@@ -7,8 +7,8 @@ import jwt
 import pytest
 
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.config import Config, TeamsSettings
+from bot.ops.config import Config, TeamsSettings
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import ProcessedEvent, TeamsConversationRef, Workspace
 from tests.e2e.teams_harness import (
@@ -112,7 +112,7 @@ async def test_a_roster_read_can_stop_early(teams: TeamsChat) -> None:
 
 def test_a_single_tenant_bot_without_its_tenant_is_refused_at_start() -> None:
     from adapters.teams import authentication
-    from bot.config import ConfigError
+    from bot.ops.config import ConfigError
 
     settings = TeamsSettings(
         app_id="11111111-2222-3333-4444-555555555555", app_password="s", app_type="SingleTenant"

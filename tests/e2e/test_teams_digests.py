@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.config import Config
+from bot.ops.config import Config
+from bot.runtime.clock import ManualClock
 from storage.models import DigestRun, DigestSchedule, OutboxItem, Team, TeamMember
 from tests.conftest import make_config
 from tests.e2e.teams_harness import (

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Application
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from storage.models import OutboxItem, Person, Recognition, RecognitionTag, TeamsConversationRef
 from tests.e2e.teams_harness import (
     CHANNEL,
@@ -313,7 +313,7 @@ async def test_an_answer_throttled_with_a_short_retry_after_is_sent_again(
 
 
 async def test_each_request_is_timed_for_the_ack_metric(teams: TeamsChat) -> None:
-    from bot.metrics import ACK_SECONDS
+    from bot.ops.metrics import ACK_SECONDS
 
     def observed() -> float:
         return next(

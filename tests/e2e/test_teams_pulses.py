@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.config import Config, PulseSettings
+from bot.ops.config import Config, PulseSettings
+from bot.runtime.clock import ManualClock
 from storage.models import AuditEntry, PulseDelivery, PulseResponse, PulseSchedule
 from tests.conftest import make_config
 from tests.e2e.teams_harness import (

@@ -10,7 +10,7 @@ import signal
 import sys
 
 from bot.app import Application
-from bot.config import OutboxSettings, load_config
+from bot.ops.config import OutboxSettings, load_config
 from tests.fakes.http_platform import HttpPlatform
 
 

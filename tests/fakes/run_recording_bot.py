@@ -10,7 +10,7 @@ import sys
 from functools import partialmethod
 
 from bot import app as app_module
-from bot.cli import main
+from bot.ops.cli import main
 
 app_module.ADAPTER_MODULES["recording"] = "tests.fakes.recording_platform"
 app_module.Application.configured_adapters = lambda self: ["recording"]  # type: ignore[method-assign]

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
-from bot.cli import main
-from bot.logsetup import CHATTY
+from bot.ops.cli import main
+from bot.ops.logsetup import CHATTY
 from tests.conftest import ROOT
 
 Cli = Callable[..., Awaitable[int]]

@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import SQLModel, select
 
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.config import Config
+from bot.ops.config import Config
+from bot.runtime.clock import ManualClock
 from storage import migrate
 from storage.copy import row_counts
 from storage.db import Database

@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import Application
-from bot.clock import ManualClock
-from bot.config import Config
+from bot.ops.config import Config
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from tests.conftest import ConsoleHarness
 
@@ -166,11 +166,11 @@ async def test_outbox_outcomes_are_counted_including_429s(
 ) -> None:
     from collections import deque
 
-    from bot import outbox
-    from bot.config import OutboxSettings
     from bot.messages import Message, ToPerson
-    from bot.outbox import OutboxWorker
+    from bot.ops.config import OutboxSettings
     from bot.ports import PermanentFailure, RateLimited, TemporaryFailure
+    from bot.runtime import outbox
+    from bot.runtime.outbox import OutboxWorker
     from storage.repositories import workspaces
     from tests.fakes.platform import ScriptedPlatform
 
@@ -215,8 +215,8 @@ async def test_the_outbox_loop_counts_database_errors_and_keeps_going(
 ) -> None:
     import asyncio
 
-    from bot.config import OutboxSettings
-    from bot.outbox import OutboxWorker
+    from bot.ops.config import OutboxSettings
+    from bot.runtime.outbox import OutboxWorker
     from tests.fakes.platform import ScriptedPlatform
 
     before = _value(await _samples(http), "kudos_pulse_database_errors_total", operation="outbox")

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Application
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import AuditEntry
 from tests.conftest import ConsoleHarness

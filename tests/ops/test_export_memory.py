@@ -19,7 +19,7 @@ from tests.ops.bulk import fill_recognitions
 ROWS = 200_000
 # Runs the real CLI and reports the process's peak resident memory (KiB) on stderr.
 MEASURED = (
-    "import resource, sys; from bot.cli import main; code = main(sys.argv[1:]); "
+    "import resource, sys; from bot.ops.cli import main; code = main(sys.argv[1:]); "
     "print('peak_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
     "sys.exit(code)"
 )

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot import outbox
-from bot.clock import ManualClock
 from bot.messages import Message, ToPerson
+from bot.runtime import outbox
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import (
     AuditEntry,

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import logcontext, logsetup
-from bot.actor import Caller
-from bot.config import Config, PulseSettings, SlackSettings, TeamsSettings
-from bot.reply import Reply
+from bot.messages import Reply
+from bot.ops import logcontext, logsetup
+from bot.ops.config import Config, PulseSettings, SlackSettings, TeamsSettings
+from bot.people.actor import Caller
 from tests.conftest import ROOT, ConsoleHarness, make_config
 
 SLACK_BOT_TOKEN = "xoxb-2210-5531-Gq8xTzX1vLw9"

@@ -17,10 +17,10 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot import outbox
 from bot.app import Application
-from bot.clock import ManualClock
 from bot.messages import Message, ToPerson
+from bot.runtime import outbox
+from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import workspaces

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.ops.config import ConfigError, load_config
 from tests.conftest import ROOT
 
 

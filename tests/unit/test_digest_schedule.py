@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest_commands import DigestNow, ScheduleDigest
-from bot.digest_schedule import next_fire, period_key, window_ending
-from bot.grammar import ParseError, parse
-from bot.team_commands import ChangeTeamMembers, CreateTeam
+from bot.app import parse
+from bot.digests.commands import DigestNow, ScheduleDigest
+from bot.digests.rules import next_fire, period_key, window_ending
+from bot.groups.commands import ChangeTeamMembers, CreateTeam
+from bot.lexicon import ParseError
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

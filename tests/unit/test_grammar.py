@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands import GiveKudos, OpenKudosForm, ShowHelp, ShowStats, ShowTop, UndoKudos
-from bot.grammar import ParseError, parse
+from bot.app import parse
+from bot.kudos.commands import GiveKudos, OpenKudosForm, ShowHelp, ShowStats, ShowTop, UndoKudos
+from bot.lexicon import ParseError
 
 
 @pytest.mark.parametrize(

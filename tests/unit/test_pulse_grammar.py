@@ -4,7 +4,8 @@ from datetime import date, time
 
 import pytest
 
-from bot.grammar import ParseError, parse
+from bot.app import parse
+from bot.lexicon import ParseError
 from bot.pulses.commands import (
     AnswerPulse,
     ChangePulse,

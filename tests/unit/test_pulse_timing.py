@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from bot.config import QuietHours
+from bot.ops.config import QuietHours
 from bot.pulses import timing
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from bot.clock import ManualClock
-from bot.scheduler import Scheduler
+from bot.runtime.clock import ManualClock
+from bot.runtime.scheduler import Scheduler
 from tests.conftest import START
 
 

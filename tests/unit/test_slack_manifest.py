@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.cli import main
+from bot.ops.cli import main
 
 
 def test_manifest_names_every_url_scope_command_and_event(

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from bot.grammar import PARSERS
+from bot.app import command_grammar
+from bot.ops.cli import main
 from tests.conftest import ROOT
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
@@ -199,4 +199,4 @@ def test_the_command_list_offers_pulses_teams_and_digests_as_typed(
     assert {"pulse now", "pulse schedule", "pulse results", "team", "digest now"} <= set(titles)
     assert titles[-1] == "help"
     # Picking a command from the list types its title: each starts with a word the bot reads.
-    assert all(title.split()[0] in PARSERS for title in titles)
+    assert all(title.split()[0] in command_grammar().words() for title in titles)

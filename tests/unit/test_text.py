@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import clean_user_text, neutralise_pings
+from bot.lexicon import clean_user_text, neutralise_pings
 
 J = "\u2060"
 

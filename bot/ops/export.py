@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 
-from bot.config import Config
+from bot.ops.config import Config
 from storage.db import Database
 from storage.models import Person, Recognition, RecognitionRecipient, RecognitionTag, Workspace
 

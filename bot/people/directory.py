@@ -1,16 +1,19 @@
-"""Workspaces and people: looked up through the platform's Directory, cached in our tables."""
+"""Workspaces, people and the groups they form: looked up through the platform's Directory,
+cached in our tables. Shared by every feature (kudos, groups, digests, pulses), so no feature
+needs another to know who someone is, who leads whom, or who is in a channel-backed team."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.actor import Actor, Caller, is_admin
-from bot.clock import Clock
-from bot.config import Config
+from bot.messages import Mention
+from bot.ops.config import Config
+from bot.people.actor import Actor, Caller, is_admin
 from bot.ports import Directory, PersonInfo
+from bot.runtime.clock import Clock
 from storage.db import Database
-from storage.models import Person, Workspace
-from storage.repositories import people, workspaces
+from storage.models import Person, Team, Workspace
+from storage.repositories import people, teams, workspaces
 
 REFRESH_AFTER = timedelta(hours=24)
 
@@ -91,6 +94,42 @@ class People:
                 is_platform_admin=info.is_admin,
                 now=self.clock.now(),
             )
+
+    async def leads(self, caller: Caller, member_external_id: str) -> bool:
+        """Whether the caller leads a team that the person belongs to."""
+        async with self.db.read() as session:
+            return await teams.leads_person(
+                session, caller.person_id, caller.workspace_id, member_external_id
+            )
+
+    async def channel_member_ids(
+        self, workspace: Workspace, directory: Directory, channel_id: str
+    ) -> list[int]:
+        """Person ids of the channel's human members; people we have not met are looked up."""
+        assert workspace.id is not None
+        external_ids = await directory.channel_members(channel_id)
+        async with self.db.read() as session:
+            known = await people.find_many(session, workspace.id, external_ids)
+        found: list[Person] = []
+        for external_id in external_ids:
+            person = known.get(external_id) or await self.resolve(
+                workspace, directory, external_id
+            )
+            if person is not None and not person.is_bot and person.forgotten_at is None:
+                found.append(person)
+        return [person.id for person in found if person.id]
+
+    async def refresh_channel_team(
+        self, workspace: Workspace, directory: Directory, team: Team
+    ) -> None:
+        assert team.id is not None and team.channel_id is not None
+        ids = await self.channel_member_ids(workspace, directory, team.channel_id)
+        async with self.db.write() as session:
+            await teams.replace_members(session, team.id, ids)
+
+
+def mention(person: Person) -> Mention:
+    return Mention(user_id=person.external_id, name=person.display_name)
 
 
 def _agrees(known: Person, hint: PersonInfo) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import Config
+from bot.ops.config import Config
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"

@@ -13,8 +13,8 @@ import sys
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from bot import logcontext
-from bot.redaction import Redactor, config_secrets
+from bot.ops import logcontext
+from bot.ops.redaction import Redactor, config_secrets
 
 # Libraries that log whole request/response bodies or SQL parameters (form answers, tokens)
 # below WARNING; they stay at WARNING whatever level the bot itself logs at.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config import Config
+from bot.ops.config import Config
 from bot.ports import Directory
 from storage.models import Person, Workspace
 

@@ -10,12 +10,9 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import outbox
-from bot.actor import Caller, zone_of
-from bot.clock import Clock
-from bot.commands import GiveKudos, Period
-from bot.config import Config
-from bot.grammar import CHANNEL, MENTION
+from bot.kudos.commands import GiveKudos, Period
+from bot.kudos.rules import period_start
+from bot.lexicon import CHANNEL, MENTION, clean_user_text, shorten
 from bot.messages import (
     ChannelLink,
     Choice,
@@ -28,6 +25,8 @@ from bot.messages import (
     Message,
     PeopleInput,
     Quote,
+    Refused,
+    Reply,
     ReplyTo,
     Section,
     Span,
@@ -38,10 +37,11 @@ from bot.messages import (
     people_list,
     plain_text,
 )
-from bot.people import People
-from bot.periods import period_start
-from bot.reply import Refused, Reply
-from bot.text import clean_user_text, shorten
+from bot.ops.config import Config
+from bot.people.actor import Caller, zone_of
+from bot.people.directory import People
+from bot.runtime import outbox
+from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.models import Person, Recognition
 from storage.repositories import outbox as outbox_rows

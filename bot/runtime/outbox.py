@@ -21,11 +21,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import logcontext
-from bot.clock import Clock
-from bot.config import OutboxSettings
 from bot.messages import Message
-from bot.metrics import OUTBOX_DEPTH, OUTBOX_SENDS, count_database_error
+from bot.ops import logcontext
+from bot.ops.config import OutboxSettings
+from bot.ops.metrics import OUTBOX_DEPTH, OUTBOX_SENDS, count_database_error
 from bot.ports import (
     Delivery,
     PermanentFailure,
@@ -33,13 +32,14 @@ from bot.ports import (
     RateLimited,
     TemporaryFailure,
 )
-from bot.waiting import first_of
+from bot.runtime.clock import Clock
+from bot.runtime.waiting import first_of
 from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import outbox as rows
 from storage.repositories import workspaces
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.outbox")  # name kept: operators alert on it
 # Share of the lease a worker may spend on a claim before it must hand the row back unsent.
 LEASE_SAFETY = 0.75
 # Send a little under the platform's limit: network jitter can bunch evenly paced requests,

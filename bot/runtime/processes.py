@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.processes")  # name kept: operators alert on it
 
 SUPERVISED = "KUDOS_PULSE_SUPERVISED"
 # Children get this long after SIGTERM (within the parent's own shutdown grace), then SIGKILL.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.digest_commands import (
+from bot.digests.commands import (
     CancelDigest,
     DigestCommand,
     DigestHelp,
@@ -13,8 +13,7 @@ from bot.digest_commands import (
     ListDigests,
     ScheduleDigest,
 )
-from bot.grammar import ParseError
-from bot.team_grammar import team_name
+from bot.lexicon import ParseError, team_name
 
 SCHEDULE_USAGE = "/digest schedule team:NAME every WEEKDAY at HH:MM [tz ZONE]"
 # Our own names → the three-letter day; mapped explicitly, never by number (cron and
@@ -96,3 +95,7 @@ def _zone_name(value: str) -> str:
             f"'{value}' is not a time zone I know; use an IANA name like Europe/London."
         ) from None
     return value
+
+
+# The words this feature answers; install() registers them with the core.
+PARSERS = {"digest": parse_digest}

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot.config import Config
-from bot.messages import Context, Header, Message, ReplyTo, Section, Text
-from bot.reply import Reply
+from bot.messages import Context, Header, Message, Reply, ReplyTo, Section, Text
+from bot.ops.config import Config
 
 
 def help_reply(config: Config, topic: str = "kudos") -> Reply:

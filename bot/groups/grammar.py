@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
-from bot.grammar import CHANNEL, MENTION, ParseError
-from bot.team_commands import (
+from bot.groups.commands import (
     ChangeTeamMembers,
     CreateTeam,
     ListTeams,
@@ -15,20 +13,9 @@ from bot.team_commands import (
     TeamCommand,
     TeamHelp,
 )
+from bot.lexicon import CHANNEL, MENTION, ParseError, team_name
 
-TEAM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 CREATE_USAGE = "/team create NAME lead @LEAD (channel #CHANNEL | members @a @b …)"
-
-
-def team_name(word: str, usage: str) -> str:
-    """'team:Support' or 'support' → 'support'."""
-    name = word.lower().removeprefix("team:")
-    if not TEAM_NAME.match(name):
-        raise ParseError(
-            f"'{word}' is not a team name: use 1-32 letters, digits, '-' or '_' "
-            f"(e.g. support). Usage: {usage}"
-        )
-    return name
 
 
 def people_ids(words: list[str], usage: str) -> tuple[str, ...]:
@@ -106,3 +93,7 @@ def _parse_create(rest: list[str]) -> CreateTeam:
             raise ParseError(f"List the members with @. {usage}")
         return CreateTeam(name=name, lead=lead, members=members)
     raise ParseError(usage)
+
+
+# The words this feature answers; install() registers them with the core.
+PARSERS = {"team": parse_team}

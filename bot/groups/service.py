@@ -11,15 +11,21 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.actor import Caller
-from bot.clock import Clock
-from bot.config import Config
+from bot.groups.commands import (
+    ChangeTeamMembers,
+    CreateTeam,
+    ListTeams,
+    SetTeamLead,
+    ShowTeam,
+    TeamHelp,
+)
 from bot.messages import (
     ChannelLink,
     Context,
     Header,
-    Mention,
     Message,
+    Refused,
+    Reply,
     ReplyTo,
     Section,
     Span,
@@ -28,19 +34,12 @@ from bot.messages import (
     people_list,
     plain_text,
 )
-from bot.people import People
-from bot.ports import Directory
-from bot.reply import Refused, Reply
-from bot.team_commands import (
-    ChangeTeamMembers,
-    CreateTeam,
-    ListTeams,
-    SetTeamLead,
-    ShowTeam,
-    TeamHelp,
-)
+from bot.ops.config import Config
+from bot.people.actor import Caller
+from bot.people.directory import People, mention
+from bot.runtime.clock import Clock
 from storage.db import Database
-from storage.models import Person, Team, Workspace
+from storage.models import Person, Team
 from storage.repositories import audit
 from storage.repositories import digests as digest_rows
 from storage.repositories import people as people_rows
@@ -50,10 +49,6 @@ ADMINS_ONLY = (
     "Only admins can manage teams. Ask one of your workspace admins (or an admin listed in "
     "app.yaml) to do it."
 )
-
-
-def mention(person: Person) -> Mention:
-    return Mention(user_id=person.external_id, name=person.display_name)
 
 
 class TeamService:
@@ -77,7 +72,7 @@ class TeamService:
                         f"/team add|remove|lead {command.name} …, or pick another name."
                     )
             if command.channel:
-                member_ids = await self.channel_member_ids(
+                member_ids = await self.people.channel_member_ids(
                     caller.workspace, caller.directory, command.channel
                 )
             else:
@@ -259,7 +254,7 @@ class TeamService:
             return refusal.reply()
         assert team.id is not None
         if team.channel_id:
-            await self.refresh_channel_team(caller.workspace, caller.directory, team)
+            await self.people.refresh_channel_team(caller.workspace, caller.directory, team)
         async with self.db.read() as session:
             members = await team_rows.members(session, team.id)
             lead = await session.get(Person, team.lead_id) if team.lead_id else None
@@ -310,31 +305,6 @@ class TeamService:
         return help_reply()
 
     # -- membership -------------------------------------------------------------------------
-
-    async def channel_member_ids(
-        self, workspace: Workspace, directory: Directory, channel_id: str
-    ) -> list[int]:
-        """Person ids of the channel's human members; people we have not met are looked up."""
-        assert workspace.id is not None
-        external_ids = await directory.channel_members(channel_id)
-        async with self.db.read() as session:
-            known = await people_rows.find_many(session, workspace.id, external_ids)
-        found: list[Person] = []
-        for external_id in external_ids:
-            person = known.get(external_id) or await self.people.resolve(
-                workspace, directory, external_id
-            )
-            if person is not None and not person.is_bot and person.forgotten_at is None:
-                found.append(person)
-        return [person.id for person in found if person.id]
-
-    async def refresh_channel_team(
-        self, workspace: Workspace, directory: Directory, team: Team
-    ) -> None:
-        assert team.id is not None and team.channel_id is not None
-        ids = await self.channel_member_ids(workspace, directory, team.channel_id)
-        async with self.db.write() as session:
-            await team_rows.replace_members(session, team.id, ids)
 
     # -- lookups ----------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bot.clock import SystemClock
-from bot.config import Config
+from bot.ops.config import Config
+from bot.runtime.clock import SystemClock
 
 Handler = Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -42,7 +42,7 @@ def add_parsers(commands: Any) -> None:
 
 
 async def _export(config: Config, args: argparse.Namespace) -> int:
-    from bot import export
+    from bot.ops import export
     from storage.db import Database
     from storage.repositories import audit
 
@@ -98,7 +98,7 @@ async def _workspace_id(session: Any, external_id: str | None) -> int | None:
 
 
 async def _forget(config: Config, args: argparse.Namespace) -> int:
-    from bot.forget import forget
+    from bot.ops.forget import forget
     from storage.db import Database
 
     db = Database(config.database_url)

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.clock import Clock
-from bot.metrics import SCHEDULER_FIRINGS
+from bot.ops.metrics import SCHEDULER_FIRINGS
+from bot.runtime.clock import Clock
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.scheduler")  # name kept: operators alert on it
 
 DueWork = Callable[[datetime], Awaitable[None]]
 

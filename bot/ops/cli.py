@@ -14,10 +14,11 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import logsetup, opscli, processes
 from bot.app import ROLES, Application
-from bot.config import Config, ConfigError, load_config
-from bot.metrics_endpoint import MULTIPROCESS_DIR
+from bot.ops import logsetup, opscli
+from bot.ops.config import Config, ConfigError, load_config
+from bot.ops.metrics_endpoint import MULTIPROCESS_DIR
+from bot.runtime import processes
 
 log = logging.getLogger("kudos_pulse")
 # Set (to its pid) by the `run` process that created the metrics directory and removes it.
@@ -196,7 +197,7 @@ async def _migrate(config: Config, _args: argparse.Namespace) -> int:
 
 
 async def _check(config: Config, _args: argparse.Namespace) -> int:
-    from bot import checks
+    from bot.ops import checks
 
     return await checks.run(config)
 

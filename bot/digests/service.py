@@ -13,17 +13,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot import logcontext, outbox
-from bot.actor import Caller, zone_of
-from bot.clock import Clock
-from bot.config import Config
-from bot.core import CommandHandler
-from bot.digest_commands import CancelDigest, DigestHelp, DigestNow, ListDigests, ScheduleDigest
-from bot.digest_content import TeamDigest, render_digest
-from bot.digest_schedule import (
+from bot.digests.commands import CancelDigest, DigestHelp, DigestNow, ListDigests, ScheduleDigest
+from bot.digests.messages import TeamDigest, render_digest
+from bot.digests.rules import (
     DAY_NAMES,
     after_quiet_hours,
     next_fire,
@@ -34,6 +28,8 @@ from bot.messages import (
     Context,
     Header,
     Message,
+    Refused,
+    Reply,
     ReplyTo,
     Section,
     Span,
@@ -42,20 +38,15 @@ from bot.messages import (
     ToPerson,
     plain_text,
 )
-from bot.metrics import SCHEDULER_FIRINGS
-from bot.people import People
+from bot.ops import logcontext
+from bot.ops.config import Config
+from bot.ops.metrics import SCHEDULER_FIRINGS
+from bot.people.actor import Caller, zone_of
+from bot.people.directory import People, mention
 from bot.ports import Platform
-from bot.pulse_summary import NoPulses, PulseSummaries
-from bot.reply import Refused, Reply
-from bot.team_commands import (
-    ChangeTeamMembers,
-    CreateTeam,
-    ListTeams,
-    SetTeamLead,
-    ShowTeam,
-    TeamHelp,
-)
-from bot.teams import TeamService, mention
+from bot.pulses.contract import NoPulses, PulseSummaries
+from bot.runtime import outbox
+from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.models import DigestSchedule, Person, Team
 from storage.repositories import audit, workspaces
@@ -64,10 +55,7 @@ from storage.repositories import people as people_rows
 from storage.repositories import teams as team_rows
 from storage.repositories.digests import Member
 
-if TYPE_CHECKING:
-    from bot.app import Application
-
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.digests")  # name kept: operators alert on it
 
 # A firing missed by longer than this (the bot was down) is skipped, not sent late.
 MISSED_GRACE = timedelta(hours=12)
@@ -81,19 +69,18 @@ class DigestService:
         clock: Clock,
         config: Config,
         people: People,
-        teams: TeamService,
         platforms: Mapping[str, Platform],
         on_enqueue: Callable[[], None] = lambda: None,
+        pulse_summaries: PulseSummaries | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
         self.people = people
-        self.teams = teams
         self.platforms = platforms
         self.on_enqueue = on_enqueue
-        # The pulses feature replaces this with its implementation.
-        self.pulse_summaries: PulseSummaries = NoPulses()
+        # Read through the pulses' published contract; without pulses a digest has no pulse part.
+        self.pulse_summaries: PulseSummaries = pulse_summaries or NoPulses()
 
     # -- building ---------------------------------------------------------------------------
 
@@ -227,7 +214,7 @@ class DigestService:
             return  # that platform is not running here: use the membership last seen
         try:
             directory = platform.directory(workspace.external_id)
-            await self.teams.refresh_channel_team(workspace, directory, team)
+            await self.people.refresh_channel_team(workspace, directory, team)
         except Exception:
             log.exception("could not refresh the members of team %s; using the last known", team.id)
 
@@ -295,7 +282,7 @@ class DigestService:
             return refusal.reply()
         assert team.id is not None
         if team.channel_id:
-            await self.teams.refresh_channel_team(caller.workspace, caller.directory, team)
+            await self.people.refresh_channel_team(caller.workspace, caller.directory, team)
         async with self.db.read() as session:
             schedule = await rows.schedule_for_team(session, team.id)
             lead = await session.get(Person, team.lead_id) if team.lead_id else None
@@ -428,30 +415,3 @@ def _local(moment: datetime, zone: ZoneInfo) -> str:
 def _private(spans: list[Span]) -> Reply:
     message = Message(audience=ReplyTo(), text=plain_text(spans), blocks=[Section(spans=spans)])
     return Reply(messages=[message])
-
-
-def install(app: Application) -> DigestService:
-    """Teams and digests: their commands on the core and the digest firing on the ticker."""
-    core = app.core
-    teams = TeamService(app.db, app.clock, app.config, core.people)
-    service = DigestService(
-        app.db, app.clock, app.config, core.people, teams, app.platforms, app.outbox.wake.set
-    )
-    handlers: list[tuple[type, CommandHandler]] = [
-        (CreateTeam, teams.create),
-        (ChangeTeamMembers, teams.change_members),
-        (SetTeamLead, teams.set_lead),
-        (ListTeams, teams.list),
-        (ShowTeam, teams.show),
-        (TeamHelp, teams.help),
-        (ScheduleDigest, service.schedule),
-        (DigestNow, service.now),
-        (ListDigests, service.list),
-        (CancelDigest, service.cancel),
-        (DigestHelp, service.help),
-    ]
-    # The core counts every command in kudos_pulse_commands_total (kind from the module name).
-    for command_type, handler in handlers:
-        core.register_command(command_type, handler)
-    app.scheduler.register("digests", service.tick)
-    return service

@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot import logcontext
-from bot.clock import Clock
-from bot.metrics import INBOX_ITEMS, count_database_error
-from bot.waiting import first_of
+from bot.ops import logcontext
+from bot.ops.metrics import INBOX_ITEMS, count_database_error
+from bot.runtime.clock import Clock
+from bot.runtime.waiting import first_of
 from storage.db import Database
 from storage.repositories import inbox as rows
 from storage.repositories.inbox import Accepted
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.inbox")  # name kept: operators alert on it
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 

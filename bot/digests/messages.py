@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.config import Config
+from bot.lexicon import shorten
 from bot.messages import (
     Audience,
     Block,
@@ -23,8 +23,8 @@ from bot.messages import (
     Text,
     people_list,
 )
-from bot.pulse_summary import RoundSummary
-from bot.text import shorten
+from bot.ops.config import Config
+from bot.pulses.contract import RoundSummary
 from storage.repositories.digests import KudosFacts, Member, Window
 
 SPARKS = "▁▂▃▄▅▆▇█"

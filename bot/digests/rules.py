@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import QuietHours
+from bot.ops.config import QuietHours
 from storage.repositories.digests import Window
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

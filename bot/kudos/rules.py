@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.commands import Period
+from bot.kudos.commands import Period
 
 
 def period_start(now: datetime, zone: ZoneInfo, period: Period) -> datetime:

@@ -1,0 +1,97 @@
+"""`/kudos …` and `/help …` text → kudos commands, or a ParseError that says what to type."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from bot.kudos.commands import (
+    GiveKudos,
+    KudosCommand,
+    OpenKudosForm,
+    Period,
+    ShowHelp,
+    ShowStats,
+    ShowTop,
+    UndoKudos,
+)
+from bot.lexicon import MAX_COMMAND_LENGTH, MENTION, TAG, ParseError, tags_in
+
+_SEPARATORS = {",", "and", "&", "+"}
+
+KUDOS_USAGE = "/kudos @person [@person …] what they did #tag"
+
+
+def parse_kudos(args: str) -> KudosCommand:
+    if len(args) > MAX_COMMAND_LENGTH:
+        raise ParseError(
+            f"That is too long; commands are limited to {MAX_COMMAND_LENGTH:,} characters."
+        )
+    words = args.split()
+    if not words:
+        return OpenKudosForm()
+    keyword = words[0].lower()
+    if keyword in {"help", "?"}:
+        return ShowHelp("kudos")
+    if keyword == "undo":
+        _no_more(words[1:], "/kudos undo")
+        return UndoKudos()
+    if keyword == "stats":
+        return _parse_stats(words[1:])
+    if keyword in {"top", "leaderboard"}:
+        return _parse_top(words[1:])
+    return _parse_give(args)
+
+
+def _no_more(rest: list[str], usage: str) -> None:
+    if rest:
+        raise ParseError(f"'{usage}' takes nothing after it.")
+
+
+def _parse_stats(rest: list[str]) -> ShowStats:
+    if not rest:
+        return ShowStats()
+    match = MENTION.fullmatch(rest[0])
+    if match is None or len(rest) > 1:
+        raise ParseError("Usage: /kudos stats [@person]")
+    return ShowStats(user_id=match.group(1))
+
+
+def _parse_top(rest: list[str]) -> ShowTop:
+    periods: dict[str, Period] = {"week": "week", "month": "month", "quarter": "quarter"}
+    if not rest:
+        return ShowTop()
+    if len(rest) > 1 or rest[0].lower() not in periods:
+        raise ParseError("Usage: /kudos top [week|month|quarter]")
+    return ShowTop(period=periods[rest[0].lower()])
+
+
+def _parse_give(args: str) -> GiveKudos:
+    recipients: list[str] = []
+    position = 0
+    token = re.compile(r"\s*(<@[^<>\s|]+(?:\|[^<>]*)?>|,|and\b|&|\+)", re.IGNORECASE)
+    while match := token.match(args, position):
+        piece = match.group(1)
+        if piece.lower() not in _SEPARATORS:
+            user_id = MENTION.fullmatch(piece)
+            assert user_id is not None
+            if user_id.group(1) not in recipients:
+                recipients.append(user_id.group(1))
+        position = match.end()
+    if not recipients:
+        raise ParseError(
+            f"Start with who you are thanking, e.g. `{KUDOS_USAGE}` — "
+            "or type /kudos alone for a form."
+        )
+    remainder = args[position:]
+    tags = tags_in(remainder)
+    reason = re.sub(r"\s+", " ", TAG.sub("", remainder)).strip()
+    return GiveKudos(recipients=tuple(recipients), reason=reason, tags=tags)
+
+
+def parse_help(args: str) -> ShowHelp:
+    return ShowHelp(args.strip().lower() or "kudos")
+
+
+# The words this feature answers; install() registers them with the core.
+PARSERS: dict[str, Callable[[str], KudosCommand]] = {"kudos": parse_kudos, "help": parse_help}
