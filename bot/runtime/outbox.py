@@ -175,13 +175,13 @@ class OutboxWorker:
             )
         # Real time, not the injected clock: the lease guards against real waiting.
         lease_ends = time.monotonic() + self.settings.lease_seconds * LEASE_SAFETY
-        for workspace_id in {entry.item.workspace_id for entry in claimed}:
+        for workspace_id in {entry.row.workspace_id for entry in claimed}:
             with contextlib.suppress(PermanentFailure):  # reported per message below
                 await self._workspace_external_id(workspace_id)
         try:
             await asyncio.gather(
                 *(
-                    self._deliver(entry.item, entry.in_doubt, lease_ends, entry.previous_claim_at)
+                    self._deliver(entry.row, entry.taken_over, lease_ends, entry.previous_claim_at)
                     for entry in claimed
                 )
             )
