@@ -26,6 +26,7 @@ from typing import Any
 from bot.ops import logcontext
 from bot.ops.metrics import INBOX_ITEMS, count_database_error
 from bot.runtime.clock import Clock
+from bot.runtime.retries import inbox_retry, writer_pause
 from bot.runtime.waiting import first_of
 from storage.db import Database
 from storage.repositories import inbox as rows
@@ -166,7 +167,7 @@ class Inbox:
                 if stop.is_set() and failures >= 3:
                     log.error("inbox: giving up on %d requests at shutdown", len(self._buffer))
                     return
-                await asyncio.sleep(min(5.0, 0.2 * 2**failures))
+                await asyncio.sleep(writer_pause(failures))
 
     # -- working ------------------------------------------------------------------------------
 
@@ -235,12 +236,13 @@ class Inbox:
     async def _failed(self, row_id: int, key: str, attempts: int, error: Exception) -> None:
         description = f"{type(error).__name__}: {error}"
         now = self.clock.now()
+        retry = inbox_retry(attempts, max_attempts=MAX_ATTEMPTS, step_seconds=RETRY_SECONDS)
         try:
             async with self.db.write() as session:
-                if attempts < MAX_ATTEMPTS:
+                if retry is not None:
                     INBOX_ITEMS.labels(outcome="retried").inc()
                     log.warning("inbox: %s failed (%s); retrying", key, description)
-                    later = now + timedelta(seconds=RETRY_SECONDS * attempts)
+                    later = now + timedelta(seconds=retry.seconds)
                     await rows.retry_later(
                         session, row_id, self.worker_id, available_at=later, error=description
                     )

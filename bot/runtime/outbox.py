@@ -33,6 +33,7 @@ from bot.ports import (
     TemporaryFailure,
 )
 from bot.runtime.clock import Clock
+from bot.runtime.retries import Retry, after_rate_limit, outbox_retry
 from bot.runtime.waiting import first_of
 from storage.db import Database
 from storage.models import OutboxItem
@@ -323,10 +324,9 @@ class OutboxWorker:
             except RateLimited as limited:
                 self.stats.rate_limited += 1
                 OUTBOX_SENDS.labels(platform=item.platform, outcome="rate_limited").inc()
-                self._pacer(item.platform, item.workspace_id).pause(limited.retry_after)
-                await self._settle(
-                    item, rows.PENDING, delay=limited.retry_after, error=str(limited), refund=True
-                )
+                wait = after_rate_limit(limited.retry_after)
+                self._pacer(item.platform, item.workspace_id).pause(wait.seconds)
+                await self._requeue(item, wait, error=str(limited))
                 return
             except PermanentFailure as failure:
                 self.stats.failed += 1
@@ -378,7 +378,10 @@ class OutboxWorker:
         return original.platform_ref
 
     async def _retry_later(self, item: OutboxItem, failure: Exception) -> None:
-        if item.attempts >= self.settings.max_attempts:
+        retry = outbox_retry(
+            item.attempts, max_attempts=self.settings.max_attempts, draw=random.random()
+        )
+        if retry is None:
             self.stats.failed += 1
             OUTBOX_SENDS.labels(platform=item.platform, outcome="failed").inc()
             log.warning(
@@ -392,8 +395,12 @@ class OutboxWorker:
             log.exception(
                 "outbox %s: unexpected error while sending", item.dedupe_key, exc_info=failure
             )
-        backoff = min(300.0, 2.0**item.attempts) * (0.5 + random.random() / 2)
-        await self._settle(item, rows.PENDING, delay=backoff, error=str(failure))
+        await self._requeue(item, retry, error=str(failure))
+
+    async def _requeue(self, item: OutboxItem, retry: Retry, *, error: str) -> None:
+        await self._settle(
+            item, rows.PENDING, delay=retry.seconds, error=error, refund=retry.refund
+        )
 
     async def _settle(
         self,
