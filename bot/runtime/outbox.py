@@ -33,8 +33,8 @@ from bot.ports import (
     TemporaryFailure,
 )
 from bot.runtime.clock import Clock
+from bot.runtime.polling import claim_until_stopped
 from bot.runtime.retries import Retry, after_rate_limit, outbox_retry
-from bot.runtime.waiting import first_of
 from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import outbox as rows
@@ -230,19 +230,24 @@ class OutboxWorker:
         self.stopping.set()
 
     async def _claim_loop(self, stop: asyncio.Event, idle_seconds: float) -> None:
-        while not stop.is_set():
-            try:
-                worked = await self.run_once()
-            except Exception as error:
-                count_database_error("outbox", error)
-                log.exception("outbox batch failed; retrying shortly")
-                worked = 0
-            if time.monotonic() - self._depth_counted_at > DEPTH_EVERY_SECONDS:
-                await self.count_depth()
-            if worked:
-                continue
-            self.wake.clear()
-            await first_of(stop, self.wake, seconds=idle_seconds)
+        await claim_until_stopped(
+            stop,
+            self._claim_more,
+            wake=self.wake,
+            idle_seconds=idle_seconds,
+            upkeep=self._count_depth_when_due,
+            source="outbox",
+            log=log,
+            failure="outbox batch failed; retrying shortly",
+        )
+
+    async def _claim_more(self) -> bool:
+        """Send one batch; True when it claimed anything (the next may be waiting)."""
+        return await self.run_once() > 0
+
+    async def _count_depth_when_due(self) -> None:
+        if time.monotonic() - self._depth_counted_at > DEPTH_EVERY_SECONDS:
+            await self.count_depth()
 
     # -- one message ----------------------------------------------------------------------
 
