@@ -34,6 +34,7 @@ class LeasedRow(Protocol):
     attempts: int
     claimed_by: str | None
     claimed_until: datetime | None
+    last_error: str | None
 
 
 Row = TypeVar("Row", bound=LeasedRow)
