@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.unit import Unit
+
 _WRITE = "kudos_pulse_write"
 
 
@@ -71,15 +73,15 @@ class Database:
         return "sqlite" if self.is_sqlite else "postgresql"
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
+    async def read(self) -> AsyncIterator[Unit]:
         async with self._reads() as session:
-            yield session
+            yield Unit(session)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self) -> AsyncIterator[Unit]:
         """A transaction that commits on success and rolls back on any exception."""
         async with self._one_writer(), self._writes() as session, session.begin():
-            yield session
+            yield Unit(session)
 
     @asynccontextmanager
     async def write_connection(

@@ -11,9 +11,9 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import InboxItem
+from storage.unit import Unit
 
 PENDING, WORKING, DONE, FAILED = "pending", "working", "done", "failed"
 
@@ -68,7 +68,7 @@ async def accept_many(
 
 
 async def claim_due(
-    session: AsyncSession,
+    unit: Unit,
     *,
     worker: str,
     now: datetime,
@@ -88,21 +88,21 @@ async def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = list((await session.exec(statement)).all())
+    rows = list((await unit.session.exec(statement)).all())
     for row in rows:
         row.status = WORKING
         row.claimed_by = worker
         row.claimed_until = now + lease
         row.attempts += 1
-    await session.flush()
+    await unit.session.flush()
     return rows
 
 
-async def finish(session: AsyncSession, ids: Sequence[int], worker: str, *, now: datetime) -> None:
+async def finish(unit: Unit, ids: Sequence[int], worker: str, *, now: datetime) -> None:
     """Done: keep the key (redeliveries stay dropped), drop the payload. Only rows this worker
     still holds: one whose lease ran out belongs to whoever claimed it since."""
     if ids:
-        await session.exec(
+        await unit.session.exec(
             update(InboxItem)
             .where(col(InboxItem.id).in_(list(ids)), col(InboxItem.claimed_by) == worker)
             .values(
@@ -117,32 +117,28 @@ async def finish(session: AsyncSession, ids: Sequence[int], worker: str, *, now:
 
 
 async def retry_later(
-    session: AsyncSession, item_id: int, worker: str, *, available_at: datetime, error: str
+    unit: Unit, item_id: int, worker: str, *, available_at: datetime, error: str
 ) -> None:
-    await _release(session, item_id, worker, error, status=PENDING, available_at=available_at)
+    await _release(unit, item_id, worker, error, status=PENDING, available_at=available_at)
 
 
-async def give_up(
-    session: AsyncSession, item_id: int, worker: str, *, now: datetime, error: str
-) -> None:
-    await _release(session, item_id, worker, error, status=FAILED, payload=None, finished_at=now)
+async def give_up(unit: Unit, item_id: int, worker: str, *, now: datetime, error: str) -> None:
+    await _release(unit, item_id, worker, error, status=FAILED, payload=None, finished_at=now)
 
 
-async def _release(
-    session: AsyncSession, item_id: int, worker: str, error: str, **values: Any
-) -> None:
+async def _release(unit: Unit, item_id: int, worker: str, error: str, **values: Any) -> None:
     """End this worker's claim on a row that failed, with what happens to it next."""
-    await session.exec(
+    await unit.session.exec(
         update(InboxItem)
         .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
         .values(claimed_by=None, claimed_until=None, last_error=error[:500], **values)
     )
 
 
-async def hand_back(session: AsyncSession, ids: Sequence[int], worker: str, now: datetime) -> None:
+async def hand_back(unit: Unit, ids: Sequence[int], worker: str, now: datetime) -> None:
     """Claimed but not done (shutting down): due again at once for any worker."""
     if ids:
-        await session.exec(
+        await unit.session.exec(
             update(InboxItem)
             .where(col(InboxItem.id).in_(list(ids)), col(InboxItem.claimed_by) == worker)
             .values(
@@ -155,8 +151,8 @@ async def hand_back(session: AsyncSession, ids: Sequence[int], worker: str, now:
         )
 
 
-async def forget_finished_before(session: AsyncSession, cutoff: datetime) -> int:
-    result = await session.exec(
+async def forget_finished_before(unit: Unit, cutoff: datetime) -> int:
+    result = await unit.session.exec(
         delete(InboxItem).where(
             col(InboxItem.status).in_([DONE, FAILED]), col(InboxItem.finished_at) < cutoff
         )
@@ -164,6 +160,6 @@ async def forget_finished_before(session: AsyncSession, cutoff: datetime) -> int
     return result.rowcount or 0
 
 
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
+async def count_by_status(unit: Unit) -> dict[str, int]:
     statement = select(InboxItem.status, func.count()).group_by(InboxItem.status)
-    return {status: n for status, n in (await session.exec(statement)).all()}
+    return {status: n for status, n in (await unit.session.exec(statement)).all()}

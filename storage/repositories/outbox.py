@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import func, or_, update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxItem
 from storage.repositories.sql import insert_ignore, insert_statement
+from storage.unit import Unit
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -27,7 +27,7 @@ class Claimed:
 
 
 async def enqueue(
-    session: AsyncSession,
+    unit: Unit,
     *,
     workspace_id: int,
     platform: str,
@@ -38,7 +38,7 @@ async def enqueue(
 ) -> bool:
     """Queue one message; False when `key` was queued before (a repeated fan-out)."""
     return await insert_ignore(
-        session,
+        unit,
         OutboxItem,
         {
             "workspace_id": workspace_id,
@@ -55,7 +55,7 @@ async def enqueue(
 
 
 async def enqueue_many(
-    session: AsyncSession,
+    unit: Unit,
     *,
     workspace_id: int,
     platform: str,
@@ -77,15 +77,15 @@ async def enqueue_many(
         for key, message, not_before in items
     ]
     if rows:  # executemany: the statement is compiled once, however many rows
-        statement = insert_statement(session, OutboxItem.__table__)  # type: ignore[attr-defined]
-        await session.exec(
+        statement = insert_statement(unit, OutboxItem.__table__)  # type: ignore[attr-defined]
+        await unit.session.exec(
             statement.on_conflict_do_nothing(index_elements=["dedupe_key"]), params=rows
         )
 
 
-async def cancel_pending_prefix(session: AsyncSession, prefix: str) -> int:
+async def cancel_pending_prefix(unit: Unit, prefix: str) -> int:
     """Cancel every pending row whose key starts with `prefix` (e.g. a closed round's asks)."""
-    result = await session.exec(
+    result = await unit.session.exec(
         update(OutboxItem)
         .where(col(OutboxItem.dedupe_key).startswith(prefix), col(OutboxItem.status) == PENDING)
         .values(status=CANCELLED)
@@ -94,7 +94,7 @@ async def cancel_pending_prefix(session: AsyncSession, prefix: str) -> int:
 
 
 async def claim_due(
-    session: AsyncSession,
+    unit: Unit,
     *,
     worker: str,
     now: datetime,
@@ -113,7 +113,7 @@ async def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = list((await session.exec(statement)).all())
+    rows = list((await unit.session.exec(statement)).all())
     claimed = [
         Claimed(
             item=row,
@@ -129,12 +129,12 @@ async def claim_due(
         row.claimed_by = worker
         row.claimed_until = now + lease
         row.attempts += 1
-    await session.flush()
+    await unit.session.flush()
     return claimed
 
 
 async def settle(
-    session: AsyncSession,
+    unit: Unit,
     item_id: int,
     worker: str,
     *,
@@ -155,7 +155,7 @@ async def settle(
         values["last_error"] = error[:500]
     if refund_attempt:
         values["attempts"] = OutboxItem.attempts - 1
-    result = await session.exec(
+    result = await unit.session.exec(
         update(OutboxItem)
         .where(col(OutboxItem.id) == item_id, col(OutboxItem.claimed_by) == worker)
         .values(**values)
@@ -163,14 +163,14 @@ async def settle(
     return bool(result.rowcount)
 
 
-async def find_by_key(session: AsyncSession, key: str) -> OutboxItem | None:
-    return (await session.exec(select(OutboxItem).where(OutboxItem.dedupe_key == key))).first()
+async def find_by_key(unit: Unit, key: str) -> OutboxItem | None:
+    return (await unit.session.exec(select(OutboxItem).where(OutboxItem.dedupe_key == key))).first()
 
 
-async def cancel_pending(session: AsyncSession, keys: list[str]) -> int:
+async def cancel_pending(unit: Unit, keys: list[str]) -> int:
     if not keys:
         return 0
-    result = await session.exec(
+    result = await unit.session.exec(
         update(OutboxItem)
         .where(col(OutboxItem.dedupe_key).in_(keys), col(OutboxItem.status) == PENDING)
         .values(status=CANCELLED)
@@ -178,13 +178,13 @@ async def cancel_pending(session: AsyncSession, keys: list[str]) -> int:
     return result.rowcount or 0
 
 
-async def next_due(session: AsyncSession, platforms: list[str]) -> datetime | None:
+async def next_due(unit: Unit, platforms: list[str]) -> datetime | None:
     statement = select(func.min(OutboxItem.not_before)).where(
         col(OutboxItem.status) == PENDING, col(OutboxItem.platform).in_(platforms)
     )
-    return (await session.exec(statement)).one()
+    return (await unit.session.exec(statement)).one()
 
 
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
+async def count_by_status(unit: Unit) -> dict[str, int]:
     statement = select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
-    return {status: n for status, n in (await session.exec(statement)).all()}
+    return {status: n for status, n in (await unit.session.exec(statement)).all()}
