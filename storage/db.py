@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import errors
 from storage.unit import Unit
 
 _WRITE = "kudos_pulse_write"
@@ -79,9 +80,11 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Unit]:
-        """A transaction that commits on success and rolls back on any exception."""
-        async with self._one_writer(), self._writes() as session, session.begin():
-            yield Unit(session)
+        """A transaction that commits on success and rolls back on any exception; a unique-key
+        conflict leaves it as `storage.errors.Duplicate`."""
+        with errors.translated():
+            async with self._one_writer(), self._writes() as session, session.begin():
+                yield Unit(session)
 
     @asynccontextmanager
     async def write_connection(

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.groups.commands import (
     ChangeTeamMembers,
     CreateTeam,
@@ -39,6 +37,7 @@ from bot.people.actor import Caller
 from bot.people.directory import People, mention
 from bot.runtime.clock import Clock
 from storage.db import Database
+from storage.errors import Duplicate
 from storage.models import Person, Team
 from storage.repositories import audit
 from storage.repositories import digests as digest_rows
@@ -103,7 +102,7 @@ class TeamService:
                     f"{len(member_ids)} members",
                     now=now,
                 )
-        except IntegrityError:  # created by someone else a moment ago
+        except Duplicate:  # created by someone else a moment ago
             return Reply.refused(f"There is already a team called {command.name}.")
         follows: list[Span] = (
             [Text(text=", following "), ChannelLink(channel_id=command.channel)]

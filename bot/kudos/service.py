@@ -7,8 +7,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.kudos.commands import GiveKudos, Period
 from bot.kudos.rules import period_start
 from bot.lexicon import CHANNEL, MENTION, clean_user_text, shorten
@@ -42,6 +40,7 @@ from bot.people.directory import People
 from bot.runtime import outbox
 from bot.runtime.clock import Clock
 from storage.db import Database
+from storage.errors import Duplicate
 from storage.models import Person, Recognition
 from storage.repositories import outbox as outbox_rows
 from storage.repositories import people as people_repo
@@ -245,7 +244,7 @@ class RecognitionService:
                         message=message,
                         now=now,
                     )
-        except IntegrityError:
+        except Duplicate:
             if options.dedupe_key is None:
                 raise
             return None, 0
