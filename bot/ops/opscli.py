@@ -110,16 +110,14 @@ async def _forget(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _copy_data(config: Config, args: argparse.Namespace) -> int:
-    from sqlalchemy.engine import make_url
-
     from storage.copy import CopyRefused, copy_all, row_counts
-    from storage.db import Database
+    from storage.db import Database, same_database, shown_url
 
-    if make_url(args.to) == make_url(config.database_url):
+    if same_database(args.to, config.database_url):
         print("kudos-pulse copy-data: --to is the database in use; name another one.")
         return 2
     source, target = Database(config.database_url), Database(args.to)
-    shown = make_url(args.to).render_as_string(hide_password=True)
+    shown = shown_url(args.to)
     try:
         print(f"Copying {source.backend} → {shown} (stop the bot first so nothing changes) …")
         copied = await copy_all(

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
+from storage.db import insert_for
 from storage.models import InboxItem
 from storage.unit import Unit
 
@@ -56,7 +56,7 @@ async def accept_many(
         }
         for item in items
     ]
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(connection.dialect.name)
     statement = (
         insert(InboxItem)
         .values(rows)

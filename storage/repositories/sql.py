@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-
+from storage.db import insert_for
 from storage.unit import Unit
 
 
 def insert_statement(unit: Unit, table: Any) -> Any:
     """The dialect's INSERT, which offers ON CONFLICT on both SQLite and PostgreSQL."""
-    dialect = unit.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert_for(unit.session.get_bind().dialect.name)(table)
 
 
 async def insert_ignore(

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, exists, func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from storage.models import Person, Team, TeamMember
+from storage.repositories.sql import insert_statement
 from storage.unit import Unit
 
 
@@ -102,10 +102,8 @@ async def add_members(unit: Unit, team_id: int, person_ids: list[int]) -> int:
     """Insert the memberships that are missing (one statement); returns how many were new."""
     if not person_ids:
         return 0
-    dialect = unit.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(TeamMember)
+        insert_statement(unit, TeamMember)
         .values([{"team_id": team_id, "person_id": person_id} for person_id in person_ids])
         .on_conflict_do_nothing(index_elements=["team_id", "person_id"])
     )
