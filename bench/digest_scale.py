@@ -499,7 +499,8 @@ async def floor_query(db: Database, min_responses: int) -> list[tuple[Any, ...]]
         bindparam("quiet_since", window.quiet_since, type_=UTCDateTime),
         bindparam("min_responses", min_responses),
     )
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         return [tuple(row) for row in (await session.exec(statement)).all()]
 
 
@@ -560,7 +561,8 @@ def peak_rss_mb() -> float:
 async def measure(url: str, repeats: int) -> dict[str, Any]:
     db = Database(url)
     service = make_service(db)
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         teams = list((await session.exec(select(Team).order_by(col(Team.id)))).all())
     min_responses = service.config.pulses.min_responses
     await floor_query(db, min_responses)  # warm the caches the same way for both

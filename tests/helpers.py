@@ -12,7 +12,8 @@ from storage.models import OutboxItem, Recognition, RecognitionRecipient
 
 
 async def count(db: Database, model: Any, *where: Any) -> int:
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         statement = select(func.count()).select_from(model)
         for condition in where:
             statement = statement.where(condition)

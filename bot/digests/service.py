@@ -48,7 +48,7 @@ from bot.pulses.contract import NoPulses, PulseSummaries
 from bot.runtime import outbox
 from bot.runtime.clock import Clock
 from storage.db import Database
-from storage.models import DigestSchedule, Person, Team
+from storage.models import DigestSchedule, Team
 from storage.repositories import audit, workspaces
 from storage.repositories import digests as rows
 from storage.repositories import people as people_rows
@@ -235,7 +235,7 @@ class DigestService:
         weekday = command.weekday or defaults.weekday
         clock_time = command.time or defaults.time
         async with self.db.read() as session:
-            lead = await session.get(Person, team.lead_id) if team.lead_id else None
+            lead = await people_rows.get(session, team.lead_id) if team.lead_id else None
         zone_name = command.timezone or (
             zone_of(lead, self.config).key if lead else self.config.default_timezone
         )
@@ -285,7 +285,7 @@ class DigestService:
             await self.people.refresh_channel_team(caller.workspace, caller.directory, team)
         async with self.db.read() as session:
             schedule = await rows.schedule_for_team(session, team.id)
-            lead = await session.get(Person, team.lead_id) if team.lead_id else None
+            lead = await people_rows.get(session, team.lead_id) if team.lead_id else None
         if schedule is not None and schedule.active:
             zone = ZoneInfo(schedule.timezone)
         else:
@@ -332,7 +332,7 @@ class DigestService:
         now = self.clock.now()
         async with self.db.write() as session:
             schedule = await rows.get_schedule(session, caller.workspace_id, command.schedule_id)
-            team = await session.get(Team, schedule.team_id) if schedule else None
+            team = await team_rows.get(session, schedule.team_id) if schedule else None
             if schedule is None or team is None or not schedule.active:
                 return Reply.refused(
                     f"There is no digest schedule #{command.schedule_id}. See them with "

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.groups.commands import (
     ChangeTeamMembers,
     CreateTeam,
@@ -39,6 +37,7 @@ from bot.people.actor import Caller
 from bot.people.directory import People, mention
 from bot.runtime.clock import Clock
 from storage.db import Database
+from storage.errors import Duplicate
 from storage.models import Person, Team
 from storage.repositories import audit
 from storage.repositories import digests as digest_rows
@@ -83,15 +82,14 @@ class TeamService:
         now = self.clock.now()
         try:
             async with self.db.write() as session:
-                team = Team(
+                team = await team_rows.create(
+                    session,
                     workspace_id=caller.workspace_id,
                     name=command.name,
                     lead_id=lead.id,
                     channel_id=command.channel,
-                    created_at=now,
+                    now=now,
                 )
-                session.add(team)
-                await session.flush()
                 assert team.id is not None
                 await team_rows.add_members(session, team.id, member_ids)
                 source = f"channel {command.channel}" if command.channel else "members"
@@ -104,7 +102,7 @@ class TeamService:
                     f"{len(member_ids)} members",
                     now=now,
                 )
-        except IntegrityError:  # created by someone else a moment ago
+        except Duplicate:  # created by someone else a moment ago
             return Reply.refused(f"There is already a team called {command.name}.")
         follows: list[Span] = (
             [Text(text=", following "), ChannelLink(channel_id=command.channel)]
@@ -183,9 +181,9 @@ class TeamService:
         except Refused as refusal:
             return refusal.reply()
         now = self.clock.now()
+        assert team.id is not None
         async with self.db.write() as session:
-            team.lead_id = lead.id
-            session.add(team)
+            await team_rows.set_lead(session, team.id, lead.id)
             await audit.record(
                 session,
                 workspace_id=caller.workspace_id,
@@ -257,7 +255,7 @@ class TeamService:
             await self.people.refresh_channel_team(caller.workspace, caller.directory, team)
         async with self.db.read() as session:
             members = await team_rows.members(session, team.id)
-            lead = await session.get(Person, team.lead_id) if team.lead_id else None
+            lead = await people_rows.get(session, team.lead_id) if team.lead_id else None
             schedule = await digest_rows.schedule_for_team(session, team.id)
         lead_spans: list[Span] = [mention(lead)] if lead else [Text(text="(none)")]
         blocks: list = [

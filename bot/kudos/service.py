@@ -7,9 +7,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.kudos.commands import GiveKudos, Period
 from bot.kudos.rules import period_start
 from bot.lexicon import CHANNEL, MENTION, clean_user_text, shorten
@@ -43,10 +40,12 @@ from bot.people.directory import People
 from bot.runtime import outbox
 from bot.runtime.clock import Clock
 from storage.db import Database
+from storage.errors import Duplicate
 from storage.models import Person, Recognition
 from storage.repositories import outbox as outbox_rows
 from storage.repositories import people as people_repo
 from storage.repositories import recognitions
+from storage.unit import Unit
 
 KUDOS_FORM = "kudos"
 
@@ -245,7 +244,7 @@ class RecognitionService:
                         message=message,
                         now=now,
                     )
-        except IntegrityError:
+        except Duplicate:
             if options.dedupe_key is None:
                 raise
             return None, 0
@@ -327,11 +326,10 @@ class RecognitionService:
         self.on_enqueue()
         return Reply.private(f"↩️ Withdrawn: your kudos to {who}.")
 
-    async def _revoke(self, session: AsyncSession, caller: Caller, recognition: Recognition) -> str:
+    async def _revoke(self, session: Unit, caller: Caller, recognition: Recognition) -> str:
         assert recognition.id is not None
         now = self.clock.now()
-        recognition.revoked_at = now
-        session.add(recognition)
+        await recognitions.revoke(session, recognition, now)
         recipients = await recognitions.recipients(session, recognition.id)
         post_key = f"kudos:{recognition.id}:post"
         keys = [post_key] + [f"kudos:{recognition.id}:dm:{p.external_id}" for p in recipients]

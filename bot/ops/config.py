@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from storage.db import single_writer
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./kudos_pulse.db"
 DEFAULT_PORT = 3978
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -189,7 +191,7 @@ class Config(_Section):
     @property
     def worker_processes(self) -> int:
         if self.workers == "auto":
-            return 0 if self.database_url.startswith("sqlite") else 1
+            return 0 if single_writer(self.database_url) else 1
         return self.workers
 
     @field_validator("workers")

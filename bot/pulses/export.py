@@ -11,6 +11,7 @@ from bot.pulses.results import summarise
 from storage.db import Database
 from storage.models import Workspace
 from storage.repositories import pulses as repo
+from storage.repositories import workspaces as workspace_rows
 
 
 async def export_rows(
@@ -34,7 +35,8 @@ async def export_rows(
             if not result.shown or result.quadrants is None:
                 continue
             if round_.workspace_id not in workspaces:
-                workspaces[round_.workspace_id] = await session.get(Workspace, round_.workspace_id)
+                found = await workspace_rows.get(session, round_.workspace_id)
+                workspaces[round_.workspace_id] = found
             workspace = workspaces[round_.workspace_id]
             yield {
                 "round_id": round_.id,

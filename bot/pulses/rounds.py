@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.messages import Block
 from bot.ops.config import Config
@@ -23,9 +22,13 @@ from bot.pulses.results import RoundResult, summarise
 from bot.runtime import outbox
 from bot.runtime.clock import Clock
 from storage.db import Database
-from storage.models import Person, PulseRound, PulseSchedule, Team, Workspace
+from storage.models import PulseRound, PulseSchedule
 from storage.repositories import outbox as outbox_rows
+from storage.repositories import people as people_rows
 from storage.repositories import pulses as repo
+from storage.repositories import teams as team_rows
+from storage.repositories import workspaces
+from storage.unit import Unit
 
 log = logging.getLogger(__name__)
 TREND_ROUNDS = 4
@@ -99,7 +102,7 @@ class Rounds:
             log.info("pulse schedule %s: missed firing is past its window; skipped", schedule.id)
             return None
         async with self.db.read() as session:
-            workspace = await session.get(Workspace, schedule.workspace_id)
+            workspace = await workspaces.get(session, schedule.workspace_id)
         assert workspace is not None
         platform = self.platforms.get(workspace.platform)
         if platform is None:
@@ -194,8 +197,8 @@ class Rounds:
             async with self.db.write() as session:
                 if not await repo.claim_flag(session, round_.id, "reminded"):
                     continue
-                schedule = await session.get(PulseSchedule, round_.schedule_id)
-                workspace = await session.get(Workspace, round_.workspace_id)
+                schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
+                workspace = await workspaces.get(session, round_.workspace_id)
                 assert schedule is not None and workspace is not None
                 reminder = messages.question(
                     self.config,
@@ -242,7 +245,7 @@ class Rounds:
                 await outbox_rows.cancel_pending_prefix(session, f"pulse:{round_.id}:")
                 round_.closed = True
                 text, blocks = await self.results(session, round_)
-                workspace = await session.get(Workspace, round_.workspace_id)
+                workspace = await workspaces.get(session, round_.workspace_id)
                 assert workspace is not None
                 items = [
                     (
@@ -262,28 +265,29 @@ class Rounds:
             SCHEDULER_FIRINGS.labels("close").inc()
             self.on_enqueue()
 
-    async def result_readers(self, session: Any, round_: PulseRound) -> list[str]:
+    async def result_readers(self, session: Unit, round_: PulseRound) -> list[str]:
         """The schedule's owner, and the team's lead for a team audience."""
-        schedule = await session.get(PulseSchedule, round_.schedule_id)
+        schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
+        assert schedule is not None
         person_ids = [schedule.owner_id]
         if round_.team_id is not None:
-            team = await session.get(Team, round_.team_id)
+            team = await team_rows.get(session, round_.team_id)
             if team is not None and team.lead_id is not None:
                 person_ids.append(team.lead_id)
         users: list[str] = []
         for person_id in dict.fromkeys(person_ids):
-            person = await session.get(Person, person_id)
+            person = await people_rows.get(session, person_id)
             if person is not None and person.forgotten_at is None:
                 users.append(person.external_id)
         return users
 
-    async def result(self, session: Any, round_: PulseRound) -> RoundResult:
+    async def result(self, session: Unit, round_: PulseRound) -> RoundResult:
         assert round_.id is not None
         answers = await repo.responses(session, round_.id)
         return summarise(round_.invited, answers, self.config.pulses.min_responses)
 
-    async def results(self, session: Any, round_: PulseRound) -> tuple[str, list[Block]]:
-        schedule = await session.get(PulseSchedule, round_.schedule_id)
+    async def results(self, session: Unit, round_: PulseRound) -> tuple[str, list[Block]]:
+        schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
         earlier = [
             await self.result(session, previous)
             for previous in await repo.rounds_of_schedule(

@@ -290,7 +290,7 @@ class PulseService:
                 session, command.round_id, respondent, command.easy, command.value, comment
             )
             await repo.mark_answered(session, command.round_id, caller.person_id)
-            schedule = await session.get(PulseSchedule, round_.schedule_id)
+            schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
         zone_name = schedule.timezone if schedule else self.config.default_timezone
         thanks = (
             f"✅ Thanks! Your answer to pulse {command.round_id} is saved anonymously "

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.messages import Message
 from bot.ops import logcontext
 from bot.ops.config import OutboxSettings
@@ -39,6 +37,7 @@ from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import outbox as rows
 from storage.repositories import workspaces
+from storage.unit import Unit
 
 log = logging.getLogger("bot.outbox")  # name kept: operators alert on it
 # Share of the lease a worker may spend on a claim before it must hand the row back unsent.
@@ -55,7 +54,7 @@ DEPTH_EVERY_SECONDS = 5.0
 
 
 async def enqueue(
-    session: AsyncSession,
+    session: Unit,
     *,
     workspace_id: int,
     platform: str,
@@ -77,7 +76,7 @@ async def enqueue(
 
 
 async def enqueue_many(
-    session: AsyncSession,
+    session: Unit,
     *,
     workspace_id: int,
     platform: str,

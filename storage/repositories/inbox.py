@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import insert_for
 from storage.models import InboxItem
 from storage.repositories import leases
+from storage.unit import Unit
 
 PENDING, WORKING, DONE, FAILED = "pending", "working", "done", "failed"
 QUEUE = leases.LeasedTable(InboxItem, due_at="available_at", served_by="kind", claimed=WORKING)
@@ -56,7 +56,7 @@ async def accept_many(
         }
         for item in items
     ]
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(connection.dialect.name)
     statement = (
         insert(InboxItem)
         .values(rows)
@@ -68,7 +68,7 @@ async def accept_many(
 
 
 async def claim_due(
-    session: AsyncSession,
+    unit: Unit,
     *,
     worker: str,
     now: datetime,
@@ -78,29 +78,29 @@ async def claim_due(
 ) -> list[InboxItem]:
     """Due rows, and rows whose worker's lease ran out (it died mid-way), now this worker's."""
     claims = await leases.claim(
-        session, QUEUE, worker=worker, now=now, lease=lease, limit=limit, serving=kinds
+        unit, QUEUE, worker=worker, now=now, lease=lease, limit=limit, serving=kinds
     )
     return [claim.row for claim in claims]
 
 
-async def finish(session: AsyncSession, ids: Sequence[int], worker: str, *, now: datetime) -> None:
+async def finish(unit: Unit, ids: Sequence[int], worker: str, *, now: datetime) -> None:
     """Done: keep the key (redeliveries stay dropped), drop the payload."""
     await leases.end_claims(
-        session, QUEUE, ids, worker, status=DONE, payload=None, finished_at=now, last_error=None
+        unit, QUEUE, ids, worker, status=DONE, payload=None, finished_at=now, last_error=None
     )
 
 
 async def retry_later(
-    session: AsyncSession, item_id: int, worker: str, *, available_at: datetime, error: str
+    unit: Unit, item_id: int, worker: str, *, available_at: datetime, error: str
 ) -> None:
-    await leases.requeue(session, QUEUE, [item_id], worker, due=available_at, error=error)
+    await leases.requeue(unit, QUEUE, [item_id], worker, due=available_at, error=error)
 
 
 async def give_up(
-    session: AsyncSession, item_id: int, worker: str, *, now: datetime, error: str
+    unit: Unit, item_id: int, worker: str, *, now: datetime, error: str
 ) -> None:
     await leases.end_claims(
-        session,
+        unit,
         QUEUE,
         [item_id],
         worker,
@@ -111,13 +111,13 @@ async def give_up(
     )
 
 
-async def hand_back(session: AsyncSession, ids: Sequence[int], worker: str, now: datetime) -> None:
+async def hand_back(unit: Unit, ids: Sequence[int], worker: str, now: datetime) -> None:
     """Claimed but not done (shutting down): due again at once for any worker."""
-    await leases.requeue(session, QUEUE, ids, worker, due=now, refund=True)
+    await leases.requeue(unit, QUEUE, ids, worker, due=now, refund=True)
 
 
-async def forget_finished_before(session: AsyncSession, cutoff: datetime) -> int:
-    result = await session.exec(
+async def forget_finished_before(unit: Unit, cutoff: datetime) -> int:
+    result = await unit.session.exec(
         delete(InboxItem).where(
             col(InboxItem.status).in_([DONE, FAILED]), col(InboxItem.finished_at) < cutoff
         )

@@ -20,7 +20,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import or_, update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.unit import Unit
 
 # The `last_error` column's length.
 ERROR_LENGTH = 500
@@ -77,7 +78,7 @@ def claimed_columns(
 
 
 async def claim(
-    session: AsyncSession,
+    unit: Unit,
     table: LeasedTable[Row],
     *,
     worker: str,
@@ -100,12 +101,12 @@ async def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows: list[Row] = list((await session.exec(statement)).all())
+    rows: list[Row] = list((await unit.session.exec(statement)).all())
     claims = [_claim_of(row, table, lease) for row in rows]
     for row in rows:
         row.status, row.claimed_by, row.claimed_until = table.claimed, worker, now + lease
         row.attempts += 1
-    await session.flush()
+    await unit.session.flush()
     return claims
 
 
@@ -118,7 +119,7 @@ def _claim_of(row: Row, table: LeasedTable[Row], lease: timedelta) -> Claim[Row]
 
 
 async def end_claims(
-    session: AsyncSession, table: LeasedTable[Any], ids: Sequence[int], worker: str, **values: Any
+    unit: Unit, table: LeasedTable[Any], ids: Sequence[int], worker: str, **values: Any
 ) -> int:
     """End `worker`'s claim on these rows, writing `values` with it; returns how many rows it
     still held. A row claimed by another worker since is left alone: it is no longer ours."""
@@ -127,7 +128,7 @@ async def end_claims(
     row_id = col(table.column("id"))
     # One row (most outcomes): a plain comparison, which SQLAlchemy need not expand per call.
     which = row_id == ids[0] if len(ids) == 1 else row_id.in_(list(ids))
-    result = await session.exec(
+    result = await unit.session.exec(
         update(table.model)
         .where(which, col(table.column("claimed_by")) == worker)
         .values(claimed_by=None, claimed_until=None, **values)
@@ -136,7 +137,7 @@ async def end_claims(
 
 
 async def requeue(
-    session: AsyncSession,
+    unit: Unit,
     table: LeasedTable[Any],
     ids: Sequence[int],
     worker: str,
@@ -152,7 +153,7 @@ async def requeue(
         values["last_error"] = error_text(error)
     if refund:
         values["attempts"] = table.column("attempts") - 1
-    return await end_claims(session, table, ids, worker, **values)
+    return await end_claims(unit, table, ids, worker, **values)
 
 
 def error_text(error: str) -> str:

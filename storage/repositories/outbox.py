@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxItem
 from storage.repositories import leases
 from storage.repositories.sql import insert_ignore, insert_statement
+from storage.unit import Unit
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 QUEUE = leases.LeasedTable(
@@ -25,7 +25,7 @@ QUEUE = leases.LeasedTable(
 
 
 async def enqueue(
-    session: AsyncSession,
+    unit: Unit,
     *,
     workspace_id: int,
     platform: str,
@@ -36,7 +36,7 @@ async def enqueue(
 ) -> bool:
     """Queue one message; False when `key` was queued before (a repeated fan-out)."""
     return await insert_ignore(
-        session,
+        unit,
         OutboxItem,
         {
             "workspace_id": workspace_id,
@@ -53,7 +53,7 @@ async def enqueue(
 
 
 async def enqueue_many(
-    session: AsyncSession,
+    unit: Unit,
     *,
     workspace_id: int,
     platform: str,
@@ -75,15 +75,15 @@ async def enqueue_many(
         for key, message, not_before in items
     ]
     if rows:  # executemany: the statement is compiled once, however many rows
-        statement = insert_statement(session, OutboxItem.__table__)  # type: ignore[attr-defined]
-        await session.exec(
+        statement = insert_statement(unit, OutboxItem.__table__)  # type: ignore[attr-defined]
+        await unit.session.exec(
             statement.on_conflict_do_nothing(index_elements=["dedupe_key"]), params=rows
         )
 
 
-async def cancel_pending_prefix(session: AsyncSession, prefix: str) -> int:
+async def cancel_pending_prefix(unit: Unit, prefix: str) -> int:
     """Cancel every pending row whose key starts with `prefix` (e.g. a closed round's asks)."""
-    result = await session.exec(
+    result = await unit.session.exec(
         update(OutboxItem)
         .where(col(OutboxItem.dedupe_key).startswith(prefix), col(OutboxItem.status) == PENDING)
         .values(status=CANCELLED)
@@ -92,7 +92,7 @@ async def cancel_pending_prefix(session: AsyncSession, prefix: str) -> int:
 
 
 async def claim_due(
-    session: AsyncSession,
+    unit: Unit,
     *,
     worker: str,
     now: datetime,
@@ -103,12 +103,12 @@ async def claim_due(
     """Due messages, and messages whose claim ran out: `taken_over` ones are in doubt, as the
     platform may already have them."""
     return await leases.claim(
-        session, QUEUE, worker=worker, now=now, lease=lease, limit=limit, serving=platforms
+        unit, QUEUE, worker=worker, now=now, lease=lease, limit=limit, serving=platforms
     )
 
 
 async def settle(
-    session: AsyncSession,
+    unit: Unit,
     item_id: int,
     worker: str,
     *,
@@ -126,7 +126,7 @@ async def settle(
     if status == PENDING:
         due = not_before or now
         held = await leases.requeue(
-            session, QUEUE, [item_id], worker, due=due, error=error, refund=refund_attempt
+            unit, QUEUE, [item_id], worker, due=due, error=error, refund=refund_attempt
         )
         return held > 0
     values: dict[str, Any] = {"status": status}
@@ -134,17 +134,17 @@ async def settle(
         values.update(sent_at=now, platform_ref=platform_ref, last_error=None)
     if error is not None:
         values["last_error"] = leases.error_text(error)
-    return await leases.end_claims(session, QUEUE, [item_id], worker, **values) > 0
+    return await leases.end_claims(unit, QUEUE, [item_id], worker, **values) > 0
 
 
-async def find_by_key(session: AsyncSession, key: str) -> OutboxItem | None:
-    return (await session.exec(select(OutboxItem).where(OutboxItem.dedupe_key == key))).first()
+async def find_by_key(unit: Unit, key: str) -> OutboxItem | None:
+    return (await unit.session.exec(select(OutboxItem).where(OutboxItem.dedupe_key == key))).first()
 
 
-async def cancel_pending(session: AsyncSession, keys: list[str]) -> int:
+async def cancel_pending(unit: Unit, keys: list[str]) -> int:
     if not keys:
         return 0
-    result = await session.exec(
+    result = await unit.session.exec(
         update(OutboxItem)
         .where(col(OutboxItem.dedupe_key).in_(keys), col(OutboxItem.status) == PENDING)
         .values(status=CANCELLED)
@@ -152,13 +152,13 @@ async def cancel_pending(session: AsyncSession, keys: list[str]) -> int:
     return result.rowcount or 0
 
 
-async def next_due(session: AsyncSession, platforms: list[str]) -> datetime | None:
+async def next_due(unit: Unit, platforms: list[str]) -> datetime | None:
     statement = select(func.min(OutboxItem.not_before)).where(
         col(OutboxItem.status) == PENDING, col(OutboxItem.platform).in_(platforms)
     )
-    return (await session.exec(statement)).one()
+    return (await unit.session.exec(statement)).one()
 
 
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
+async def count_by_status(unit: Unit) -> dict[str, int]:
     statement = select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
-    return {status: n for status, n in (await session.exec(statement)).all()}
+    return {status: n for status, n in (await unit.session.exec(statement)).all()}

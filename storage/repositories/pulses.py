@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, case, func, insert, update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     Person,
@@ -22,6 +21,7 @@ from storage.models import (
     TeamMember,
 )
 from storage.repositories.sql import insert_ignore, insert_statement, upsert
+from storage.unit import Unit
 
 ACTIVE, PAUSED, CANCELLED, DONE = "active", "paused", "cancelled", "done"
 # Rows per INSERT statement: well under PostgreSQL's 32,767 bind parameters.
@@ -37,20 +37,18 @@ def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 # -- schedules -----------------------------------------------------------------------------
 
 
-async def add_schedule(session: AsyncSession, schedule: PulseSchedule) -> PulseSchedule:
-    session.add(schedule)
-    await session.flush()
+async def add_schedule(unit: Unit, schedule: PulseSchedule) -> PulseSchedule:
+    unit.session.add(schedule)
+    await unit.session.flush()
     return schedule
 
 
-async def schedule(
-    session: AsyncSession, workspace_id: int, schedule_id: int
-) -> PulseSchedule | None:
-    found = await session.get(PulseSchedule, schedule_id)
+async def schedule(unit: Unit, workspace_id: int, schedule_id: int) -> PulseSchedule | None:
+    found = await unit.session.get(PulseSchedule, schedule_id)
     return found if found is not None and found.workspace_id == workspace_id else None
 
 
-async def schedules(session: AsyncSession, workspace_id: int) -> list[PulseSchedule]:
+async def schedules(unit: Unit, workspace_id: int) -> list[PulseSchedule]:
     statement = (
         select(PulseSchedule)
         .where(
@@ -59,23 +57,21 @@ async def schedules(session: AsyncSession, workspace_id: int) -> list[PulseSched
         )
         .order_by(col(PulseSchedule.id))
     )
-    return list((await session.exec(statement)).all())
+    return list((await unit.session.exec(statement)).all())
 
 
-async def due_schedules(
-    session: AsyncSession, now: datetime, limit: int = 50
-) -> list[PulseSchedule]:
+async def due_schedules(unit: Unit, now: datetime, limit: int = 50) -> list[PulseSchedule]:
     statement = (
         select(PulseSchedule)
         .where(PulseSchedule.status == ACTIVE, col(PulseSchedule.next_fire_at) <= now)
         .order_by(col(PulseSchedule.next_fire_at))
         .limit(limit)
     )
-    return list((await session.exec(statement)).all())
+    return list((await unit.session.exec(statement)).all())
 
 
 async def advance(
-    session: AsyncSession,
+    unit: Unit,
     schedule_id: int,
     *,
     expected: datetime | None,
@@ -88,14 +84,14 @@ async def advance(
         statement = statement.where(col(PulseSchedule.next_fire_at).is_(None))
     else:
         statement = statement.where(col(PulseSchedule.next_fire_at) == expected)
-    result = await session.exec(statement.values(next_fire_at=next_fire_at, status=status))
+    result = await unit.session.exec(statement.values(next_fire_at=next_fire_at, status=status))
     return bool(result.rowcount)
 
 
 async def set_status(
-    session: AsyncSession, schedule_id: int, status: str, next_fire_at: datetime | None
+    unit: Unit, schedule_id: int, status: str, next_fire_at: datetime | None
 ) -> None:
-    await session.exec(
+    await unit.session.exec(
         update(PulseSchedule)
         .where(col(PulseSchedule.id) == schedule_id)
         .values(status=status, next_fire_at=next_fire_at)
@@ -105,34 +101,34 @@ async def set_status(
 # -- rounds --------------------------------------------------------------------------------
 
 
-async def create_round(session: AsyncSession, values: dict[str, Any]) -> PulseRound | None:
+async def create_round(unit: Unit, values: dict[str, Any]) -> PulseRound | None:
     """The round for (schedule, scheduled time); None when another process created it."""
-    if not await insert_ignore(session, PulseRound, values, ("schedule_id", "scheduled_for")):
+    if not await insert_ignore(unit, PulseRound, values, ("schedule_id", "scheduled_for")):
         return None
     statement = select(PulseRound).where(
         PulseRound.schedule_id == values["schedule_id"],
         PulseRound.scheduled_for == values["scheduled_for"],
     )
-    return (await session.exec(statement)).one()
+    return (await unit.session.exec(statement)).one()
 
 
-async def round_by_id(session: AsyncSession, workspace_id: int, round_id: int) -> PulseRound | None:
-    found = await session.get(PulseRound, round_id)
+async def round_by_id(unit: Unit, workspace_id: int, round_id: int) -> PulseRound | None:
+    found = await unit.session.get(PulseRound, round_id)
     return found if found is not None and found.workspace_id == workspace_id else None
 
 
-async def add_deliveries(session: AsyncSession, round_id: int, person_ids: Sequence[int]) -> None:
+async def add_deliveries(unit: Unit, round_id: int, person_ids: Sequence[int]) -> None:
     rows = [{"round_id": round_id, "person_id": pid, "answered": False} for pid in person_ids]
     if rows:  # executemany: compiled once, however many rows
-        await session.exec(insert(PulseDelivery.__table__), params=rows)  # type: ignore[attr-defined]
+        await unit.session.exec(insert(PulseDelivery.__table__), params=rows)  # type: ignore[attr-defined]
 
 
-async def delivery(session: AsyncSession, round_id: int, person_id: int) -> PulseDelivery | None:
-    return await session.get(PulseDelivery, (round_id, person_id))
+async def delivery(unit: Unit, round_id: int, person_id: int) -> PulseDelivery | None:
+    return await unit.session.get(PulseDelivery, (round_id, person_id))
 
 
-async def mark_answered(session: AsyncSession, round_id: int, person_id: int) -> None:
-    await session.exec(
+async def mark_answered(unit: Unit, round_id: int, person_id: int) -> None:
+    await unit.session.exec(
         update(PulseDelivery)
         .where(col(PulseDelivery.round_id) == round_id, col(PulseDelivery.person_id) == person_id)
         .values(answered=True)
@@ -140,7 +136,7 @@ async def mark_answered(session: AsyncSession, round_id: int, person_id: int) ->
 
 
 async def save_response(
-    session: AsyncSession,
+    unit: Unit,
     round_id: int,
     respondent: str,
     easy: int,
@@ -149,7 +145,7 @@ async def save_response(
 ) -> None:
     """Insert, or replace the earlier answer of the same respondent."""
     await upsert(
-        session,
+        unit,
         PulseResponse,
         {
             "round_id": round_id,
@@ -163,16 +159,15 @@ async def save_response(
     )
 
 
-async def responses(session: AsyncSession, round_id: int) -> list[tuple[int, int, str | None]]:
+async def responses(unit: Unit, round_id: int) -> list[tuple[int, int, str | None]]:
     statement = select(PulseResponse.easy, PulseResponse.value, PulseResponse.comment).where(
         PulseResponse.round_id == round_id
     )
-    return [
-        (easy, value, comment) for easy, value, comment in (await session.exec(statement)).all()
-    ]
+    found = (await unit.session.exec(statement)).all()
+    return [(easy, value, comment) for easy, value, comment in found]
 
 
-async def response_counts(session: AsyncSession, round_ids: Sequence[int]) -> dict[int, int]:
+async def response_counts(unit: Unit, round_ids: Sequence[int]) -> dict[int, int]:
     if not round_ids:
         return {}
     statement = (
@@ -180,10 +175,10 @@ async def response_counts(session: AsyncSession, round_ids: Sequence[int]) -> di
         .where(col(PulseResponse.round_id).in_(list(round_ids)))
         .group_by(PulseResponse.round_id)
     )
-    return {round_id: n for round_id, n in (await session.exec(statement)).all()}
+    return {round_id: n for round_id, n in (await unit.session.exec(statement)).all()}
 
 
-async def due_reminders(session: AsyncSession, now: datetime, limit: int = 20) -> list[PulseRound]:
+async def due_reminders(unit: Unit, now: datetime, limit: int = 20) -> list[PulseRound]:
     statement = (
         select(PulseRound)
         .where(
@@ -193,22 +188,22 @@ async def due_reminders(session: AsyncSession, now: datetime, limit: int = 20) -
         )
         .limit(limit)
     )
-    return list((await session.exec(statement)).all())
+    return list((await unit.session.exec(statement)).all())
 
 
-async def due_closes(session: AsyncSession, now: datetime, limit: int = 20) -> list[PulseRound]:
+async def due_closes(unit: Unit, now: datetime, limit: int = 20) -> list[PulseRound]:
     statement = (
         select(PulseRound)
         .where(col(PulseRound.closed).is_(False), col(PulseRound.closes_at) <= now)
         .limit(limit)
     )
-    return list((await session.exec(statement)).all())
+    return list((await unit.session.exec(statement)).all())
 
 
-async def claim_flag(session: AsyncSession, round_id: int, flag: str) -> bool:
+async def claim_flag(unit: Unit, round_id: int, flag: str) -> bool:
     """Set `reminded` or `closed` once; True for the one process that set it."""
     column = getattr(PulseRound, flag)
-    result = await session.exec(
+    result = await unit.session.exec(
         update(PulseRound)
         .where(col(PulseRound.id) == round_id, column.is_(False))
         .values({flag: True})
@@ -216,18 +211,18 @@ async def claim_flag(session: AsyncSession, round_id: int, flag: str) -> bool:
     return bool(result.rowcount)
 
 
-async def unanswered(session: AsyncSession, round_id: int) -> list[tuple[str, str | None]]:
+async def unanswered(unit: Unit, round_id: int) -> list[tuple[str, str | None]]:
     """(platform user id, time zone) of everyone asked who has not answered yet."""
     statement = (
         select(Person.external_id, Person.timezone)
         .join(PulseDelivery, col(PulseDelivery.person_id) == Person.id)
         .where(PulseDelivery.round_id == round_id, col(PulseDelivery.answered).is_(False))
     )
-    return [(user, zone) for user, zone in (await session.exec(statement)).all()]
+    return [(user, zone) for user, zone in (await unit.session.exec(statement)).all()]
 
 
 async def rounds_of_schedule(
-    session: AsyncSession, schedule_id: int, before: datetime, limit: int
+    unit: Unit, schedule_id: int, before: datetime, limit: int
 ) -> list[PulseRound]:
     """Closed rounds of the schedule scheduled before `before`, newest first."""
     statement = (
@@ -240,11 +235,11 @@ async def rounds_of_schedule(
         .order_by(col(PulseRound.scheduled_for).desc())
         .limit(limit)
     )
-    return list((await session.exec(statement)).all())
+    return list((await unit.session.exec(statement)).all())
 
 
 async def latest_closed_round(
-    session: AsyncSession, workspace_id: int, team_ids: Sequence[int] | None
+    unit: Unit, workspace_id: int, team_ids: Sequence[int] | None
 ) -> PulseRound | None:
     """The newest closed round; limited to `team_ids` unless None (an admin sees all)."""
     statement = select(PulseRound).where(
@@ -253,7 +248,7 @@ async def latest_closed_round(
     if team_ids is not None:
         statement = statement.where(col(PulseRound.team_id).in_(list(team_ids)))
     statement = statement.order_by(col(PulseRound.closes_at).desc(), col(PulseRound.id).desc())
-    return (await session.exec(statement.limit(1))).first()
+    return (await unit.session.exec(statement.limit(1))).first()
 
 
 @dataclass(frozen=True)
@@ -330,32 +325,32 @@ def _team_rounds_tallied() -> Select[Any]:
 
 
 async def team_rounds_tallied(
-    session: AsyncSession, workspace_id: int, team_id: int, until: datetime, limit: int
+    unit: Unit, workspace_id: int, team_id: int, until: datetime, limit: int
 ) -> list[TalliedRound]:
     """The team's last `limit` rounds scheduled before `until`, oldest first, each with its
     answers counted: ONE statement (the latest rounds, LEFT JOINed to a GROUP BY of their
     answers), so a digest batch costs one round trip per team however many answers exist."""
     params = {"workspace_id": workspace_id, "team_id": team_id, "until": until, "limit": limit}
-    found = (await session.exec(_team_rounds_tallied(), params=params)).all()
+    found = (await unit.session.exec(_team_rounds_tallied(), params=params)).all()
     return [TalliedRound(*row[:7], tally=Tally(*(int(n or 0) for n in row[7:]))) for row in found]
 
 
 async def closed_rounds(
-    session: AsyncSession, since: datetime | None, workspace_id: int | None
+    unit: Unit, since: datetime | None, workspace_id: int | None
 ) -> list[PulseRound]:
     statement = select(PulseRound).where(col(PulseRound.closed).is_(True))
     if since is not None:
         statement = statement.where(col(PulseRound.scheduled_for) >= since)
     if workspace_id is not None:
         statement = statement.where(PulseRound.workspace_id == workspace_id)
-    return list((await session.exec(statement.order_by(col(PulseRound.id)))).all())
+    return list((await unit.session.exec(statement.order_by(col(PulseRound.id)))).all())
 
 
 # -- people and teams ----------------------------------------------------------------------
 
 
 async def ensure_people(
-    session: AsyncSession, workspace_id: int, user_ids: Sequence[str], now: datetime
+    unit: Unit, workspace_id: int, user_ids: Sequence[str], now: datetime
 ) -> dict[str, tuple[int, str | None]]:
     """(person id, time zone) for each of `user_ids`, creating unknown people in bulk (their
     details are refreshed from the directory on their first own command)."""
@@ -373,34 +368,48 @@ async def ensure_people(
     ]
     if rows:
         table = Person.__table__  # type: ignore[attr-defined]  (Core: no ORM bookkeeping)
-        statement = insert_statement(session, table).on_conflict_do_nothing(
+        statement = insert_statement(unit, table).on_conflict_do_nothing(
             index_elements=["workspace_id", "external_id"]
         )
-        await session.exec(statement, params=rows)
+        await unit.session.exec(statement, params=rows)
     found: dict[str, tuple[int, str | None]] = {}
     for chunk in _chunks(list(user_ids)):
         statement = select(Person.external_id, Person.id, Person.timezone).where(
             Person.workspace_id == workspace_id, col(Person.external_id).in_(list(chunk))
         )
-        for external_id, person_id, timezone in (await session.exec(statement)).all():
+        for external_id, person_id, timezone in (await unit.session.exec(statement)).all():
             found[external_id] = (person_id or 0, timezone)
     return found
 
 
-async def team_by_name(session: AsyncSession, workspace_id: int, name: str) -> Team | None:
+async def not_to_ask(unit: Unit, workspace_id: int, user_ids: Sequence[str]) -> set[str]:
+    """Of `user_ids`, the known bots and the people who asked to be forgotten."""
+    excluded: set[str] = set()
+    for chunk in _chunks(user_ids):
+        statement = select(Person.external_id).where(
+            Person.workspace_id == workspace_id,
+            col(Person.external_id).in_(chunk),
+            col(Person.is_bot) | col(Person.forgotten_at).is_not(None),
+        )
+        excluded.update((await unit.session.exec(statement)).all())
+    return excluded
+
+
+async def team_by_name(unit: Unit, workspace_id: int, name: str) -> Team | None:
     statement = select(Team).where(Team.workspace_id == workspace_id, func.lower(Team.name) == name)
-    return (await session.exec(statement)).first()
+    return (await unit.session.exec(statement)).first()
 
 
-async def team_member_ids(session: AsyncSession, team_id: int) -> list[str]:
+async def team_member_ids(unit: Unit, team_id: int) -> list[str]:
     statement = (
         select(Person.external_id)
         .join(TeamMember, col(TeamMember.person_id) == Person.id)
         .where(TeamMember.team_id == team_id)
     )
-    return list((await session.exec(statement)).all())
+    return list((await unit.session.exec(statement)).all())
 
 
-async def led_team_ids(session: AsyncSession, workspace_id: int, person_id: int) -> list[int]:
+async def led_team_ids(unit: Unit, workspace_id: int, person_id: int) -> list[int]:
     statement = select(Team.id).where(Team.workspace_id == workspace_id, Team.lead_id == person_id)
-    return [team_id for team_id in (await session.exec(statement)).all() if team_id is not None]
+    found = (await unit.session.exec(statement)).all()
+    return [team_id for team_id in found if team_id is not None]

@@ -76,7 +76,8 @@ async def test_nobody_can_tell_who_answered_what(
     assert "You weren't asked" in await console.say("/answer 1 easy=1 value=1", as_user="zed")
 
     # The digest's view and the export carry only aggregates.
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         person_ids = {
             p.id: p.external_id
             for p in (
