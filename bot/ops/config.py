@@ -12,8 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from storage.db import single_writer
-
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./kudos_pulse.db"
 DEFAULT_PORT = 3978
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -187,12 +185,6 @@ class Config(_Section):
     @property
     def teams_enabled(self) -> bool:
         return bool(self.teams.app_id)
-
-    @property
-    def worker_processes(self) -> int:
-        if self.workers == "auto":
-            return 0 if single_writer(self.database_url) else 1
-        return self.workers
 
     @field_validator("workers")
     @classmethod

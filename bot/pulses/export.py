@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from bot.ops.config import Config, load_config
-from bot.pulses.results import summarise
+from bot.pulses.rules import summarise
 from storage.db import Database
 from storage.models import Workspace
 from storage.repositories import pulses as repo

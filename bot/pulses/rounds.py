@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.messages import Block
 from bot.ops.config import Config
 from bot.ops.metrics import SCHEDULER_FIRINGS
 from bot.ports import Platform
-from bot.pulses import audience, messages, timing
-from bot.pulses.results import RoundResult, summarise
+from bot.pulses import audience, messages, rules
+from bot.pulses.rules import RoundResult, summarise
 from bot.runtime import outbox
 from bot.runtime.clock import Clock
 from storage.db import Database
@@ -32,10 +32,6 @@ from storage.unit import Unit
 
 log = logging.getLogger(__name__)
 TREND_ROUNDS = 4
-
-
-def ask_key(round_id: int, user_id: str) -> str:
-    return f"pulse:{round_id}:ask:{user_id}"
 
 
 class Rounds:
@@ -66,29 +62,16 @@ class Rounds:
         for schedule in due:
             await self.fire(schedule, now)
 
-    def _firing(
-        self, schedule: PulseSchedule, now: datetime
-    ) -> tuple[datetime | None, datetime | None]:
-        """(the firing to run now or None, the next firing after now)."""
-        expected = schedule.next_fire_at
-        assert expected is not None
-        window = timedelta(minutes=schedule.open_minutes)
-        if schedule.cron is None:
-            return (expected if now < expected + window else None), None
-        since = max(expected, now - window)
-        latest = timing.latest_fire(schedule.cron, schedule.timezone, since, now)
-        if latest is not None and now >= latest + window:
-            latest = None
-        return latest, timing.next_fire(schedule.cron, schedule.timezone, now)
-
     async def fire(
         self, schedule: PulseSchedule, now: datetime, *, members: list[str] | None = None
     ) -> PulseRound | None:
         """Create this firing's round, its deliveries and its questions; None if another
         process did, or if the firing was missed for longer than its open window. `members`:
         the audience if the caller resolved it just now (a `/pulse now`)."""
-        assert schedule.id is not None
-        scheduled_for, next_at = self._firing(schedule, now)
+        assert schedule.id is not None and schedule.next_fire_at is not None
+        scheduled_for, next_at = rules.firing(
+            schedule.next_fire_at, schedule.cron, schedule.timezone, schedule.open_minutes, now
+        )
         status = repo.ACTIVE if next_at is not None else repo.DONE
         if scheduled_for is None:
             async with self.db.write() as session:
@@ -115,9 +98,13 @@ class Rounds:
                 self.db, directory, schedule.workspace_id, schedule.audience
             )
         )
-        window = timedelta(minutes=schedule.open_minutes)
-        closes_at = scheduled_for + window
-        remind_at = closes_at - timedelta(hours=self.config.pulses.reminder_hours_before_close)
+        times = rules.round_times(
+            scheduled_for,
+            schedule.open_minutes,
+            now,
+            reminder=self.config.pulses.reminder,
+            hours_before_close=self.config.pulses.reminder_hours_before_close,
+        )
         async with self.db.write() as session:
             moved = await repo.advance(
                 session,
@@ -136,10 +123,8 @@ class Rounds:
                     "team_id": schedule.audience.get("team_id"),
                     "subject": schedule.subject,
                     "scheduled_for": scheduled_for,
-                    "closes_at": closes_at,
-                    "remind_at": remind_at
-                    if self.config.pulses.reminder and remind_at > now
-                    else None,
+                    "closes_at": times.closes_at,
+                    "remind_at": times.remind_at,
                     "reminded": False,
                     "closed": False,
                     "invited": len(user_ids),
@@ -154,15 +139,15 @@ class Rounds:
                 self.config,
                 round_.id,
                 schedule.subject,
-                closes_at,
+                times.closes_at,
                 schedule.timezone,
                 reminder=False,
             )
             items = [
                 (
-                    ask_key(round_.id, user),
+                    rules.ask_key(round_.id, user),
                     messages.addressed(question, user),
-                    self._not_before(now, people[user]),
+                    self._ask_at(now, people[user][1]),
                 )
                 for user in user_ids
             ]
@@ -183,9 +168,8 @@ class Rounds:
         self.on_enqueue()
         return round_
 
-    def _not_before(self, now: datetime, person: tuple[int, str | None]) -> datetime:
-        zone = person[1] or self.config.default_timezone
-        return timing.outside_quiet_hours(now, zone, self.config.quiet_hours)
+    def _ask_at(self, now: datetime, zone_name: str | None) -> datetime:
+        return rules.ask_at(now, zone_name, self.config.default_timezone, self.config.quiet_hours)
 
     # -- reminders ---------------------------------------------------------------------------
 
@@ -210,13 +194,17 @@ class Rounds:
                 )
                 items = []
                 for user, zone in await repo.unanswered(session, round_.id):
-                    not_before = timing.outside_quiet_hours(
-                        now, zone or self.config.default_timezone, self.config.quiet_hours
+                    not_before = rules.remind_at(
+                        now,
+                        zone,
+                        self.config.default_timezone,
+                        self.config.quiet_hours,
+                        round_.closes_at,
                     )
-                    if not_before < round_.closes_at:  # a reminder after close helps no one
+                    if not_before is not None:
                         items.append(
                             (
-                                f"pulse:{round_.id}:remind:{user}",
+                                rules.remind_key(round_.id, user),
                                 messages.addressed(reminder, user),
                                 not_before,
                             )
@@ -242,14 +230,14 @@ class Rounds:
                 if not await repo.claim_flag(session, round_.id, "closed"):
                     continue
                 # Questions and reminders still waiting would only reach people too late.
-                await outbox_rows.cancel_pending_prefix(session, f"pulse:{round_.id}:")
+                await outbox_rows.cancel_pending_prefix(session, rules.round_prefix(round_.id))
                 round_.closed = True
                 text, blocks = await self.results(session, round_)
                 workspace = await workspaces.get(session, round_.workspace_id)
                 assert workspace is not None
                 items = [
                     (
-                        f"pulse:{round_.id}:results:{user}",
+                        rules.results_key(round_.id, user),
                         messages.results_for(user, text, blocks).model_dump(mode="json"),
                         now,
                     )
@@ -269,13 +257,10 @@ class Rounds:
         """The schedule's owner, and the team's lead for a team audience."""
         schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
         assert schedule is not None
-        person_ids = [schedule.owner_id]
-        if round_.team_id is not None:
-            team = await team_rows.get(session, round_.team_id)
-            if team is not None and team.lead_id is not None:
-                person_ids.append(team.lead_id)
+        team = await team_rows.get(session, round_.team_id) if round_.team_id is not None else None
+        lead_id = team.lead_id if team is not None else None
         users: list[str] = []
-        for person_id in dict.fromkeys(person_ids):
+        for person_id in rules.result_reader_ids(schedule.owner_id, lead_id):
             person = await people_rows.get(session, person_id)
             if person is not None and person.forgotten_at is None:
                 users.append(person.external_id)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.ops.config import Config
 from bot.pulses.contract import RoundSummary
+from bot.pulses.rules import results_shown
 from storage.db import Database
 from storage.repositories import pulses as repo
 
@@ -29,7 +30,7 @@ class StoredPulseSummaries:
             n = tally.responded
             # Aggregates only once the round is closed and met the anonymity threshold: a
             # changing open round would let someone watching it work out the latest answer.
-            shown = round_.closed and n > 0 and n >= threshold
+            shown = round_.closed and results_shown(n, threshold)
             summaries.append(
                 RoundSummary(
                     round_id=round_.id,
@@ -41,7 +42,7 @@ class StoredPulseSummaries:
                     invited=round_.invited,
                     responded=n,
                     shown=shown,
-                    # The same arithmetic as bot.pulses.results.summarise.
+                    # The same arithmetic as bot.pulses.rules.summarise.
                     easy_mean=tally.easy_sum / n if shown else None,
                     value_mean=tally.value_sum / n if shown else None,
                     easy_favourable=tally.easy_favourable / n if shown else None,

@@ -26,7 +26,7 @@ from storage.unit import Unit
 ACTIVE, PAUSED, CANCELLED, DONE = "active", "paused", "cancelled", "done"
 # Rows per INSERT statement: well under PostgreSQL's 32,767 bind parameters.
 CHUNK = 1000
-FAVOURABLE = 4  # the lowest favourable rating (bot.pulses.results counts the same way)
+FAVOURABLE = 4  # the lowest favourable rating (bot.pulses.rules counts the same way)
 
 
 def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
