@@ -9,10 +9,11 @@ from typing import Any
 from bot.lexicon import clean_user_text
 from bot.messages import Block, Context, Message, Refused, Reply, ReplyTo, Section, Text
 from bot.ops.config import Config
+from bot.ops.keys import FingerprintCheck, KeyProblem
 from bot.ops.metrics import COMMANDS
 from bot.people.actor import Caller, zone_of
 from bot.pulses import audience, messages, timing
-from bot.pulses.anonymity import Anonymizer
+from bot.pulses.ballot import Answer, BallotBox
 from bot.pulses.commands import (
     AnswerPulse,
     ChangePulse,
@@ -26,7 +27,7 @@ from bot.pulses.commands import (
     UsersAudience,
     Weekly,
 )
-from bot.pulses.rounds import Rounds
+from bot.pulses.rounds import Rounds, identity
 from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.models import PulseSchedule
@@ -41,12 +42,21 @@ CLOSED = "Thanks — but this pulse has closed, so answers are no longer taken."
 
 
 class PulseService:
-    def __init__(self, db: Database, clock: Clock, config: Config, rounds: Rounds) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: Config,
+        rounds: Rounds,
+        box: BallotBox,
+        key_check: FingerprintCheck,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
         self.rounds = rounds
-        self.anonymizer = Anonymizer(db, config)
+        self.box = box
+        self.key_check = key_check
 
     # -- admin commands ----------------------------------------------------------------------
 
@@ -272,8 +282,18 @@ class PulseService:
                 f"{messages.MAX_COMMENT:,}.",
                 "comment",
             )
-        respondent = await self.anonymizer.respondent(command.round_id, caller.person_id)
+        try:
+            await self.key_check.ensure()
+        except KeyProblem:
+            raise Refused(
+                "⚠️ Your answer was NOT saved: pulses are misconfigured on this server (its "
+                "pulse key does not match). Please tell your admin (`kudos-pulse check`)."
+            ) from None
+        tag = self.box.tag(command.round_id, identity(caller.workspace, caller.actor.user_id))
+        bucket = self.box.bucket_of(tag)
         now = self.clock.now()
+        # One write, to one sealed bucket, and nothing else in this request: no "answered"
+        # flag, no dedupe row, no person refresh (docs/PRIVACY.md).
         async with self.db.write() as session:
             round_ = await repo.round_by_id(session, caller.workspace_id, command.round_id)
             asked = (
@@ -286,16 +306,16 @@ class PulseService:
                 )
             if round_.closed or now >= round_.closes_at:
                 raise Refused(CLOSED)
-            await repo.save_response(
-                session, command.round_id, respondent, command.easy, command.value, comment
+            sealed = await repo.locked_ballot(session, command.round_id, bucket)
+            answers = self.box.open(command.round_id, bucket, sealed)
+            answers[tag] = Answer(easy=command.easy, value=command.value, comment=comment)
+            await repo.save_ballot(
+                session, command.round_id, bucket, self.box.seal(command.round_id, bucket, answers)
             )
-            await repo.mark_answered(session, command.round_id, caller.person_id)
             schedule = await session.get(PulseSchedule, round_.schedule_id)
         zone_name = schedule.timezone if schedule else self.config.default_timezone
-        thanks = (
-            f"✅ Thanks! Your answer to pulse {command.round_id} is saved anonymously "
-            f"(EASY {command.easy}, VALUE {command.value})."
-        )
+        # The scores are never repeated: a platform keeps this reply in the person's chat.
+        thanks = f"✅ Thanks! Your answer to pulse {command.round_id} is saved anonymously."
         until = (
             f"Answer again to change it, until {timing.local_time(round_.closes_at, zone_name)}."
         )
