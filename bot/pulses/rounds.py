@@ -102,6 +102,9 @@ class Rounds:
         process did, or if the firing was missed for longer than its open window. `members`:
         the audience if the caller resolved it just now (a `/pulse now`)."""
         assert schedule.id is not None
+        # Before anyone can answer: the first round records the key's fingerprint, so no
+        # answer is ever the request that writes it.
+        await self.key_check.ensure()
         scheduled_for, next_at = self._firing(schedule, now)
         status = repo.ACTIVE if next_at is not None else repo.DONE
         if scheduled_for is None:

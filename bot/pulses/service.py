@@ -12,7 +12,7 @@ from bot.ops.config import Config
 from bot.ops.keys import FingerprintCheck, KeyProblem
 from bot.ops.metrics import COMMANDS
 from bot.people.actor import Caller, zone_of
-from bot.pulses import audience, messages, timing
+from bot.pulses import audience, messages, timing, visibility
 from bot.pulses.ballot import Answer, BallotBox
 from bot.pulses.commands import (
     AnswerPulse,
@@ -38,6 +38,8 @@ ADMINS_ONLY = (
     "Only admins can {what}. Ask one of your workspace admins, or see /pulse help for what "
     "you can do."
 )
+# Rounds this recent (open, or closed and shown) are compared with a new audience.
+COMPARABLE_FOR = timedelta(days=90)
 CLOSED = "Thanks — but this pulse has closed, so answers are no longer taken."
 
 
@@ -90,7 +92,7 @@ class PulseService:
             next_at = timing.next_fire(cron, zone_name, now)
             if next_at is None:
                 raise Refused(f"The schedule {when} never fires again. Check the date fields.")
-        stored_audience, _ = await self._audience(caller, command.audience)
+        stored_audience, members = await self._audience(caller, command.audience)
         open_minutes = command.open_minutes or round(self.config.pulses.open_hours * 60)
         schedule = await self._store(
             caller,
@@ -108,7 +110,7 @@ class PulseService:
             f"{audience.describe(stored_audience)}, {when} ({zone_name}), open "
             f"{_duration(open_minutes)}. First round: {timing.local_time(next_at, zone_name)}."
         )
-        return Reply.private(text)
+        return Reply.private(text + await self._warnings(caller, members))
 
     async def now(self, caller: Caller, command: PulseNow) -> Reply:
         return await self._counted("pulse", self._now(caller, command))
@@ -117,6 +119,7 @@ class PulseService:
         self._require_admin(caller, "send pulses")
         now = self.clock.now()
         stored_audience, members = await self._audience(caller, command.audience)
+        warnings = await self._warnings(caller, members)
         open_minutes = command.open_minutes or round(self.config.pulses.open_hours * 60)
         zone_name = zone_of(caller.person, self.config).key
         schedule = await self._store(
@@ -137,7 +140,7 @@ class PulseService:
             f"📊 Pulse {round_.id} “{command.subject}” is on its way to {round_.invited} "
             f"{'person' if round_.invited == 1 else 'people'} "
             f"({audience.describe(stored_audience)}); it closes "
-            f"{timing.local_time(round_.closes_at, zone_name)}."
+            f"{timing.local_time(round_.closes_at, zone_name)}." + warnings
         )
 
     async def list(self, caller: Caller) -> Reply:
@@ -365,6 +368,35 @@ class PulseService:
         if not members:
             raise Refused(f"Nobody to ask: {empty}")
         return stored, members
+
+    async def _warnings(self, caller: Caller, members: list[str]) -> str:
+        """What an admin should know before the answers come in: an audience too small to
+        ever show results, or one so close to another round's that only one can be shown."""
+        k = self.config.pulses.min_responses
+        notes = []
+        if len(members) < k:
+            notes.append(
+                f"⚠️ Only {len(members)} {'person is' if len(members) == 1 else 'people are'} "
+                f"asked: results are shown only with at least {k} answers, so this round "
+                "will never show any."
+            )
+        async with self.db.read() as session:
+            known = await repo.person_ids(session, caller.workspace_id, members)
+            recent = await repo.comparable_rounds(
+                session, caller.workspace_id, self.clock.now() - COMPARABLE_FOR
+            )
+            invited = await repo.invited_ids(session, recent)
+        populations = [visibility.Population(r, invited[r]) for r in recent]
+        # People we have never met are in no earlier round: each counts as someone new.
+        newcomers = {-n for n in range(1, len(members) - len(known) + 1)}
+        clash = visibility.near_duplicates(frozenset(known | newcomers), populations, k)
+        if clash:
+            notes.append(
+                f"⚠️ This audience differs from pulse {clash[0]}'s by fewer than {k} people. "
+                "Comparing the two would reveal individual answers, so only the first of them "
+                "to close will show results; the other's stay hidden."
+            )
+        return "".join(f"\n{note}" for note in notes)
 
     async def _store(
         self,

@@ -257,11 +257,24 @@ async def shown_rounds(session: AsyncSession, workspace_id: int, exclude: int) -
     return [rid for rid in (await session.exec(statement)).all() if rid is not None]
 
 
-async def open_round_ids(session: AsyncSession, workspace_id: int) -> list[int]:
+async def comparable_rounds(session: AsyncSession, workspace_id: int, since: datetime) -> list[int]:
+    """Rounds a new audience is compared with: open ones, and shown ones since `since`."""
     statement = select(PulseRound.id).where(
-        PulseRound.workspace_id == workspace_id, col(PulseRound.closed).is_(False)
+        PulseRound.workspace_id == workspace_id,
+        col(PulseRound.closed).is_(False) | col(PulseRound.scores_shown).is_(True),
+        col(PulseRound.scheduled_for) >= since,
     )
     return [rid for rid in (await session.exec(statement)).all() if rid is not None]
+
+
+async def person_ids(session: AsyncSession, workspace_id: int, user_ids: Sequence[str]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(list(user_ids)):
+        statement = select(Person.id).where(
+            Person.workspace_id == workspace_id, col(Person.external_id).in_(list(chunk))
+        )
+        found.update(pid for pid in (await session.exec(statement)).all() if pid is not None)
+    return found
 
 
 async def undecided_closed(session: AsyncSession, limit: int = 20) -> list[PulseRound]:
