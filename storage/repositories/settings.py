@@ -14,3 +14,8 @@ async def get_or_create(session: AsyncSession, key: str, make: Callable[[], str]
     setting = await session.get(AppSetting, key)
     assert setting is not None
     return setting.value
+
+
+async def find(session: AsyncSession, key: str) -> str | None:
+    setting = await session.get(AppSetting, key)
+    return setting.value if setting is not None else None
