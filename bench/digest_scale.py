@@ -52,7 +52,7 @@ from bot.groups.service import TeamService  # noqa: E402
 from bot.messages import ToPerson  # noqa: E402
 from bot.ops.config import Config, load_config  # noqa: E402
 from bot.people.directory import People  # noqa: E402
-from bot.pulses.results import tally  # noqa: E402
+from bot.pulses.rules import tally  # noqa: E402
 from bot.pulses.summaries import StoredPulseSummaries  # noqa: E402
 from bot.pulses.visibility import decide  # noqa: E402
 from bot.runtime.clock import ManualClock  # noqa: E402
@@ -511,7 +511,8 @@ async def floor_query(db: Database, min_responses: int) -> list[tuple[Any, ...]]
         bindparam("end_at", window.end, type_=UTCDateTime),
         bindparam("quiet_since", window.quiet_since, type_=UTCDateTime),
     )
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         return [_pulse_means(tuple(row)) for row in (await session.exec(statement)).all()]
 
 
@@ -572,7 +573,8 @@ def peak_rss_mb() -> float:
 async def measure(url: str, repeats: int) -> dict[str, Any]:
     db = Database(url)
     service = make_service(db)
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         teams = list((await session.exec(select(Team).order_by(col(Team.id)))).all())
     min_responses = service.config.pulses.min_responses
     await floor_query(db, min_responses)  # warm the caches the same way for both

@@ -341,7 +341,8 @@ async def stored_kudos(database_url: str) -> int:
 
     db = Database(database_url)
     try:
-        async with db.read() as session:
+        async with db.read() as unit:
+            session = unit.session
             return int((await session.exec(select(func.count()).select_from(Recognition))).one())
     finally:
         await db.dispose()

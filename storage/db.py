@@ -1,15 +1,19 @@
-"""Engine and session factory: SQLite pragmas, PostgreSQL pool, read vs. write transactions."""
+"""Engine and session factory: SQLite pragmas, PostgreSQL pool, read vs. write transactions.
+
+The one place that tells SQLite from PostgreSQL: code elsewhere asks the helpers here.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, exc, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -18,6 +22,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import errors
+from storage.unit import Unit
 
 _WRITE = "kudos_pulse_write"
 
@@ -71,15 +78,17 @@ class Database:
         return "sqlite" if self.is_sqlite else "postgresql"
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
+    async def read(self) -> AsyncIterator[Unit]:
         async with self._reads() as session:
-            yield session
+            yield Unit(session)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that commits on success and rolls back on any exception."""
-        async with self._one_writer(), self._writes() as session, session.begin():
-            yield session
+    async def write(self) -> AsyncIterator[Unit]:
+        """A transaction that commits on success and rolls back on any exception; a unique-key
+        conflict leaves it as `storage.errors.Duplicate`."""
+        with _storage_errors():
+            async with self._one_writer(), self._writes() as session, session.begin():
+                yield Unit(session)
 
     @asynccontextmanager
     async def write_connection(
@@ -124,6 +133,46 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# SQLSTATE of a unique-key conflict on PostgreSQL; SQLite names it in the error itself.
+_PG_UNIQUE_VIOLATION = "23505"
+_SQLITE_UNIQUE = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """A unique-key conflict raised inside becomes `Duplicate`; anything else passes."""
+    try:
+        yield
+    except exc.IntegrityError as error:
+        driver_error = error.orig
+        if (
+            getattr(driver_error, "sqlstate", None) == _PG_UNIQUE_VIOLATION
+            or getattr(driver_error, "sqlite_errorname", None) in _SQLITE_UNIQUE
+        ):
+            raise errors.Duplicate(str(driver_error)) from error
+        raise
+
+
+def insert_for(dialect: str) -> Any:
+    """The dialect's INSERT construct: both offer ON CONFLICT, with the same meaning."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def single_writer(url: str) -> bool:
+    """Whether the database lets one process write at a time (SQLite): worker processes
+    would only queue for it."""
+    return url.startswith("sqlite")
+
+
+def same_database(url: str, other: str) -> bool:
+    return make_url(url) == make_url(other)
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 # A connection back in use within this many seconds is not pinged (under load: never).

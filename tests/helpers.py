@@ -12,7 +12,8 @@ from storage.models import OutboxItem, Recognition, RecognitionRecipient
 
 
 async def count(db: Database, model: Any, *where: Any) -> int:
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         statement = select(func.count()).select_from(model)
         for condition in where:
             statement = statement.where(condition)
@@ -37,3 +38,10 @@ async def sealed_answers(app: Any, round_id: int) -> int:
     async with app.db.read() as session:
         buckets = await repo.ballots(session, round_id)
     return sum(len(box.open(round_id, bucket, sealed)) for bucket, sealed in buckets)
+
+
+async def pulse_round(db: Database, round_id: int) -> Any:
+    from storage.models import PulseRound
+
+    async with db.read() as unit:
+        return await unit.session.get(PulseRound, round_id)

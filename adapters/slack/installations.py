@@ -15,11 +15,10 @@ from typing import Any
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from sqlmodel import col, delete, select
 
 from bot.runtime.clock import Clock
 from storage.db import Database
-from storage.models import SlackInstallation, SlackOAuthState
+from storage.repositories import slack_oauth
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +44,16 @@ class DatabaseInstallationStore(AsyncInstallationStore):
 
     async def async_save(self, installation: Installation) -> None:
         self._cache.clear()
-        async with self.db.write() as session:
-            session.add(
-                SlackInstallation(
-                    client_id=self.client_id,
-                    enterprise_id=installation.enterprise_id or "",
-                    team_id=installation.team_id or "",
-                    user_id=installation.user_id or "",
-                    is_enterprise_install=bool(installation.is_enterprise_install),
-                    data=_jsonable(installation.to_dict_for_copying()),
-                    installed_at=self.clock.now(),
-                )
+        async with self.db.write() as unit:
+            await slack_oauth.add_installation(
+                unit,
+                client_id=self.client_id,
+                enterprise_id=installation.enterprise_id or "",
+                team_id=installation.team_id or "",
+                user_id=installation.user_id or "",
+                is_enterprise_install=bool(installation.is_enterprise_install),
+                data=_jsonable(installation.to_dict_for_copying()),
+                now=self.clock.now(),
             )
 
     async def async_save_bot(self, bot: Bot) -> None:
@@ -102,19 +100,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     async def _find(
         self, enterprise_id: str | None, team_id: str | None, user_id: str | None
     ) -> Installation | None:
-        statement = select(SlackInstallation).where(
-            SlackInstallation.client_id == self.client_id,
-            SlackInstallation.enterprise_id == (enterprise_id or ""),
-            SlackInstallation.team_id == (team_id or ""),
-        )
-        if user_id:
-            statement = statement.where(SlackInstallation.user_id == user_id)
-        statement = statement.order_by(
-            col(SlackInstallation.installed_at).desc(), col(SlackInstallation.id).desc()
-        ).limit(1)
-        async with self.db.read() as session:
-            row = (await session.exec(statement)).first()
-        return None if row is None else Installation(**row.data)
+        async with self.db.read() as unit:
+            data = await slack_oauth.latest_installation(
+                unit, self.client_id, enterprise_id or "", team_id or "", user_id or ""
+            )
+        return None if data is None else Installation(**data)
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await self.async_delete_installation(enterprise_id=enterprise_id, team_id=team_id)
@@ -123,15 +113,10 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
         self._cache.clear()
-        statement = delete(SlackInstallation).where(
-            col(SlackInstallation.client_id) == self.client_id,
-            col(SlackInstallation.enterprise_id) == (enterprise_id or ""),
-            col(SlackInstallation.team_id) == (team_id or ""),
-        )
-        if user_id:
-            statement = statement.where(col(SlackInstallation.user_id) == user_id)
-        async with self.db.write() as session:
-            await session.exec(statement)
+        async with self.db.write() as unit:
+            await slack_oauth.delete_installations(
+                unit, self.client_id, enterprise_id or "", team_id or "", user_id or ""
+            )
 
 
 class DatabaseOAuthStateStore(AsyncOAuthStateStore):
@@ -149,19 +134,15 @@ class DatabaseOAuthStateStore(AsyncOAuthStateStore):
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         state = secrets.token_urlsafe(32)
         now = self.clock.now()
-        async with self.db.write() as session:
-            await session.exec(delete(SlackOAuthState).where(col(SlackOAuthState.expires_at) < now))
-            session.add(SlackOAuthState(state=state, expires_at=now + self.expiration))
+        async with self.db.write() as unit:
+            await slack_oauth.add_state(unit, state, now=now, expires_at=now + self.expiration)
         return state
 
     async def async_consume(self, state: str) -> bool:
         """True once for a state we issued that has not expired; deleting it makes it single-use."""
-        async with self.db.write() as session:
-            row = await session.get(SlackOAuthState, state)
-            if row is None:
-                return False
-            await session.delete(row)
-            return row.expires_at >= self.clock.now()
+        async with self.db.write() as unit:
+            expires_at = await slack_oauth.take_state(unit, state)
+        return expires_at is not None and expires_at >= self.clock.now()
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blockkit import fallback_text, modal_view, render_blocks
 from adapters.slack.clients import SlackClients
+from adapters.slack.inbound import Where
 from adapters.slack.platform import SlackPlatform
 from bot.messages import Form, Message, Reply, ReplyTo
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Where:
-    """Where the user asked: what we can answer through."""
-
-    team_id: str
-    user_id: str
-    channel_id: str | None = None
-    response_url: str | None = None
-    trigger_id: str | None = None
 
 
 class ReplyPresenter:

@@ -9,80 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
+from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
+from adapters.teams.inbound import CHANNEL, PERSONAL, Conversation
 from bot.people.directory import People
 from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.repositories import teams_refs
-
-PERSONAL = "personal"
-CHANNEL = "channel"
-GROUP_CHAT = "groupChat"
-
-
-def tenant_of(activity: Activity) -> str | None:
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = (data.get("tenant") or {}).get("id")
-    if tenant:
-        return str(tenant)
-    conversation = activity.conversation
-    if conversation and conversation.tenant_id:
-        return conversation.tenant_id
-    # The Bot Framework Emulator has no tenants: its channel stands in for one.
-    return activity.channel_id if activity.channel_id == "emulator" else None
-
-
-def conversation_type(activity: Activity) -> str:
-    conversation = activity.conversation
-    kind = conversation.conversation_type if conversation else None
-    if kind:
-        return kind
-    return CHANNEL if channel_of(activity) else PERSONAL
-
-
-def channel_of(activity: Activity) -> str | None:
-    """The channel id (without the thread suffix) of a channel message, else None."""
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    channel = (data.get("channel") or {}).get("id")
-    if channel:
-        return str(channel)
-    conversation = activity.conversation
-    if conversation and conversation.conversation_type == CHANNEL and conversation.id:
-        return conversation.id.split(";", 1)[0]
-    return None
-
-
-def conversation_key(activity: Activity) -> tuple[str, str] | None:
-    """(scope, key) under which this activity's conversation is stored."""
-    kind = conversation_type(activity)
-    if kind == PERSONAL:
-        user = activity.from_property.id if activity.from_property else None
-        return (teams_refs.USER, user) if user else None
-    if kind == CHANNEL:
-        channel = channel_of(activity)
-        return (teams_refs.CHANNEL, channel) if channel else None
-    conversation = activity.conversation
-    return (teams_refs.CHANNEL, conversation.id) if conversation and conversation.id else None
-
-
-def reference_for(activity: Activity) -> ConversationReference:
-    """The activity's conversation reference; a channel's points at the channel, not the thread,
-    so a proactive post starts a new thread there."""
-    reference = TurnContext.get_conversation_reference(activity)
-    reference.activity_id = None
-    channel = channel_of(activity)
-    if channel and reference.conversation is not None:
-        reference.conversation = ConversationAccount(
-            id=channel,
-            conversation_type=CHANNEL,
-            tenant_id=tenant_of(activity),
-            is_group=True,
-        )
-    elif reference.conversation is not None and not reference.conversation.tenant_id:
-        reference.conversation.tenant_id = tenant_of(activity)
-    return reference
 
 
 def to_json(reference: ConversationReference) -> dict[str, Any]:
@@ -109,6 +42,18 @@ def personal_reference(
     )
 
 
+def storage_key(conversation: Conversation) -> tuple[str, str] | None:
+    """(scope, key) under which a conversation's reference is stored."""
+    if conversation.kind == PERSONAL:
+        sender = conversation.sender_id
+        return (teams_refs.USER, sender) if sender else None
+    if conversation.kind == CHANNEL:
+        channel = conversation.channel_id
+        return (teams_refs.CHANNEL, channel) if channel else None
+    place = conversation.conversation_id
+    return (teams_refs.CHANNEL, place) if place else None
+
+
 class ConversationRefs:
     """Store and load references; the workspace is the Teams tenant."""
 
@@ -124,13 +69,12 @@ class ConversationRefs:
         assert workspace.id is not None
         return workspace.id
 
-    async def remember(self, activity: Activity) -> None:
-        """Store the reference of the conversation this activity came from."""
-        tenant = tenant_of(activity)
-        where = conversation_key(activity)
-        if not tenant or where is None or not activity.service_url:
+    async def remember(self, conversation: Conversation) -> None:
+        """Store the reference of the conversation an activity came from."""
+        where = storage_key(conversation)
+        if not conversation.tenant_id or where is None or conversation.reference is None:
             return
-        await self.save(tenant, where[0], where[1], reference_for(activity))
+        await self.save(conversation.tenant_id, where[0], where[1], conversation.reference)
 
     async def save(
         self, tenant_id: str, scope: str, key: str, reference: ConversationReference

@@ -1,7 +1,8 @@
-"""The Teams activity handler: translates activities for the core and shows its replies.
+"""The Teams activity handler: hands each translated activity to the core, shows its replies.
 
-No rule lives here. Commands come by @mention in channels and group chats and as plain text
-in the personal chat; card submissions come as message activities carrying `value`.
+Each activity is read once, by `inbound.read`, when its turn starts; no rule lives here.
+Commands come by @mention in channels and group chats and as plain text in the personal
+chat; card submissions come as message activities carrying `value`.
 
 Private answers: Teams has no ephemeral messages in channels, so an answer meant only for
 the sender (a refusal, a confirmation, the kudos form) goes to the sender's 1:1 chat with
@@ -11,7 +12,6 @@ place. If the 1:1 chat cannot be reached the answer is shown in place rather tha
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from botbuilder.core import TurnContext
@@ -20,9 +20,8 @@ from botbuilder.schema import Activity
 
 from adapters.teams import cards
 from adapters.teams.connector import with_retry
-from adapters.teams.conversations import PERSONAL, conversation_type, tenant_of
 from adapters.teams.directory import BOT_PREFIX
-from adapters.teams.inbound import actor_of, command_text, is_conversation, mentions
+from adapters.teams.inbound import Inbound, read
 from adapters.teams.platform import TeamsPlatform
 from bot.core import Core
 from bot.messages import Message, PeopleInput, Reply, ReplyTo, private_reply
@@ -32,15 +31,15 @@ from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
 
+# Where a turn keeps its translated activity: the SDK's dispatch (`on_…` methods) only hands
+# on the turn context, and the activity is read once, when the turn starts.
+INBOUND = "kudos_pulse.inbound"
 
-def event_key(activity: Activity) -> str | None:
-    """A stable key for one incoming activity. Teams message ids are only unique within a
-    conversation, so the conversation is part of it (hashed to fit the key columns)."""
-    if not activity.id:
-        return None
-    conversation = activity.conversation.id if activity.conversation else ""
-    digest = hashlib.sha256(f"{conversation}|{activity.id}".encode()).hexdigest()[:40]
-    return f"teams:{digest}"
+
+def inbound_of(turn_context: TurnContext) -> Inbound:
+    inbound = turn_context.turn_state.get(INBOUND)
+    assert isinstance(inbound, Inbound), "on_turn translates every activity first"
+    return inbound
 
 
 class KudosTeamsBot(TeamsActivityHandler):
@@ -49,58 +48,58 @@ class KudosTeamsBot(TeamsActivityHandler):
         self.core = core
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
+        inbound = read(turn_context.activity)
+        turn_context.turn_state[INBOUND] = inbound
         with logcontext.bind(
-            platform="teams", request_id=activity.id, workspace=tenant_of(activity)
+            platform="teams",
+            request_id=inbound.activity_id,
+            workspace=inbound.conversation.tenant_id,
         ):
             try:
                 await super().on_turn(turn_context)
             except Exception:  # answer 2xx anyway: a redelivery would not go better
-                log.exception("teams turn failed (%s)", activity.type)
+                log.exception("teams turn failed (%s)", inbound.activity_type)
 
     # -- conversations: remember where the bot can reach people -----------------------------
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
-        await self.platform.refs.remember(turn_context.activity)
+        await self.platform.refs.remember(inbound_of(turn_context).conversation)
         await super().on_conversation_update_activity(turn_context)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
-        await self.platform.refs.remember(turn_context.activity)
+        await self.platform.refs.remember(inbound_of(turn_context).conversation)
 
     # -- messages -------------------------------------------------------------------------
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        await self.platform.refs.remember(activity)
-        if activity.value is not None:
-            await self._submission(turn_context)
-            return
-        actor = actor_of(activity)
+        inbound = inbound_of(turn_context)
+        await self.platform.refs.remember(inbound.conversation)
+        actor = inbound.actor
         if actor is None:
             return
-        key = event_key(activity)
+        if inbound.submission is not None:
+            await self._submission(turn_context, inbound, actor, inbound.submission)
+        elif inbound.text is not None:
+            await self._command(turn_context, inbound, actor, inbound.text)
+
+    async def _command(
+        self, turn_context: TurnContext, inbound: Inbound, actor: Actor, text: str
+    ) -> None:
+        key = inbound.dedupe_key
         if key and not await self.core.first_sighting(key):
             return  # the same message delivered again
-        self.platform.learn_names(
-            actor.workspace_id,
-            [
-                (user_id, name)
-                for _text, user_id, name in mentions(activity)
-                if not is_conversation(user_id)
-            ],
-        )
-        reply = await self.core.handle_text(actor, command_text(activity))
-        await self._show(turn_context, actor, reply)
+        self.platform.learn_names(actor.workspace_id, list(inbound.mentioned))
+        reply = await self.core.handle_text(actor, text)
+        await self._show(turn_context, inbound, actor, reply)
 
-    async def _submission(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        submission = cards.read_submission(activity.value)
-        if submission is None:
-            return
-        actor = actor_of(activity, origin_channel=submission.origin)
-        if actor is None:
-            return
-        key = event_key(activity)
+    async def _submission(
+        self,
+        turn_context: TurnContext,
+        inbound: Inbound,
+        actor: Actor,
+        submission: cards.Submission,
+    ) -> None:
+        key = inbound.dedupe_key
         if key and not await self.core.first_sighting(key):
             return  # a double click, or Teams delivering the same submit again
         values = dict(submission.values)
@@ -115,7 +114,7 @@ class KudosTeamsBot(TeamsActivityHandler):
         )
         if not reply.messages and reply.field_errors:
             reply = Reply.refused(" ".join(reply.field_errors.values()))
-        await self._show(turn_context, actor, reply)
+        await self._show(turn_context, inbound, actor, reply)
 
     async def _teams_id(self, turn_context: TurnContext, actor: Actor, picked: str) -> str:
         """The people picker gives AAD object ids; the core knows people by `29:` ids. Ask
@@ -134,8 +133,10 @@ class KudosTeamsBot(TeamsActivityHandler):
 
     # -- showing the core's answer --------------------------------------------------------
 
-    async def _show(self, turn_context: TurnContext, actor: Actor, reply: Reply) -> None:
-        in_personal_chat = conversation_type(turn_context.activity) == PERSONAL
+    async def _show(
+        self, turn_context: TurnContext, inbound: Inbound, actor: Actor, reply: Reply
+    ) -> None:
+        in_personal_chat = inbound.conversation.is_personal
         sender = self.platform.sender(actor.workspace_id)
         for message in reply.messages:
             audience = message.audience
@@ -146,7 +147,7 @@ class KudosTeamsBot(TeamsActivityHandler):
             elif isinstance(audience, ReplyTo):
                 await self._privately(turn_context, actor, message, rendered)
             else:
-                await sender.send(message, key=f"reply:{turn_context.activity.id}")
+                await sender.send(message, key=inbound.reply_key)
 
     async def _roster_for(self, actor: Actor, message: Message) -> cards.People | None:
         """For a form with a people input asked for in a channel or group chat: its members."""

@@ -1,4 +1,4 @@
-"""What a user asked of digests (parsed by bot/digest_grammar.py)."""
+"""What a user asked of digests (parsed by grammar.py)."""
 
 from __future__ import annotations
 

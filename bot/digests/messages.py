@@ -1,11 +1,20 @@
-"""A team digest as facts, and those facts as one neutral message every adapter renders."""
+"""A team digest as facts, and those facts as one neutral message every adapter renders; the
+replies to /digest schedule, list, cancel and help."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.digests.rules import (
+    DAY_NAMES,
+    Window,
+    may_show_round,
+    nothing_to_report,
+    rounds_in_week,
+)
 from bot.lexicon import shorten
 from bot.messages import (
     Audience,
@@ -17,15 +26,20 @@ from bot.messages import (
     Mention,
     Message,
     Quote,
+    Reply,
+    ReplyTo,
     Section,
     Span,
     Strong,
     Text,
     people_list,
+    plain_text,
 )
-from bot.ops.config import Config
+from bot.ops.config import Config, DigestSettings
+from bot.people.directory import mention
 from bot.pulses.contract import RoundSummary
-from storage.repositories.digests import KudosFacts, Member, Window
+from storage.models import DigestSchedule, Person, Team
+from storage.repositories.digests import KudosFacts, Member
 
 SPARKS = "▁▂▃▄▅▆▇█"
 HIDDEN = "·"
@@ -48,12 +62,14 @@ class TeamDigest:
 
     @property
     def rounds_this_week(self) -> list[RoundSummary]:
-        return [r for r in self.rounds if self.window.this_start <= r.scheduled_for]
+        return rounds_in_week(self.rounds, self.window.this_start)
 
     @property
     def nothing_to_report(self) -> bool:
         k = self.kudos
-        return not (k.received_this_week or k.given_this_week or self.rounds_this_week)
+        return nothing_to_report(
+            k.received_this_week, k.given_this_week, len(self.rounds_this_week)
+        )
 
 
 def sparkline(values: list[float | None], low: float = 1.0, high: float = 5.0) -> str:
@@ -185,7 +201,7 @@ def _pulse_blocks(digest: TeamDigest, config: Config) -> list[Block]:
     threshold = config.pulses.min_responses
     for summary in digest.rounds_this_week:
         rate = f"{summary.responded}/{summary.invited} answered ({_percent(summary.response_rate)})"
-        if _may_show(summary, threshold):
+        if may_show_round(summary, threshold):
             result = (
                 f"EASY {summary.easy_mean:.1f}"
                 + _favourable(summary.easy_favourable)
@@ -202,8 +218,9 @@ def _pulse_blocks(digest: TeamDigest, config: Config) -> list[Block]:
                 ]
             )
         )
-    easy = sparkline([r.easy_mean if _may_show(r, threshold) else None for r in digest.rounds])
-    value = sparkline([r.value_mean if _may_show(r, threshold) else None for r in digest.rounds])
+    shown = [r if may_show_round(r, threshold) else None for r in digest.rounds]
+    easy = sparkline([r.easy_mean if r else None for r in shown])
+    value = sparkline([r.value_mean if r else None for r in shown])
     invited = sum(r.invited for r in digest.rounds)
     responded = sum(r.responded for r in digest.rounds)
     overall = _percent(responded / invited) if invited else "—"
@@ -223,12 +240,85 @@ def _favourable(share: float | None) -> str:
     return f" ({_percent(share)} favourable)" if share is not None else ""
 
 
-def _may_show(summary: RoundSummary, threshold: int) -> bool:
-    """Aggregates only for rounds that met the anonymity threshold (checked here as well as
-    by the pulses feature: the promise must not depend on one implementation)."""
-    return (
-        summary.shown
-        and summary.responded >= threshold
-        and summary.easy_mean is not None
-        and summary.value_mean is not None
+# -- replies to /digest commands --------------------------------------------------------------
+
+
+def local_moment(moment: datetime, zone: ZoneInfo) -> str:
+    """'Fri 20 Nov 2026 16:00' on the schedule's own clock."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+
+
+def _private(spans: list[Span]) -> Reply:
+    message = Message(audience=ReplyTo(), text=plain_text(spans), blocks=[Section(spans=spans)])
+    return Reply(messages=[message])
+
+
+def scheduled(schedule: DigestSchedule, team_name: str, lead: Person | None) -> Reply:
+    """The confirmation of /digest schedule, with the first firing on the schedule's clock."""
+    zone = ZoneInfo(schedule.timezone)
+    to: list[Span] = [Text(text=", to "), mention(lead)] if lead else []
+    spans: list[Span] = [
+        Text(
+            text=f"📅 Digest #{schedule.id} for {team_name}: every {DAY_NAMES[schedule.weekday]} "
+            f"at {schedule.time} ({schedule.timezone})"
+        ),
+        *to,
+        Text(text=f". First one: {local_moment(schedule.next_fire_at, zone)}."),
+    ]
+    return _private(spans)
+
+
+def schedule_list(
+    found: Sequence[tuple[DigestSchedule, Team]], leads: Mapping[int, Person]
+) -> Reply:
+    if not found:
+        return Reply.private(
+            "No digests scheduled. Add one with " + "/digest schedule team:NAME every fri at 16:00"
+        )
+    blocks: list[Block] = [Header(text=f"Digest schedules ({len(found)})")]
+    lines: list[str] = []
+    for schedule, team in found:
+        zone = ZoneInfo(schedule.timezone)
+        lead = leads.get(team.lead_id or 0)
+        spans: list[Span] = [
+            Strong(text=f"#{schedule.id} {team.name}"),
+            Text(
+                text=f" — every {DAY_NAMES[schedule.weekday]} at {schedule.time} "
+                f"({schedule.timezone}), next {local_moment(schedule.next_fire_at, zone)}"
+            ),
+        ]
+        if lead:
+            spans += [Text(text=", to "), mention(lead)]
+        blocks.append(Section(spans=spans))
+        lines.append(plain_text(spans))
+    return Reply(messages=[Message(audience=ReplyTo(), text="\n".join(lines), blocks=blocks)])
+
+
+def cancelled(schedule_id: int, team_name: str) -> Reply:
+    return Reply.private(
+        f"🗑️ Digest #{schedule_id} for {team_name} cancelled. "
+        f"/team show {team_name} still works; /digest now still sends one on request."
     )
+
+
+def help_reply(defaults: DigestSettings) -> Reply:
+    lines = [
+        "/digest schedule team:NAME every WEEKDAY at HH:MM [tz ZONE] — weekly digest to the "
+        f"team's lead (default every {defaults.weekday} at {defaults.time}, lead's zone)",
+        "/digest now [team:NAME] — this week's digest, now (leads: your team; admins: any)",
+        "/digest list — scheduled digests;  /digest cancel ID — stop one",
+        "/digest help — this message",
+    ]
+    note = (
+        "A digest shows kudos received and given this week vs last week, highlights, values, "
+        f"members with no recognition in {defaults.quiet_member_days} days, and pulse "
+        "results with their trend (only rounds with enough answers to stay anonymous)."
+    )
+    blocks = [
+        Header(text="Digests — a weekly summary for team leads"),
+        *(Section(spans=[Text(text=line)]) for line in lines),
+        Context(spans=[Text(text=note)]),
+    ]
+    message = Message(audience=ReplyTo(), text="\n".join([*lines, note]), blocks=blocks)
+    return Reply(messages=[message])

@@ -12,43 +12,25 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.digests import messages, rules
 from bot.digests.commands import CancelDigest, DigestHelp, DigestNow, ListDigests, ScheduleDigest
 from bot.digests.messages import TeamDigest, render_digest
-from bot.digests.rules import (
-    DAY_NAMES,
-    after_quiet_hours,
-    next_fire,
-    period_key,
-    window_ending,
-)
-from bot.messages import (
-    Context,
-    Header,
-    Message,
-    Refused,
-    Reply,
-    ReplyTo,
-    Section,
-    Span,
-    Strong,
-    Text,
-    ToPerson,
-    plain_text,
-)
+from bot.digests.rules import after_quiet_hours, next_fire, period_key, window_ending
+from bot.messages import Refused, Reply, ReplyTo, ToPerson
 from bot.ops import logcontext
 from bot.ops.config import Config
 from bot.ops.metrics import SCHEDULER_FIRINGS
 from bot.people.actor import Caller, zone_of
-from bot.people.directory import People, mention
+from bot.people.directory import People
 from bot.ports import Platform
 from bot.pulses.contract import NoPulses, PulseSummaries
 from bot.runtime import outbox
 from bot.runtime.clock import Clock
 from storage.db import Database
-from storage.models import DigestSchedule, Person, Team
+from storage.models import DigestSchedule, Team
 from storage.repositories import audit, workspaces
 from storage.repositories import digests as rows
 from storage.repositories import people as people_rows
@@ -57,8 +39,6 @@ from storage.repositories.digests import Member
 
 log = logging.getLogger("bot.digests")  # name kept: operators alert on it
 
-# A firing missed by longer than this (the bot was down) is skipped, not sent late.
-MISSED_GRACE = timedelta(hours=12)
 PULSE_ROUNDS = 8
 
 
@@ -89,7 +69,7 @@ class DigestService:
         window = window_ending(end, zone, self.config.digests.quiet_member_days)
         team_ids = [team.id for team in teams if team.id is not None]
         async with self.db.read() as session:
-            facts = await rows.kudos_facts(session, team_ids, window)
+            facts = await rows.kudos_facts(session, team_ids, _query_window(window))
             leads = await people_rows.by_ids(session, [t.lead_id for t in teams if t.lead_id])
         digests = []
         for team in teams:
@@ -127,8 +107,9 @@ class DigestService:
             fired = schedule.next_fire_at
             async with self.db.read() as session:
                 done = await rows.run_exists(session, schedule.team_id, period_key(fired, zone))
-            if done or now - fired > MISSED_GRACE:
-                if not done:
+            decision = rules.firing(fired, now, already_sent=done)
+            if decision != "send":
+                if decision == "missed":
                     log.warning("digest schedule %s missed %s; skipped", schedule.id, fired)
                 await self._advance(schedule, now)
                 continue
@@ -158,7 +139,7 @@ class DigestService:
         now: datetime,
     ) -> None:
         period = period_key(fired, zone)
-        key = f"digest:{digest.team_id}:{period}"
+        key = rules.outbox_key(digest.team_id, period)
         sent = False
         async with self.db.write() as session:
             workspace = await workspaces.get(session, digest.workspace_id)
@@ -197,8 +178,10 @@ class DigestService:
             self.on_enqueue()
 
     def _following(self, schedule: DigestSchedule, now: datetime) -> datetime:
-        after = max(now, schedule.next_fire_at)
-        return next_fire(after, schedule.weekday, schedule.time, ZoneInfo(schedule.timezone))
+        zone = ZoneInfo(schedule.timezone)
+        return rules.following_fire(
+            schedule.next_fire_at, now, schedule.weekday, schedule.time, zone
+        )
 
     async def _advance(self, schedule: DigestSchedule, now: datetime) -> None:
         async with self.db.write() as session:
@@ -235,7 +218,7 @@ class DigestService:
         weekday = command.weekday or defaults.weekday
         clock_time = command.time or defaults.time
         async with self.db.read() as session:
-            lead = await session.get(Person, team.lead_id) if team.lead_id else None
+            lead = await people_rows.get(session, team.lead_id) if team.lead_id else None
         zone_name = command.timezone or (
             zone_of(lead, self.config).key if lead else self.config.default_timezone
         )
@@ -262,16 +245,7 @@ class DigestService:
                 detail=f"#{saved.id} {team.name}: {weekday} {clock_time} {zone_name}",
                 now=now,
             )
-        to: list[Span] = [Text(text=", to "), mention(lead)] if lead else []
-        spans: list[Span] = [
-            Text(
-                text=f"📅 Digest #{saved.id} for {team.name}: every {DAY_NAMES[weekday]} at "
-                f"{clock_time} ({zone_name})"
-            ),
-            *to,
-            Text(text=f". First one: {_local(first, zone)}."),
-        ]
-        return _private(spans)
+        return messages.scheduled(saved, team.name, lead)
 
     async def now(self, caller: Caller, command: DigestNow) -> Reply:
         """Answered privately to whoever asked: a lead reads it at once where they typed, and
@@ -285,11 +259,9 @@ class DigestService:
             await self.people.refresh_channel_team(caller.workspace, caller.directory, team)
         async with self.db.read() as session:
             schedule = await rows.schedule_for_team(session, team.id)
-            lead = await session.get(Person, team.lead_id) if team.lead_id else None
-        if schedule is not None and schedule.active:
-            zone = ZoneInfo(schedule.timezone)
-        else:
-            zone = zone_of(lead or caller.person, self.config)
+            lead = await people_rows.get(session, team.lead_id) if team.lead_id else None
+        active_zone = schedule.timezone if schedule is not None and schedule.active else None
+        zone = rules.week_zone(active_zone, zone_of(lead or caller.person, self.config))
         (digest,) = await self.build([team], self.clock.now(), zone)
         return Reply(messages=[render_digest(digest, self.config, ReplyTo())])
 
@@ -304,27 +276,7 @@ class DigestService:
             team_ids = None if caller.is_admin else [team.id for team in led if team.id]
             found = await rows.active_schedules(session, caller.workspace_id, team_ids)
             leads = await people_rows.by_ids(session, [t.lead_id for _, t in found if t.lead_id])
-        if not found:
-            return Reply.private(
-                "No digests scheduled. Add one with "
-                + "/digest schedule team:NAME every fri at 16:00"
-            )
-        blocks: list = [Header(text=f"Digest schedules ({len(found)})")]
-        for schedule, team in found:
-            zone = ZoneInfo(schedule.timezone)
-            lead = leads.get(team.lead_id or 0)
-            spans: list[Span] = [
-                Strong(text=f"#{schedule.id} {team.name}"),
-                Text(
-                    text=f" — every {DAY_NAMES[schedule.weekday]} at {schedule.time} "
-                    f"({schedule.timezone}), next {_local(schedule.next_fire_at, zone)}"
-                ),
-            ]
-            if lead:
-                spans += [Text(text=", to "), mention(lead)]
-            blocks.append(Section(spans=spans))
-        text = "\n".join(plain_text(block.spans) for block in blocks[1:])
-        return Reply(messages=[Message(audience=ReplyTo(), text=text, blocks=blocks)])
+        return messages.schedule_list(found, leads)
 
     async def cancel(self, caller: Caller, command: CancelDigest) -> Reply:
         if not caller.is_admin:
@@ -332,7 +284,7 @@ class DigestService:
         now = self.clock.now()
         async with self.db.write() as session:
             schedule = await rows.get_schedule(session, caller.workspace_id, command.schedule_id)
-            team = await session.get(Team, schedule.team_id) if schedule else None
+            team = await team_rows.get(session, schedule.team_id) if schedule else None
             if schedule is None or team is None or not schedule.active:
                 return Reply.refused(
                     f"There is no digest schedule #{command.schedule_id}. See them with "
@@ -347,32 +299,10 @@ class DigestService:
                 detail=f"#{command.schedule_id} {team.name}",
                 now=now,
             )
-        return Reply.private(
-            f"🗑️ Digest #{command.schedule_id} for {team.name} cancelled. "
-            f"/team show {team.name} still works; /digest now still sends one on request."
-        )
+        return messages.cancelled(command.schedule_id, team.name)
 
     async def help(self, _caller: Caller, _command: DigestHelp) -> Reply:
-        defaults = self.config.digests
-        lines = [
-            "/digest schedule team:NAME every WEEKDAY at HH:MM [tz ZONE] — weekly digest to the "
-            f"team's lead (default every {defaults.weekday} at {defaults.time}, lead's zone)",
-            "/digest now [team:NAME] — this week's digest, now (leads: your team; admins: any)",
-            "/digest list — scheduled digests;  /digest cancel ID — stop one",
-            "/digest help — this message",
-        ]
-        note = (
-            "A digest shows kudos received and given this week vs last week, highlights, values, "
-            f"members with no recognition in {defaults.quiet_member_days} days, and pulse "
-            "results with their trend (only rounds with enough answers to stay anonymous)."
-        )
-        blocks = [
-            Header(text="Digests — a weekly summary for team leads"),
-            *(Section(spans=[Text(text=line)]) for line in lines),
-            Context(spans=[Text(text=note)]),
-        ]
-        message = Message(audience=ReplyTo(), text="\n".join([*lines, note]), blocks=blocks)
-        return Reply(messages=[message])
+        return messages.help_reply(self.config.digests)
 
     # -- lookups ----------------------------------------------------------------------------
 
@@ -386,32 +316,20 @@ class DigestService:
     async def _team_for_now(self, caller: Caller, name: str | None) -> Team:
         if name is not None:
             team = await self._team(caller, name)
-            if not caller.is_admin and team.lead_id != caller.person_id:
-                raise Refused(
-                    f"Only {name}'s lead and admins can see its digest. For your own kudos, try "
-                    "/kudos stats."
-                )
+            is_lead = team.lead_id == caller.person_id
+            rules.check_may_read(name, is_admin=caller.is_admin, is_lead=is_lead)
             return team
         async with self.db.read() as session:
             led = await team_rows.led_by(session, caller.workspace_id, caller.person_id)
-        if len(led) == 1:
-            return led[0]
-        if len(led) > 1:
-            names = ", ".join(team.name for team in led)
-            raise Refused(f"You lead several teams ({names}). Say which: /digest now team:NAME")
-        if caller.is_admin:
-            raise Refused("Say which team: /digest now team:NAME (see /team list).")
-        raise Refused(
-            "Digests are for team leads and admins, and you don't lead a team. For your own "
-            "kudos, try /kudos stats."
-        )
+        return rules.team_for_now(led, is_admin=caller.is_admin)
 
 
-def _local(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
-
-
-def _private(spans: list[Span]) -> Reply:
-    message = Message(audience=ReplyTo(), text=plain_text(spans), blocks=[Section(spans=spans)])
-    return Reply(messages=[message])
+def _query_window(window: rules.Window) -> rows.Window:
+    """The rules' window as the digest queries take it (storage has its own types)."""
+    return rows.Window(
+        end=window.end,
+        this_start=window.this_start,
+        last_start=window.last_start,
+        quiet_since=window.quiet_since,
+        zone=window.zone,
+    )

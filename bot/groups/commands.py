@@ -1,4 +1,4 @@
-"""What an admin asked of teams (parsed by bot/team_grammar.py)."""
+"""What an admin asked of teams (parsed by grammar.py)."""
 
 from __future__ import annotations
 

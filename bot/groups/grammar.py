@@ -1,4 +1,4 @@
-"""`/team …` text → team commands (admins manage teams; see bot/teams.py)."""
+"""`/team …` text → team commands (admins manage teams; see service.py)."""
 
 from __future__ import annotations
 

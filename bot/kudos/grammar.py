@@ -1,9 +1,10 @@
-"""`/kudos …` and `/help …` text → kudos commands, or a ParseError that says what to type."""
+"""`/kudos …` and `/help …` text (and the kudos form's values) → kudos commands, or a ParseError
+that says what to type."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from bot.kudos.commands import (
     GiveKudos,
@@ -87,6 +88,26 @@ def _parse_give(args: str) -> GiveKudos:
     tags = tags_in(remainder)
     reason = re.sub(r"\s+", " ", TAG.sub("", remainder)).strip()
     return GiveKudos(recipients=tuple(recipients), reason=reason, tags=tags)
+
+
+def command_from_form(values: Mapping[str, object]) -> GiveKudos:
+    """The kudos form's values (people, tags, reason) as the command typing would give."""
+
+    def as_list(value: object) -> tuple[str, ...]:
+        if value is None or value == "":
+            return ()
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, list | tuple):
+            return tuple(str(part) for part in value if str(part).strip())
+        return (str(value),)
+
+    reason = values.get("reason")
+    return GiveKudos(
+        recipients=as_list(values.get("recipients")),
+        reason=reason if isinstance(reason, str) else "",
+        tags=tuple(tag.lstrip("#").lower() for tag in as_list(values.get("tags"))),
+    )
 
 
 def parse_help(args: str) -> ShowHelp:

@@ -15,9 +15,9 @@ from bot.kudos.commands import (
     ShowTop,
     UndoKudos,
 )
-from bot.kudos.grammar import PARSERS
-from bot.kudos.messages import help_reply
-from bot.kudos.service import KUDOS_FORM, GiveOptions, RecognitionService
+from bot.kudos.grammar import PARSERS, command_from_form
+from bot.kudos.messages import KUDOS_FORM, form_reply, help_reply
+from bot.kudos.service import GiveOptions, RecognitionService
 from bot.lexicon import tags_in
 from bot.messages import Reply
 from bot.people.actor import Caller
@@ -66,11 +66,14 @@ def install(host: Host) -> RecognitionService:
         _context: Mapping[str, str],
         dedupe_key: str | None,
     ) -> Reply:
-        command = RecognitionService.command_from_form(values)
+        command = command_from_form(values)
         return await kudos.give(caller, command, GiveOptions(source="form", dedupe_key=dedupe_key))
 
+    async def open_form(_caller: Caller, _command: OpenKudosForm) -> Reply:
+        return form_reply(host.config.kudos)
+
     host.register_command(GiveKudos, give)
-    host.register_command(OpenKudosForm, lambda _caller, _command: kudos.form_reply())
+    host.register_command(OpenKudosForm, open_form)
     host.register_command(UndoKudos, lambda caller, _command: kudos.undo(caller))
     host.register_command(ShowStats, stats)
     host.register_command(ShowTop, lambda caller, command: kudos.top(caller, command.period))

@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _run(config: Config, args: argparse.Namespace) -> int:
     role = getattr(args, "role", None)
     workers = getattr(args, "workers", None)
-    workers = config.worker_processes if workers is None else workers
+    workers = processes.worker_count(config) if workers is None else workers
     if role is None:
         role = "web" if workers > 0 else "all"
     if role != "web":

@@ -197,12 +197,6 @@ class Config(_Section):
     def teams_enabled(self) -> bool:
         return bool(self.teams.app_id)
 
-    @property
-    def worker_processes(self) -> int:
-        if self.workers == "auto":
-            return 0 if self.database_url.startswith("sqlite") else 1
-        return self.workers
-
     @field_validator("workers")
     @classmethod
     def _workers_in_range(cls, value: int | str) -> int | str:

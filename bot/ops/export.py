@@ -1,27 +1,20 @@
 """`kudos-pulse export`: stream recognitions (or pulse aggregates) as CSV or JSON lines.
 
-Rows come from a server-side cursor in batches (`yield_per`), and each batch's recipients and
-tags are looked up on a second connection, so memory stays flat however many rows there are.
+Rows come from the database in batches (storage/repositories/exports.py) and are written as
+they come, so memory stays flat however many rows there are.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 from typing import IO, Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import aliased
-from sqlmodel import col
-from sqlmodel import select as sqlmodel_select
-
 from bot.ops.config import Config
 from storage.db import Database
-from storage.models import Person, Recognition, RecognitionRecipient, RecognitionTag, Workspace
+from storage.repositories import exports, workspaces
 
 BATCH = 1000
 RECOGNITION_FIELDS = (
@@ -53,75 +46,24 @@ async def recognition_batches(
     db: Database, *, since: datetime | None = None, workspace: str | None = None
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Recognitions in id order, one list per database batch."""
-    giver = aliased(Person)
-    statement = (
-        select(
-            col(Recognition.id),
-            col(Recognition.created_at),
-            col(Workspace.external_id).label("workspace"),
-            col(giver.external_id).label("giver"),
-            col(Recognition.reason),
-            col(Recognition.channel_id),
-            col(Recognition.source),
-            col(Recognition.revoked_at),
-        )
-        .join(Workspace, col(Workspace.id) == Recognition.workspace_id)
-        .join(giver, col(giver.id) == Recognition.giver_id)
-        .order_by(col(Recognition.id))
-        .execution_options(yield_per=BATCH)
-    )
-    if since is not None:
-        statement = statement.where(col(Recognition.created_at) >= since)
-    if workspace is not None:
-        statement = statement.where(col(Workspace.external_id) == workspace)
-    # Core connections, not ORM sessions: plain rows, no per-row object bookkeeping.
-    async with db.engine.connect() as cursor, db.engine.connect() as lookups:
-        result = await cursor.stream(statement)
-        async for batch in result.partitions():
-            ids = [row.id for row in batch]
-            recipients = await _recipients(lookups, ids)
-            tags = await _tags(lookups, ids)
-            await lookups.rollback()  # end the lookup transaction; keep no snapshot open
-            yield [
-                {
-                    "id": row.id,
-                    "time": row.created_at.isoformat(),
-                    "workspace": row.workspace,
-                    "giver": row.giver,
-                    "recipients": recipients.get(row.id, []),
-                    "tags": tags.get(row.id, []),
-                    "reason": row.reason,
-                    "channel": row.channel_id or "",
-                    "source": row.source,
-                    "revoked": row.revoked_at is not None,
-                }
-                for row in batch
-            ]
-
-
-async def _recipients(session: AsyncConnection, ids: Sequence[int]) -> dict[int, list[str]]:
-    statement = (
-        select(col(RecognitionRecipient.recognition_id), col(Person.external_id))
-        .join(Person, col(Person.id) == RecognitionRecipient.recipient_id)
-        .where(col(RecognitionRecipient.recognition_id).in_(bindparam("ids", expanding=True)))
-        .order_by(col(RecognitionRecipient.recognition_id), col(Person.external_id))
-    )
-    found: dict[int, list[str]] = defaultdict(list)
-    for recognition_id, external_id in (await session.execute(statement, {"ids": ids})).all():
-        found[recognition_id].append(external_id)
-    return found
-
-
-async def _tags(session: AsyncConnection, ids: Sequence[int]) -> dict[int, list[str]]:
-    statement = (
-        select(col(RecognitionTag.recognition_id), col(RecognitionTag.tag))
-        .where(col(RecognitionTag.recognition_id).in_(bindparam("ids", expanding=True)))
-        .order_by(col(RecognitionTag.recognition_id), col(RecognitionTag.tag))
-    )
-    found: dict[int, list[str]] = defaultdict(list)
-    for recognition_id, tag in (await session.execute(statement, {"ids": ids})).all():
-        found[recognition_id].append(tag)
-    return found
+    async for batch in exports.recognition_batches(
+        db, batch=BATCH, since=since, workspace=workspace
+    ):
+        yield [
+            {
+                "id": row.id,
+                "time": row.created_at.isoformat(),
+                "workspace": row.workspace,
+                "giver": row.giver,
+                "recipients": row.recipients,
+                "tags": row.tags,
+                "reason": row.reason,
+                "channel": row.channel_id or "",
+                "source": row.source,
+                "revoked": row.revoked_at is not None,
+            }
+            for row in batch
+        ]
 
 
 async def pulse_batches(
@@ -132,11 +74,8 @@ async def pulse_batches(
 
     workspace_id: int | None = None
     if workspace is not None:
-        async with db.read() as session:
-            found = await session.exec(
-                sqlmodel_select(Workspace.id).where(Workspace.external_id == workspace)
-            )
-            workspace_id = found.first()
+        async with db.read() as unit:
+            workspace_id = await workspaces.id_of(unit, workspace)
         if workspace_id is None:  # an unknown workspace has nothing to export
             return
     rows = export_rows(db, since=since, workspace_id=workspace_id)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from storage.errors import is_database_error
+
 COMMANDS = Counter(
     "kudos_pulse_commands_total",
     "Commands handled, by kind (kudos, pulse, team, digest …) and outcome (ok, refused, error).",
@@ -43,13 +45,6 @@ SCHEDULER_FIRINGS = Counter(
 DATABASE_ERRORS = Counter(
     "kudos_pulse_database_errors_total", "Database operations that raised an error.", ["operation"]
 )
-
-
-def is_database_error(error: BaseException) -> bool:
-    """SQLAlchemy errors and the socket/timeout errors a lost database connection raises."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    return isinstance(error, SQLAlchemyError | OSError | TimeoutError)
 
 
 def count_database_error(operation: str, error: BaseException) -> None:

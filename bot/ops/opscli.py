@@ -44,7 +44,7 @@ def add_parsers(commands: Any) -> None:
 async def _export(config: Config, args: argparse.Namespace) -> int:
     from bot.ops import export
     from storage.db import Database
-    from storage.repositories import audit
+    from storage.repositories import audit, workspaces
 
     try:
         since = export.parse_since(args.since) if args.since else None
@@ -66,10 +66,11 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
                 else sys.stdout
             )
             count = await export.write(rows, out, args.fmt, fields)
-        async with db.write() as session:
+        async with db.write() as unit:
+            workspace_id = await workspaces.id_of(unit, args.workspace) if args.workspace else None
             await audit.record(
-                session,
-                workspace_id=await _workspace_id(session, args.workspace),
+                unit,
+                workspace_id=workspace_id,
                 actor="cli",
                 action=f"export.{args.what}",
                 detail=(
@@ -83,18 +84,6 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     where = args.out or "standard output"
     print(f"Exported {count} {args.what} as {args.fmt} to {where}.", file=sys.stderr)
     return 0
-
-
-async def _workspace_id(session: Any, external_id: str | None) -> int | None:
-    if not external_id:
-        return None
-    from sqlmodel import select
-
-    from storage.models import Workspace
-
-    found = await session.exec(select(Workspace).where(Workspace.external_id == external_id))
-    workspace = found.first()
-    return workspace.id if workspace else None
 
 
 async def _forget(config: Config, args: argparse.Namespace) -> int:
@@ -121,16 +110,14 @@ async def _forget(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _copy_data(config: Config, args: argparse.Namespace) -> int:
-    from sqlalchemy.engine import make_url
-
     from storage.copy import CopyRefused, copy_all, row_counts
-    from storage.db import Database
+    from storage.db import Database, same_database, shown_url
 
-    if make_url(args.to) == make_url(config.database_url):
+    if same_database(args.to, config.database_url):
         print("kudos-pulse copy-data: --to is the database in use; name another one.")
         return 2
     source, target = Database(config.database_url), Database(args.to)
-    shown = make_url(args.to).render_as_string(hide_password=True)
+    shown = shown_url(args.to)
     try:
         print(f"Copying {source.backend} → {shown} (stop the bot first so nothing changes) …")
         copied = await copy_all(

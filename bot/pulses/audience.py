@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
-
 from bot.ports import Directory
 from storage.db import Database
-from storage.models import Person, Team
 from storage.repositories import pulses as repo
+from storage.repositories import teams
 
 
 def describe(audience: dict[str, Any]) -> str:
@@ -32,7 +30,7 @@ async def members(
         user_ids = await directory.channel_members(audience["channel_id"])
     elif kind == "team":
         async with db.read() as session:
-            team = await session.get(Team, audience["team_id"])
+            team = await teams.get(session, audience["team_id"])
             if team is None:
                 return []
             if team.channel_id:
@@ -43,12 +41,5 @@ async def members(
         user_ids = list(audience["user_ids"])
     unique = list(dict.fromkeys(user_ids))
     async with db.read() as session:
-        excluded: set[str] = set()
-        for start in range(0, len(unique), repo.CHUNK):
-            statement = select(Person.external_id).where(
-                Person.workspace_id == workspace_id,
-                col(Person.external_id).in_(unique[start : start + repo.CHUNK]),
-                col(Person.is_bot) | col(Person.forgotten_at).is_not(None),
-            )
-            excluded.update((await session.exec(statement)).all())
+        excluded = await repo.not_to_ask(session, workspace_id, unique)
     return [user for user in unique if user not in excluded]

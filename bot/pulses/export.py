@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from bot.pulses.results import from_tally
+from bot.pulses.rules import from_tally
 from storage.db import Database
 from storage.models import Workspace
 from storage.repositories import pulses as repo
+from storage.repositories import workspaces as workspace_rows
 
 
 async def export_rows(
@@ -27,7 +28,8 @@ async def export_rows(
             if not result.shown or result.quadrants is None:
                 continue
             if round_.workspace_id not in workspaces:
-                workspaces[round_.workspace_id] = await session.get(Workspace, round_.workspace_id)
+                found = await workspace_rows.get(session, round_.workspace_id)
+                workspaces[round_.workspace_id] = found
             workspace = workspaces[round_.workspace_id]
             yield {
                 "round_id": round_.id,

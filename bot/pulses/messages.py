@@ -23,11 +23,10 @@ from bot.messages import (
     ToPerson,
 )
 from bot.ops.config import Config
-from bot.pulses.results import RoundResult
+from bot.pulses.rules import MAX_COMMENT, RoundResult
 from bot.pulses.timing import local_time
 
 PULSE_FORM = "pulse"
-MAX_COMMENT = 1000
 
 
 def question_text(subject: str) -> str:

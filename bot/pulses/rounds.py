@@ -16,30 +16,29 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from bot.messages import Block
 from bot.ops.config import Config
 from bot.ops.keys import FingerprintCheck, KeyProblem
 from bot.ops.metrics import SCHEDULER_FIRINGS
 from bot.ports import Platform
-from bot.pulses import audience, messages, timing, visibility
+from bot.pulses import audience, messages, rules, visibility
 from bot.pulses.ballot import BUCKETS, Answer, BallotBox
-from bot.pulses.results import RoundResult, add, from_tally, tally
+from bot.pulses.rules import RoundResult, add, from_tally, tally
 from bot.runtime import outbox
 from bot.runtime.clock import Clock
 from storage.db import Database
-from storage.models import Person, PulseRound, PulseSchedule, Team, Workspace
+from storage.models import PulseRound, PulseSchedule, Workspace
 from storage.repositories import outbox as outbox_rows
+from storage.repositories import people as people_rows
 from storage.repositories import pulses as repo
+from storage.repositories import teams as team_rows
+from storage.repositories import workspaces
+from storage.unit import Unit
 
 log = logging.getLogger(__name__)
 TREND_ROUNDS = 4
-
-
-def ask_key(round_id: int, user_id: str) -> str:
-    return f"pulse:{round_id}:ask:{user_id}"
 
 
 class Rounds:
@@ -80,32 +79,19 @@ class Rounds:
         for schedule in due:
             await self.fire(schedule, now)
 
-    def _firing(
-        self, schedule: PulseSchedule, now: datetime
-    ) -> tuple[datetime | None, datetime | None]:
-        """(the firing to run now or None, the next firing after now)."""
-        expected = schedule.next_fire_at
-        assert expected is not None
-        window = timedelta(minutes=schedule.open_minutes)
-        if schedule.cron is None:
-            return (expected if now < expected + window else None), None
-        since = max(expected, now - window)
-        latest = timing.latest_fire(schedule.cron, schedule.timezone, since, now)
-        if latest is not None and now >= latest + window:
-            latest = None
-        return latest, timing.next_fire(schedule.cron, schedule.timezone, now)
-
     async def fire(
         self, schedule: PulseSchedule, now: datetime, *, members: list[str] | None = None
     ) -> PulseRound | None:
         """Create this firing's round, its deliveries and its questions; None if another
         process did, or if the firing was missed for longer than its open window. `members`:
         the audience if the caller resolved it just now (a `/pulse now`)."""
-        assert schedule.id is not None
+        assert schedule.id is not None and schedule.next_fire_at is not None
         # Before anyone can answer: the first round records the key's fingerprint, so no
         # answer is ever the request that writes it.
         await self.key_check.ensure()
-        scheduled_for, next_at = self._firing(schedule, now)
+        scheduled_for, next_at = rules.firing(
+            schedule.next_fire_at, schedule.cron, schedule.timezone, schedule.open_minutes, now
+        )
         status = repo.ACTIVE if next_at is not None else repo.DONE
         if scheduled_for is None:
             async with self.db.write() as session:
@@ -119,7 +105,7 @@ class Rounds:
             log.info("pulse schedule %s: missed firing is past its window; skipped", schedule.id)
             return None
         async with self.db.read() as session:
-            workspace = await session.get(Workspace, schedule.workspace_id)
+            workspace = await workspaces.get(session, schedule.workspace_id)
         assert workspace is not None
         platform = self.platforms.get(workspace.platform)
         if platform is None:
@@ -132,9 +118,13 @@ class Rounds:
                 self.db, directory, schedule.workspace_id, schedule.audience
             )
         )
-        window = timedelta(minutes=schedule.open_minutes)
-        closes_at = scheduled_for + window
-        remind_at = closes_at - timedelta(hours=self.config.pulses.reminder_hours_before_close)
+        times = rules.round_times(
+            scheduled_for,
+            schedule.open_minutes,
+            now,
+            reminder=self.config.pulses.reminder,
+            hours_before_close=self.config.pulses.reminder_hours_before_close,
+        )
         async with self.db.write() as session:
             moved = await repo.advance(
                 session,
@@ -153,10 +143,8 @@ class Rounds:
                     "team_id": schedule.audience.get("team_id"),
                     "subject": schedule.subject,
                     "scheduled_for": scheduled_for,
-                    "closes_at": closes_at,
-                    "remind_at": remind_at
-                    if self.config.pulses.reminder and remind_at > now
-                    else None,
+                    "closes_at": times.closes_at,
+                    "remind_at": times.remind_at,
                     "reminded": False,
                     "closed": False,
                     "invited": len(user_ids),
@@ -172,15 +160,15 @@ class Rounds:
                 self.config,
                 round_.id,
                 schedule.subject,
-                closes_at,
+                times.closes_at,
                 schedule.timezone,
                 reminder=False,
             )
             items = [
                 (
-                    ask_key(round_.id, user),
+                    rules.ask_key(round_.id, user),
                     messages.addressed(question, user),
-                    self._not_before(now, people[user]),
+                    self._ask_at(now, people[user][1]),
                 )
                 for user in user_ids
             ]
@@ -201,9 +189,8 @@ class Rounds:
         self.on_enqueue()
         return round_
 
-    def _not_before(self, now: datetime, person: tuple[int, str | None]) -> datetime:
-        zone = person[1] or self.config.default_timezone
-        return timing.outside_quiet_hours(now, zone, self.config.quiet_hours)
+    def _ask_at(self, now: datetime, zone_name: str | None) -> datetime:
+        return rules.ask_at(now, zone_name, self.config.default_timezone, self.config.quiet_hours)
 
     # -- reminders ---------------------------------------------------------------------------
 
@@ -215,8 +202,8 @@ class Rounds:
             async with self.db.write() as session:
                 if not await repo.claim_flag(session, round_.id, "reminded"):
                     continue
-                schedule = await session.get(PulseSchedule, round_.schedule_id)
-                workspace = await session.get(Workspace, round_.workspace_id)
+                schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
+                workspace = await workspaces.get(session, round_.workspace_id)
                 assert schedule is not None and workspace is not None
                 reminder = messages.question(
                     self.config,
@@ -228,13 +215,17 @@ class Rounds:
                 )
                 items = []
                 for user, zone in await self._unanswered(session, round_, workspace):
-                    not_before = timing.outside_quiet_hours(
-                        now, zone or self.config.default_timezone, self.config.quiet_hours
+                    not_before = rules.remind_at(
+                        now,
+                        zone,
+                        self.config.default_timezone,
+                        self.config.quiet_hours,
+                        round_.closes_at,
                     )
-                    if not_before < round_.closes_at:  # a reminder after close helps no one
+                    if not_before is not None:
                         items.append(
                             (
-                                f"pulse:{round_.id}:remind:{user}",
+                                rules.remind_key(round_.id, user),
                                 messages.addressed(reminder, user),
                                 not_before,
                             )
@@ -250,7 +241,7 @@ class Rounds:
             self.on_enqueue()
 
     async def _unanswered(
-        self, session: Any, round_: PulseRound, workspace: Workspace
+        self, session: Unit, round_: PulseRound, workspace: Workspace
     ) -> list[tuple[str, str | None]]:
         """(user id, zone) of everyone asked whose tag is in no bucket: worked out here, with
         the key, and never written down."""
@@ -275,15 +266,15 @@ class Rounds:
                 if not await repo.claim_flag(session, round_.id, "closed"):
                     continue
                 # Questions and reminders still waiting would only reach people too late.
-                await outbox_rows.cancel_pending_prefix(session, f"pulse:{round_.id}:")
+                await outbox_rows.cancel_pending_prefix(session, rules.round_prefix(round_.id))
                 round_.closed = True
                 await self._seal_result(session, round_)
                 text, blocks = await self.results(session, round_)
-                workspace = await session.get(Workspace, round_.workspace_id)
+                workspace = await workspaces.get(session, round_.workspace_id)
                 assert workspace is not None
                 items = [
                     (
-                        f"pulse:{round_.id}:results:{user}",
+                        rules.results_key(round_.id, user),
                         messages.results_for(user, text, blocks).model_dump(mode="json"),
                         now,
                     )
@@ -301,7 +292,7 @@ class Rounds:
             SCHEDULER_FIRINGS.labels("close").inc()
             self.on_enqueue()
 
-    async def _seal_result(self, session: Any, round_: PulseRound) -> None:
+    async def _seal_result(self, session: Unit, round_: PulseRound) -> None:
         """Open the buckets, tally the answers, shuffle the comments, judge visibility once,
         delete the buckets — all in the closing transaction."""
         assert round_.id is not None
@@ -331,7 +322,7 @@ class Rounds:
         round_.scores_shown, round_.comments_shown = verdict.scores, verdict.comments
         round_.hidden_reason = verdict.reason
 
-    async def _judge(self, session: Any, round_: PulseRound, responded: int) -> visibility.Verdict:
+    async def _judge(self, session: Unit, round_: PulseRound, responded: int) -> visibility.Verdict:
         """The visibility gate against every round of the workspace already shown."""
         assert round_.id is not None
         shown = await repo.shown_rounds(session, round_.workspace_id, exclude=round_.id)
@@ -351,27 +342,25 @@ class Rounds:
             pending = await repo.undecided_closed(session)
         for round_ in pending:
             async with self.db.write() as session:
-                fresh = await session.get(PulseRound, round_.id)
+                fresh = await repo.round_by_id(session, round_.workspace_id, round_.id or 0)
                 if fresh is None or fresh.scores_shown is not None:
                     continue
                 await self._seal_result(session, fresh)
 
-    async def result_readers(self, session: Any, round_: PulseRound) -> list[str]:
+    async def result_readers(self, session: Unit, round_: PulseRound) -> list[str]:
         """The schedule's owner, and the team's lead for a team audience."""
-        schedule = await session.get(PulseSchedule, round_.schedule_id)
-        person_ids = [schedule.owner_id]
-        if round_.team_id is not None:
-            team = await session.get(Team, round_.team_id)
-            if team is not None and team.lead_id is not None:
-                person_ids.append(team.lead_id)
+        schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
+        assert schedule is not None
+        team = await team_rows.get(session, round_.team_id) if round_.team_id is not None else None
+        lead_id = team.lead_id if team is not None else None
         users: list[str] = []
-        for person_id in dict.fromkeys(person_ids):
-            person = await session.get(Person, person_id)
+        for person_id in rules.result_reader_ids(schedule.owner_id, lead_id):
+            person = await people_rows.get(session, person_id)
             if person is not None and person.forgotten_at is None:
                 users.append(person.external_id)
         return users
 
-    async def result(self, session: Any, round_: PulseRound) -> RoundResult:
+    async def result(self, session: Unit, round_: PulseRound) -> RoundResult:
         """A closed round's stored result; an open round's says only who was asked."""
         assert round_.id is not None
         if not round_.closed:
@@ -385,7 +374,7 @@ class Rounds:
             hidden_reason=round_.hidden_reason,
         )
 
-    async def progress(self, session: Any, round_: PulseRound) -> str:
+    async def progress(self, session: Unit, round_: PulseRound) -> str:
         """The coarse live count of an open round (needs the key to count the buckets)."""
         assert round_.id is not None
         responded = 0
@@ -393,8 +382,8 @@ class Rounds:
             responded += len(self.box.open(round_.id, bucket, sealed))
         return visibility.progress(responded, self.config.pulses.min_responses)
 
-    async def results(self, session: Any, round_: PulseRound) -> tuple[str, list[Block]]:
-        schedule = await session.get(PulseSchedule, round_.schedule_id)
+    async def results(self, session: Unit, round_: PulseRound) -> tuple[str, list[Block]]:
+        schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
         earlier = [
             await self.result(session, previous)
             for previous in await repo.rounds_of_schedule(

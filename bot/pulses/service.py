@@ -12,7 +12,7 @@ from bot.ops.config import Config
 from bot.ops.keys import FingerprintCheck, KeyProblem
 from bot.ops.metrics import COMMANDS
 from bot.people.actor import Caller, zone_of
-from bot.pulses import audience, messages, timing, visibility
+from bot.pulses import audience, rules, timing, visibility
 from bot.pulses.ballot import Answer, BallotBox
 from bot.pulses.commands import (
     AnswerPulse,
@@ -34,13 +34,8 @@ from storage.models import PulseSchedule
 from storage.repositories import audit
 from storage.repositories import pulses as repo
 
-ADMINS_ONLY = (
-    "Only admins can {what}. Ask one of your workspace admins, or see /pulse help for what "
-    "you can do."
-)
 # Rounds this recent (open, or closed and shown) are compared with a new audience.
 COMPARABLE_FOR = timedelta(days=90)
-CLOSED = "Thanks — but this pulse has closed, so answers are no longer taken."
 
 
 class PulseService:
@@ -66,20 +61,15 @@ class PulseService:
         return await self._counted("pulse", self._schedule(caller, command))
 
     async def _schedule(self, caller: Caller, command: SchedulePulse) -> Reply:
-        self._require_admin(caller, "schedule pulses")
+        rules.check_admin(caller.is_admin, "schedule pulses")
         now = self.clock.now()
         zone_name = command.timezone or zone_of(caller.person, self.config).key
-        zone = timing.zone(zone_name)
+        timing.zone(zone_name)  # an unknown zone is refused before anything else
         cadence = command.cadence
         cron: str | None
         if isinstance(cadence, Once):
             cron = None
-            next_at = datetime.combine(cadence.day, cadence.at, tzinfo=zone).astimezone(now.tzinfo)
-            if next_at <= now:
-                raise Refused(
-                    f"{cadence.day:%a %d %b %Y} {cadence.at:%H:%M} ({zone_name}) is in the past. "
-                    "Pick a date and time that is still to come."
-                )
+            next_at = rules.once_at(cadence.day, cadence.at, zone_name, now)
             when = f"once, {timing.local_time(next_at, zone_name)}"
         else:
             if isinstance(cadence, Weekly):
@@ -93,7 +83,7 @@ class PulseService:
             if next_at is None:
                 raise Refused(f"The schedule {when} never fires again. Check the date fields.")
         stored_audience, members = await self._audience(caller, command.audience)
-        open_minutes = command.open_minutes or round(self.config.pulses.open_hours * 60)
+        open_minutes = rules.open_minutes(command.open_minutes, self.config.pulses.open_hours)
         schedule = await self._store(
             caller,
             command.subject,
@@ -116,11 +106,11 @@ class PulseService:
         return await self._counted("pulse", self._now(caller, command))
 
     async def _now(self, caller: Caller, command: PulseNow) -> Reply:
-        self._require_admin(caller, "send pulses")
+        rules.check_admin(caller.is_admin, "send pulses")
         now = self.clock.now()
         stored_audience, members = await self._audience(caller, command.audience)
         warnings = await self._warnings(caller, members)
-        open_minutes = command.open_minutes or round(self.config.pulses.open_hours * 60)
+        open_minutes = rules.open_minutes(command.open_minutes, self.config.pulses.open_hours)
         zone_name = zone_of(caller.person, self.config).key
         schedule = await self._store(
             caller,
@@ -145,7 +135,7 @@ class PulseService:
 
     async def list(self, caller: Caller) -> Reply:
         if not caller.is_admin:
-            return Reply.refused(ADMINS_ONLY.format(what="list pulse schedules"))
+            return Reply.refused(rules.ADMINS_ONLY.format(what="list pulse schedules"))
         async with self.db.read() as session:
             found = await repo.schedules(session, caller.workspace_id)
         if not found:
@@ -170,7 +160,7 @@ class PulseService:
         return await self._counted("pulse", self._change(caller, command))
 
     async def _change(self, caller: Caller, command: ChangePulse) -> Reply:
-        self._require_admin(caller, f"{command.action} pulse schedules")
+        rules.check_admin(caller.is_admin, f"{command.action} pulse schedules")
         now = self.clock.now()
         async with self.db.write() as session:
             schedule = await repo.schedule(session, caller.workspace_id, command.schedule_id)
@@ -188,12 +178,10 @@ class PulseService:
             elif command.action == "resume":
                 if schedule.status == repo.ACTIVE:
                     raise Refused(f"Pulse schedule {schedule.id} is not paused.")
-                next_at = (
-                    timing.next_fire(schedule.cron, schedule.timezone, now)
-                    if schedule.cron
-                    else schedule.next_fire_at
+                next_at = rules.resume_at(
+                    schedule.cron, schedule.timezone, schedule.next_fire_at, now
                 )
-                if next_at is None or next_at < now:
+                if next_at is None:
                     raise Refused(
                         f"Pulse schedule {schedule.id} has no firing left; schedule a new one."
                     )
@@ -237,7 +225,9 @@ class PulseService:
                     return Reply.private("No pulse round has closed yet.")
             else:
                 round_ = await repo.round_by_id(session, caller.workspace_id, command.round_id)
-                allowed = round_ is not None and (caller.is_admin or round_.team_id in led)
+                allowed = round_ is not None and rules.may_read_results(
+                    caller.is_admin, round_.team_id, led
+                )
                 if round_ is None or not allowed:
                     return Reply.refused(
                         f"There is no pulse round {command.round_id} whose results you can see."
@@ -264,8 +254,8 @@ class PulseService:
         round_text = context.get("round", "")
         if not round_text.isdigit():
             raise Refused("That pulse is no longer available.")
-        easy = _rating(values.get("easy"), "easy")
-        value = _rating(values.get("value"), "value")
+        easy = rules.rating_from_form(values.get("easy"), "easy")
+        value = rules.rating_from_form(values.get("value"), "value")
         comment = values.get("comment")
         return await self._answer(
             caller, AnswerPulse(int(round_text), easy, value, str(comment or ""))
@@ -275,16 +265,8 @@ class PulseService:
         return await self._counted("answer", self._answer(caller, command))
 
     async def _answer(self, caller: Caller, command: AnswerPulse) -> Reply:
-        for name, rating in (("easy", command.easy), ("value", command.value)):
-            if not isinstance(rating, int) or not 1 <= rating <= 5:
-                raise Refused(f"Rate {name.upper()} from 1 to 5.", name)
-        comment = clean_user_text(command.comment) or None
-        if comment and len(comment) > messages.MAX_COMMENT:
-            raise Refused(
-                f"Your comment is {len(comment):,} characters; the limit is "
-                f"{messages.MAX_COMMENT:,}.",
-                "comment",
-            )
+        rules.check_ratings(command.easy, command.value)
+        comment = rules.check_comment(command.comment)
         try:
             await self.key_check.ensure()
         except KeyProblem:
@@ -307,15 +289,15 @@ class PulseService:
                 raise Refused(
                     f"You weren't asked in pulse {command.round_id}, so there is nothing to answer."
                 )
-            if round_.closed or now >= round_.closes_at:
-                raise Refused(CLOSED)
+            if not rules.accepts_answers(round_.closed, round_.closes_at, now):
+                raise Refused(rules.CLOSED)
             sealed = await repo.locked_ballot(session, command.round_id, bucket)
             answers = self.box.open(command.round_id, bucket, sealed)
             answers[tag] = Answer(easy=command.easy, value=command.value, comment=comment)
             await repo.save_ballot(
                 session, command.round_id, bucket, self.box.seal(command.round_id, bucket, answers)
             )
-            schedule = await session.get(PulseSchedule, round_.schedule_id)
+            schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
         zone_name = schedule.timezone if schedule else self.config.default_timezone
         # The scores are never repeated: a platform keeps this reply in the person's chat.
         thanks = f"✅ Thanks! Your answer to pulse {command.round_id} is saved anonymously."
@@ -341,10 +323,6 @@ class PulseService:
             return Reply.refused(str(error))
         COMMANDS.labels(kind, "ok" if reply.ok else "refused").inc()
         return reply
-
-    def _require_admin(self, caller: Caller, what: str) -> None:
-        if not caller.is_admin:
-            raise Refused(ADMINS_ONLY.format(what=what))
 
     async def _audience(self, caller: Caller, wanted: Any) -> tuple[dict[str, Any], list[str]]:
         """The audience as stored, after checking that it names somebody right now."""
@@ -435,14 +413,6 @@ class PulseService:
                 now=now,
             )
         return schedule
-
-
-def _rating(raw: object, name: str) -> int:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
-        return int(raw.strip())
-    raise Refused(f"Rate {name.upper()} from 1 to 5.", name)
 
 
 def _duration(minutes: int) -> str:

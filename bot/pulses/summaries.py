@@ -39,7 +39,7 @@ class StoredPulseSummaries:
                     invited=round_.invited,
                     responded=n,
                     shown=shown,
-                    # The same arithmetic as bot.pulses.results.from_tally.
+                    # The same arithmetic as bot.pulses.rules.from_tally.
                     easy_mean=tally.easy_sum / n if shown else None,
                     value_mean=tally.value_sum / n if shown else None,
                     easy_favourable=tally.easy_favourable / n if shown else None,

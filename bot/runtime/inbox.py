@@ -26,6 +26,8 @@ from typing import Any
 from bot.ops import logcontext
 from bot.ops.metrics import INBOX_ITEMS, count_database_error
 from bot.runtime.clock import Clock
+from bot.runtime.polling import claim_until_stopped
+from bot.runtime.retries import inbox_retry, writer_pause
 from bot.runtime.waiting import first_of
 from storage.db import Database
 from storage.repositories import inbox as rows
@@ -166,7 +168,7 @@ class Inbox:
                 if stop.is_set() and failures >= 3:
                     log.error("inbox: giving up on %d requests at shutdown", len(self._buffer))
                     return
-                await asyncio.sleep(min(5.0, 0.2 * 2**failures))
+                await asyncio.sleep(writer_pause(failures))
 
     # -- working ------------------------------------------------------------------------------
 
@@ -235,12 +237,13 @@ class Inbox:
     async def _failed(self, row_id: int, key: str, attempts: int, error: Exception) -> None:
         description = f"{type(error).__name__}: {error}"
         now = self.clock.now()
+        retry = inbox_retry(attempts, max_attempts=MAX_ATTEMPTS, step_seconds=RETRY_SECONDS)
         try:
             async with self.db.write() as session:
-                if attempts < MAX_ATTEMPTS:
+                if retry is not None:
                     INBOX_ITEMS.labels(outcome="retried").inc()
                     log.warning("inbox: %s failed (%s); retrying", key, description)
-                    later = now + timedelta(seconds=RETRY_SECONDS * attempts)
+                    later = now + timedelta(seconds=retry.seconds)
                     await rows.retry_later(
                         session, row_id, self.worker_id, available_at=later, error=description
                     )
@@ -254,23 +257,28 @@ class Inbox:
 
     async def run_worker(self, stop: asyncio.Event) -> None:
         """Claim and run due rows until `stop`; handlers already running get the app's grace."""
-        loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            try:
-                started = await self.claim_and_start()
-            except Exception as error:
-                count_database_error("inbox", error)
-                log.exception("inbox: claiming failed; retrying shortly")
-                started = 0
-            if loop.time() - self._purged_at > PURGE_EVERY_SECONDS:
-                await self._purge()
-            if started and self._free_slots():
-                continue  # there may be more waiting
-            self._wake.clear()
-            await first_of(stop, self._wake, seconds=self.settings.poll_seconds)
+        await claim_until_stopped(
+            stop,
+            self._claim_more,
+            wake=self._wake,
+            idle_seconds=self.settings.poll_seconds,
+            upkeep=self._purge_when_due,
+            source="inbox",
+            log=log,
+            failure="inbox: claiming failed; retrying shortly",
+        )
         self._closed = True
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _claim_more(self) -> bool:
+        """Claim and start; True when there may be more waiting and a slot to run it."""
+        started = await self.claim_and_start()
+        return started > 0 and self._free_slots() > 0
+
+    async def _purge_when_due(self) -> None:
+        if asyncio.get_running_loop().time() - self._purged_at > PURGE_EVERY_SECONDS:
+            await self._purge()
 
     async def _purge(self) -> None:
         self._purged_at = asyncio.get_running_loop().time()

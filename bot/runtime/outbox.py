@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.messages import Message
 from bot.ops import logcontext
 from bot.ops.config import OutboxSettings
@@ -33,11 +31,13 @@ from bot.ports import (
     TemporaryFailure,
 )
 from bot.runtime.clock import Clock
-from bot.runtime.waiting import first_of
+from bot.runtime.polling import claim_until_stopped
+from bot.runtime.retries import Retry, after_rate_limit, outbox_retry
 from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import outbox as rows
 from storage.repositories import workspaces
+from storage.unit import Unit
 
 log = logging.getLogger("bot.outbox")  # name kept: operators alert on it
 # Share of the lease a worker may spend on a claim before it must hand the row back unsent.
@@ -54,7 +54,7 @@ DEPTH_EVERY_SECONDS = 5.0
 
 
 async def enqueue(
-    session: AsyncSession,
+    session: Unit,
     *,
     workspace_id: int,
     platform: str,
@@ -76,7 +76,7 @@ async def enqueue(
 
 
 async def enqueue_many(
-    session: AsyncSession,
+    session: Unit,
     *,
     workspace_id: int,
     platform: str,
@@ -175,13 +175,13 @@ class OutboxWorker:
             )
         # Real time, not the injected clock: the lease guards against real waiting.
         lease_ends = time.monotonic() + self.settings.lease_seconds * LEASE_SAFETY
-        for workspace_id in {entry.item.workspace_id for entry in claimed}:
+        for workspace_id in {entry.row.workspace_id for entry in claimed}:
             with contextlib.suppress(PermanentFailure):  # reported per message below
                 await self._workspace_external_id(workspace_id)
         try:
             await asyncio.gather(
                 *(
-                    self._deliver(entry.item, entry.in_doubt, lease_ends, entry.previous_claim_at)
+                    self._deliver(entry.row, entry.taken_over, lease_ends, entry.previous_claim_at)
                     for entry in claimed
                 )
             )
@@ -229,19 +229,24 @@ class OutboxWorker:
         self.stopping.set()
 
     async def _claim_loop(self, stop: asyncio.Event, idle_seconds: float) -> None:
-        while not stop.is_set():
-            try:
-                worked = await self.run_once()
-            except Exception as error:
-                count_database_error("outbox", error)
-                log.exception("outbox batch failed; retrying shortly")
-                worked = 0
-            if time.monotonic() - self._depth_counted_at > DEPTH_EVERY_SECONDS:
-                await self.count_depth()
-            if worked:
-                continue
-            self.wake.clear()
-            await first_of(stop, self.wake, seconds=idle_seconds)
+        await claim_until_stopped(
+            stop,
+            self._claim_more,
+            wake=self.wake,
+            idle_seconds=idle_seconds,
+            upkeep=self._count_depth_when_due,
+            source="outbox",
+            log=log,
+            failure="outbox batch failed; retrying shortly",
+        )
+
+    async def _claim_more(self) -> bool:
+        """Send one batch; True when it claimed anything (the next may be waiting)."""
+        return await self.run_once() > 0
+
+    async def _count_depth_when_due(self) -> None:
+        if time.monotonic() - self._depth_counted_at > DEPTH_EVERY_SECONDS:
+            await self.count_depth()
 
     # -- one message ----------------------------------------------------------------------
 
@@ -323,10 +328,9 @@ class OutboxWorker:
             except RateLimited as limited:
                 self.stats.rate_limited += 1
                 OUTBOX_SENDS.labels(platform=item.platform, outcome="rate_limited").inc()
-                self._pacer(item.platform, item.workspace_id).pause(limited.retry_after)
-                await self._settle(
-                    item, rows.PENDING, delay=limited.retry_after, error=str(limited), refund=True
-                )
+                wait = after_rate_limit(limited.retry_after)
+                self._pacer(item.platform, item.workspace_id).pause(wait.seconds)
+                await self._requeue(item, wait, error=str(limited))
                 return
             except PermanentFailure as failure:
                 self.stats.failed += 1
@@ -378,7 +382,10 @@ class OutboxWorker:
         return original.platform_ref
 
     async def _retry_later(self, item: OutboxItem, failure: Exception) -> None:
-        if item.attempts >= self.settings.max_attempts:
+        retry = outbox_retry(
+            item.attempts, max_attempts=self.settings.max_attempts, draw=random.random()
+        )
+        if retry is None:
             self.stats.failed += 1
             OUTBOX_SENDS.labels(platform=item.platform, outcome="failed").inc()
             log.warning(
@@ -392,8 +399,12 @@ class OutboxWorker:
             log.exception(
                 "outbox %s: unexpected error while sending", item.dedupe_key, exc_info=failure
             )
-        backoff = min(300.0, 2.0**item.attempts) * (0.5 + random.random() / 2)
-        await self._settle(item, rows.PENDING, delay=backoff, error=str(failure))
+        await self._requeue(item, retry, error=str(failure))
+
+    async def _requeue(self, item: OutboxItem, retry: Retry, *, error: str) -> None:
+        await self._settle(
+            item, rows.PENDING, delay=retry.seconds, error=error, refund=retry.refund
+        )
 
     async def _settle(
         self,

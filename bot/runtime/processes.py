@@ -15,6 +15,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from bot.ops.config import Config
+from storage.db import single_writer
+
 log = logging.getLogger("bot.processes")  # name kept: operators alert on it
 
 SUPERVISED = "KUDOS_PULSE_SUPERVISED"
@@ -126,3 +129,11 @@ def stop_with_parent(stopping: asyncio.Event) -> asyncio.Task[None] | None:
         stopping.set()
 
     return asyncio.ensure_future(watch())
+
+
+def worker_count(config: Config) -> int:
+    """`workers: auto` is none on a database with one writer (SQLite: workers would only queue
+    for it) and one elsewhere."""
+    if config.workers == "auto":
+        return 0 if single_writer(config.database_url) else 1
+    return config.workers

@@ -1,1 +1,1 @@
-"""One module per aggregate. Functions take the session of the caller's transaction."""
+"""One module per aggregate. Functions take the `Unit` of the caller's transaction."""

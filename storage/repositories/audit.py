@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from storage.models import AuditEntry
+from storage.unit import Unit
 
 
 async def record(
-    session: AsyncSession,
+    unit: Unit,
     *,
     workspace_id: int | None,
     actor: str,
@@ -21,7 +20,7 @@ async def record(
     """Add one entry in the caller's transaction, so it exists exactly when the change does.
 
     `actor` is a platform user id or "cli"; `action` a short verb such as "pulse.schedule"."""
-    session.add(
+    unit.session.add(
         AuditEntry(
             workspace_id=workspace_id, actor=actor, action=action, detail=detail, created_at=now
         )

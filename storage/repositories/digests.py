@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, select, update
 from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     DigestRun,
@@ -29,6 +28,7 @@ from storage.models import (
     TeamMember,
 )
 from storage.repositories.sql import insert_ignore, upsert
+from storage.unit import Unit
 
 HIGHLIGHTS_PER_TEAM = 3
 
@@ -56,7 +56,7 @@ people = Person.__table__  # type: ignore[attr-defined]
 
 
 async def save_schedule(
-    session: AsyncSession,
+    unit: Unit,
     *,
     workspace_id: int,
     team_id: int,
@@ -69,7 +69,7 @@ async def save_schedule(
 ) -> DigestSchedule:
     """One schedule per team: scheduling again changes (and re-activates) the same row."""
     await upsert(
-        session,
+        unit,
         DigestSchedule,
         {
             "workspace_id": workspace_id,
@@ -85,28 +85,26 @@ async def save_schedule(
         conflict=("team_id",),
         update=("weekday", "time", "timezone", "active", "next_fire_at", "created_by"),
     )
-    found = await schedule_for_team(session, team_id)
+    found = await schedule_for_team(unit, team_id)
     assert found is not None
-    await session.refresh(found)
+    await unit.session.refresh(found)
     return found
 
 
-async def schedule_for_team(session: AsyncSession, team_id: int) -> DigestSchedule | None:
+async def schedule_for_team(unit: Unit, team_id: int) -> DigestSchedule | None:
     statement = sqlmodel_select(DigestSchedule).where(DigestSchedule.team_id == team_id)
-    return (await session.exec(statement)).first()
+    return (await unit.session.exec(statement)).first()
 
 
-async def get_schedule(
-    session: AsyncSession, workspace_id: int, schedule_id: int
-) -> DigestSchedule | None:
+async def get_schedule(unit: Unit, workspace_id: int, schedule_id: int) -> DigestSchedule | None:
     statement = sqlmodel_select(DigestSchedule).where(
         DigestSchedule.id == schedule_id, DigestSchedule.workspace_id == workspace_id
     )
-    return (await session.exec(statement)).first()
+    return (await unit.session.exec(statement)).first()
 
 
 async def active_schedules(
-    session: AsyncSession, workspace_id: int, team_ids: list[int] | None = None
+    unit: Unit, workspace_id: int, team_ids: list[int] | None = None
 ) -> list[tuple[DigestSchedule, Team]]:
     statement = (
         sqlmodel_select(DigestSchedule, Team)
@@ -116,29 +114,29 @@ async def active_schedules(
     )
     if team_ids is not None:
         statement = statement.where(col(DigestSchedule.team_id).in_(team_ids))
-    return [(schedule, team) for schedule, team in (await session.exec(statement)).all()]
+    return [(schedule, team) for schedule, team in (await unit.session.exec(statement)).all()]
 
 
-async def due_schedules(session: AsyncSession, now: datetime) -> list[DigestSchedule]:
+async def due_schedules(unit: Unit, now: datetime) -> list[DigestSchedule]:
     statement = (
         sqlmodel_select(DigestSchedule)
         .where(col(DigestSchedule.active), col(DigestSchedule.next_fire_at) <= now)
         .order_by(col(DigestSchedule.next_fire_at), col(DigestSchedule.id))
     )
-    return list((await session.exec(statement)).all())
+    return list((await unit.session.exec(statement)).all())
 
 
-async def cancel_schedule(session: AsyncSession, schedule_id: int) -> None:
-    await session.exec(
+async def cancel_schedule(unit: Unit, schedule_id: int) -> None:
+    await unit.session.exec(
         update(DigestSchedule).where(col(DigestSchedule.id) == schedule_id).values(active=False)
     )
 
 
 async def advance_schedule(
-    session: AsyncSession, schedule_id: int, fired: datetime, next_fire_at: datetime
+    unit: Unit, schedule_id: int, fired: datetime, next_fire_at: datetime
 ) -> None:
     """Move the schedule past `fired`; a no-op if another process already moved it."""
-    await session.exec(
+    await unit.session.exec(
         update(DigestSchedule)
         .where(col(DigestSchedule.id) == schedule_id, col(DigestSchedule.next_fire_at) == fired)
         .values(next_fire_at=next_fire_at)
@@ -146,7 +144,7 @@ async def advance_schedule(
 
 
 async def claim_run(
-    session: AsyncSession,
+    unit: Unit,
     *,
     workspace_id: int,
     team_id: int,
@@ -157,7 +155,7 @@ async def claim_run(
 ) -> bool:
     """True for the one process that records this team's digest for `period`."""
     return await insert_ignore(
-        session,
+        unit,
         DigestRun,
         {
             "workspace_id": workspace_id,
@@ -171,11 +169,11 @@ async def claim_run(
     )
 
 
-async def run_exists(session: AsyncSession, team_id: int, period: str) -> bool:
+async def run_exists(unit: Unit, team_id: int, period: str) -> bool:
     statement = select(
         exists().where(col(DigestRun.team_id) == team_id, col(DigestRun.period) == period)
     )
-    return bool((await session.exec(statement)).scalar())
+    return bool((await unit.session.exec(statement)).scalar())
 
 
 # --- aggregates ------------------------------------------------------------------------------
@@ -216,33 +214,31 @@ def _member(external_id: str, name: str) -> Member:
     return Member(external_id=external_id, name=name or external_id)
 
 
-async def kudos_facts(
-    session: AsyncSession, team_ids: list[int], window: Window
-) -> dict[int, KudosFacts]:
+async def kudos_facts(unit: Unit, team_ids: list[int], window: Window) -> dict[int, KudosFacts]:
     """The kudos part of the digest for every team in `team_ids`, a fixed number of queries."""
     facts: dict[int, KudosFacts] = {team_id: KudosFacts() for team_id in team_ids}
     if not team_ids:
         return facts
-    for team_id, this_week, last_week in await _rows(session, _received(team_ids, window)):
+    for team_id, this_week, last_week in await _rows(unit, _received(team_ids, window)):
         facts[team_id].received_this_week = int(this_week)
         facts[team_id].received_last_week = int(last_week)
-    for team_id, this_week, last_week in await _rows(session, _given(team_ids, window)):
+    for team_id, this_week, last_week in await _rows(unit, _given(team_ids, window)):
         facts[team_id].given_this_week = int(this_week)
         facts[team_id].given_last_week = int(last_week)
-    for team_id, external_id, name, n in await _rows(session, _recognised(team_ids, window)):
+    for team_id, external_id, name, n in await _rows(unit, _recognised(team_ids, window)):
         facts[team_id].recognised.append((_member(external_id, name), int(n)))
-    for team_id, tag, n in await _rows(session, _tag_counts(team_ids, window)):
+    for team_id, tag, n in await _rows(unit, _tag_counts(team_ids, window)):
         facts[team_id].tags.append((tag, int(n)))
-    for team_id, external_id, name in await _rows(session, _quiet(team_ids, window)):
+    for team_id, external_id, name in await _rows(unit, _quiet(team_ids, window)):
         facts[team_id].quiet.append(_member(external_id, name))
-    for team_id, n in await _rows(session, _member_counts(team_ids)):
+    for team_id, n in await _rows(unit, _member_counts(team_ids)):
         facts[team_id].member_count = int(n)
-    await _add_highlights(session, team_ids, window, facts)
+    await _add_highlights(unit, team_ids, window, facts)
     return facts
 
 
-async def _rows(session: AsyncSession, statement: Any) -> list[Any]:
-    return list((await session.exec(statement)).all())
+async def _rows(unit: Unit, statement: Any) -> list[Any]:
+    return list((await unit.session.exec(statement)).all())
 
 
 def _live_awards_of_members(team_ids: list[int], since: datetime, until: datetime) -> Any:
@@ -417,9 +413,9 @@ def _ranked_highlights(team_ids: list[int], window: Window) -> Any:
 
 
 async def _add_highlights(
-    session: AsyncSession, team_ids: list[int], window: Window, facts: dict[int, KudosFacts]
+    unit: Unit, team_ids: list[int], window: Window, facts: dict[int, KudosFacts]
 ) -> None:
-    chosen = await _rows(session, _ranked_highlights(team_ids, window))
+    chosen = await _rows(unit, _ranked_highlights(team_ids, window))
     ids = sorted({row[1] for row in chosen})
     if not ids:
         return
@@ -430,7 +426,7 @@ async def _add_highlights(
         .where(awards.c.recognition_id.in_(ids))
         .order_by(awards.c.recognition_id, people.c.display_name, people.c.external_id)
     )
-    for recognition_id, external_id, name in await _rows(session, statement):
+    for recognition_id, external_id, name in await _rows(unit, statement):
         recipients[recognition_id].append(_member(external_id, name))
     tag_names: dict[int, list[str]] = defaultdict(list)
     statement = (
@@ -438,7 +434,7 @@ async def _add_highlights(
         .where(tags.c.recognition_id.in_(ids))
         .order_by(tags.c.recognition_id, tags.c.tag)
     )
-    for recognition_id, tag in await _rows(session, statement):
+    for recognition_id, tag in await _rows(unit, statement):
         tag_names[recognition_id].append(tag)
     for team_id, recognition_id, reason, created_at, external_id, name in chosen:
         facts[team_id].highlights.append(

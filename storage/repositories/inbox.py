@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 
+from storage.db import insert_for
 from storage.models import InboxItem
+from storage.repositories import leases
+from storage.unit import Unit
 
 PENDING, WORKING, DONE, FAILED = "pending", "working", "done", "failed"
+QUEUE = leases.LeasedTable(InboxItem, due_at="available_at", served_by="kind", claimed=WORKING)
 
 
 @dataclass(frozen=True)
@@ -39,24 +41,22 @@ async def accept_many(
     that accepted them can run them at once without a second round trip."""
     if not items:
         return {}
-    status, claimed_by, claimed_until = PENDING, None, None
+    state: dict[str, Any] = {"status": PENDING, "claimed_by": None, "claimed_until": None}
     if claim_for is not None:
-        status, claimed_by, claimed_until = WORKING, claim_for[0], now + claim_for[1]
+        state = leases.claimed_columns(QUEUE, claim_for[0], now, claim_for[1])
     rows = [
         {
             "key": item.key,
             "kind": item.kind,
             "payload": item.payload,
-            "status": status,
             "attempts": 1 if claim_for else 0,
             "available_at": now,
-            "claimed_by": claimed_by,
-            "claimed_until": claimed_until,
             "accepted_at": now,
+            **state,
         }
         for item in items
     ]
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(connection.dialect.name)
     statement = (
         insert(InboxItem)
         .values(rows)
@@ -68,7 +68,7 @@ async def accept_many(
 
 
 async def claim_due(
-    session: AsyncSession,
+    unit: Unit,
     *,
     worker: str,
     now: datetime,
@@ -77,93 +77,49 @@ async def claim_due(
     kinds: Sequence[str],
 ) -> list[InboxItem]:
     """Due rows, and rows whose worker's lease ran out (it died mid-way), now this worker's."""
-    due = or_(
-        (col(InboxItem.status) == PENDING) & (col(InboxItem.available_at) <= now),
-        (col(InboxItem.status) == WORKING) & (col(InboxItem.claimed_until) < now),
+    claims = await leases.claim(
+        unit, QUEUE, worker=worker, now=now, lease=lease, limit=limit, serving=kinds
     )
-    statement = (
-        select(InboxItem)
-        .where(due, col(InboxItem.kind).in_(list(kinds)))
-        .order_by(col(InboxItem.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = list((await session.exec(statement)).all())
-    for row in rows:
-        row.status = WORKING
-        row.claimed_by = worker
-        row.claimed_until = now + lease
-        row.attempts += 1
-    await session.flush()
-    return rows
+    return [claim.row for claim in claims]
 
 
-async def finish(session: AsyncSession, ids: Sequence[int], worker: str, *, now: datetime) -> None:
-    """Done: keep the key (redeliveries stay dropped), drop the payload. Only rows this worker
-    still holds: one whose lease ran out belongs to whoever claimed it since."""
-    if ids:
-        await session.exec(
-            update(InboxItem)
-            .where(col(InboxItem.id).in_(list(ids)), col(InboxItem.claimed_by) == worker)
-            .values(
-                status=DONE,
-                payload=None,
-                finished_at=now,
-                claimed_by=None,
-                claimed_until=None,
-                last_error=None,
-            )
-        )
+async def finish(unit: Unit, ids: Sequence[int], worker: str, *, now: datetime) -> None:
+    """Done: keep the key (redeliveries stay dropped), drop the payload."""
+    await leases.end_claims(
+        unit, QUEUE, ids, worker, status=DONE, payload=None, finished_at=now, last_error=None
+    )
 
 
 async def retry_later(
-    session: AsyncSession, item_id: int, worker: str, *, available_at: datetime, error: str
+    unit: Unit, item_id: int, worker: str, *, available_at: datetime, error: str
 ) -> None:
-    await _release(session, item_id, worker, error, status=PENDING, available_at=available_at)
+    await leases.requeue(unit, QUEUE, [item_id], worker, due=available_at, error=error)
 
 
 async def give_up(
-    session: AsyncSession, item_id: int, worker: str, *, now: datetime, error: str
+    unit: Unit, item_id: int, worker: str, *, now: datetime, error: str
 ) -> None:
-    await _release(session, item_id, worker, error, status=FAILED, payload=None, finished_at=now)
-
-
-async def _release(
-    session: AsyncSession, item_id: int, worker: str, error: str, **values: Any
-) -> None:
-    """End this worker's claim on a row that failed, with what happens to it next."""
-    await session.exec(
-        update(InboxItem)
-        .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
-        .values(claimed_by=None, claimed_until=None, last_error=error[:500], **values)
+    await leases.end_claims(
+        unit,
+        QUEUE,
+        [item_id],
+        worker,
+        status=FAILED,
+        payload=None,
+        finished_at=now,
+        last_error=leases.error_text(error),
     )
 
 
-async def hand_back(session: AsyncSession, ids: Sequence[int], worker: str, now: datetime) -> None:
+async def hand_back(unit: Unit, ids: Sequence[int], worker: str, now: datetime) -> None:
     """Claimed but not done (shutting down): due again at once for any worker."""
-    if ids:
-        await session.exec(
-            update(InboxItem)
-            .where(col(InboxItem.id).in_(list(ids)), col(InboxItem.claimed_by) == worker)
-            .values(
-                status=PENDING,
-                available_at=now,
-                claimed_by=None,
-                claimed_until=None,
-                attempts=InboxItem.attempts - 1,
-            )
-        )
+    await leases.requeue(unit, QUEUE, ids, worker, due=now, refund=True)
 
 
-async def forget_finished_before(session: AsyncSession, cutoff: datetime) -> int:
-    result = await session.exec(
+async def forget_finished_before(unit: Unit, cutoff: datetime) -> int:
+    result = await unit.session.exec(
         delete(InboxItem).where(
             col(InboxItem.status).in_([DONE, FAILED]), col(InboxItem.finished_at) < cutoff
         )
     )
     return result.rowcount or 0
-
-
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
-    statement = select(InboxItem.status, func.count()).group_by(InboxItem.status)
-    return {status: n for status, n in (await session.exec(statement)).all()}

@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxItem
+from storage.repositories import leases
 from storage.repositories.sql import insert_ignore, insert_statement
+from storage.unit import Unit
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
-
-
-@dataclass(frozen=True)
-class Claimed:
-    item: OutboxItem
-    # A previous claim expired without an answer: the platform may already have it.
-    in_doubt: bool
-    # When that expired claim began (its end minus this lease): nothing it sent is older.
-    previous_claim_at: datetime | None = None
+QUEUE = leases.LeasedTable(
+    OutboxItem,
+    due_at="not_before",
+    served_by="platform",
+    claimed=SENDING,
+    order_by=("not_before", "id"),
+)
 
 
 async def enqueue(
-    session: AsyncSession,
+    unit: Unit,
     *,
     workspace_id: int,
     platform: str,
@@ -38,7 +36,7 @@ async def enqueue(
 ) -> bool:
     """Queue one message; False when `key` was queued before (a repeated fan-out)."""
     return await insert_ignore(
-        session,
+        unit,
         OutboxItem,
         {
             "workspace_id": workspace_id,
@@ -55,7 +53,7 @@ async def enqueue(
 
 
 async def enqueue_many(
-    session: AsyncSession,
+    unit: Unit,
     *,
     workspace_id: int,
     platform: str,
@@ -77,15 +75,15 @@ async def enqueue_many(
         for key, message, not_before in items
     ]
     if rows:  # executemany: the statement is compiled once, however many rows
-        statement = insert_statement(session, OutboxItem.__table__)  # type: ignore[attr-defined]
-        await session.exec(
+        statement = insert_statement(unit, OutboxItem.__table__)  # type: ignore[attr-defined]
+        await unit.session.exec(
             statement.on_conflict_do_nothing(index_elements=["dedupe_key"]), params=rows
         )
 
 
-async def cancel_pending_prefix(session: AsyncSession, prefix: str) -> int:
+async def cancel_pending_prefix(unit: Unit, prefix: str) -> int:
     """Cancel every pending row whose key starts with `prefix` (e.g. a closed round's asks)."""
-    result = await session.exec(
+    result = await unit.session.exec(
         update(OutboxItem)
         .where(col(OutboxItem.dedupe_key).startswith(prefix), col(OutboxItem.status) == PENDING)
         .values(status=CANCELLED)
@@ -94,47 +92,23 @@ async def cancel_pending_prefix(session: AsyncSession, prefix: str) -> int:
 
 
 async def claim_due(
-    session: AsyncSession,
+    unit: Unit,
     *,
     worker: str,
     now: datetime,
     lease: timedelta,
     limit: int,
     platforms: list[str],
-) -> list[Claimed]:
-    due = or_(
-        (col(OutboxItem.status) == PENDING) & (col(OutboxItem.not_before) <= now),
-        (col(OutboxItem.status) == SENDING) & (col(OutboxItem.claimed_until) < now),
+) -> list[leases.Claim[OutboxItem]]:
+    """Due messages, and messages whose claim ran out: `taken_over` ones are in doubt, as the
+    platform may already have them."""
+    return await leases.claim(
+        unit, QUEUE, worker=worker, now=now, lease=lease, limit=limit, serving=platforms
     )
-    statement = (
-        select(OutboxItem)
-        .where(due, col(OutboxItem.platform).in_(platforms))
-        .order_by(col(OutboxItem.not_before), col(OutboxItem.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = list((await session.exec(statement)).all())
-    claimed = [
-        Claimed(
-            item=row,
-            in_doubt=row.status == SENDING,
-            previous_claim_at=(row.claimed_until - lease)
-            if row.status == SENDING and row.claimed_until is not None
-            else None,
-        )
-        for row in rows
-    ]
-    for row in rows:
-        row.status = SENDING
-        row.claimed_by = worker
-        row.claimed_until = now + lease
-        row.attempts += 1
-    await session.flush()
-    return claimed
 
 
 async def settle(
-    session: AsyncSession,
+    unit: Unit,
     item_id: int,
     worker: str,
     *,
@@ -145,32 +119,32 @@ async def settle(
     error: str | None = None,
     refund_attempt: bool = False,
 ) -> bool:
-    """Record the outcome of a claim; False if the claim was lost to another worker."""
-    values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_until": None}
+    """Record the outcome of a claim; False if the claim was lost to another worker.
+
+    Pending again: due from `not_before` (at once without one, as the row was due when claimed);
+    `refund_attempt` when the try did not count."""
+    if status == PENDING:
+        due = not_before or now
+        held = await leases.requeue(
+            unit, QUEUE, [item_id], worker, due=due, error=error, refund=refund_attempt
+        )
+        return held > 0
+    values: dict[str, Any] = {"status": status}
     if status == SENT:
         values.update(sent_at=now, platform_ref=platform_ref, last_error=None)
-    if not_before is not None:
-        values["not_before"] = not_before
     if error is not None:
-        values["last_error"] = error[:500]
-    if refund_attempt:
-        values["attempts"] = OutboxItem.attempts - 1
-    result = await session.exec(
-        update(OutboxItem)
-        .where(col(OutboxItem.id) == item_id, col(OutboxItem.claimed_by) == worker)
-        .values(**values)
-    )
-    return bool(result.rowcount)
+        values["last_error"] = leases.error_text(error)
+    return await leases.end_claims(unit, QUEUE, [item_id], worker, **values) > 0
 
 
-async def find_by_key(session: AsyncSession, key: str) -> OutboxItem | None:
-    return (await session.exec(select(OutboxItem).where(OutboxItem.dedupe_key == key))).first()
+async def find_by_key(unit: Unit, key: str) -> OutboxItem | None:
+    return (await unit.session.exec(select(OutboxItem).where(OutboxItem.dedupe_key == key))).first()
 
 
-async def cancel_pending(session: AsyncSession, keys: list[str]) -> int:
+async def cancel_pending(unit: Unit, keys: list[str]) -> int:
     if not keys:
         return 0
-    result = await session.exec(
+    result = await unit.session.exec(
         update(OutboxItem)
         .where(col(OutboxItem.dedupe_key).in_(keys), col(OutboxItem.status) == PENDING)
         .values(status=CANCELLED)
@@ -178,13 +152,13 @@ async def cancel_pending(session: AsyncSession, keys: list[str]) -> int:
     return result.rowcount or 0
 
 
-async def next_due(session: AsyncSession, platforms: list[str]) -> datetime | None:
+async def next_due(unit: Unit, platforms: list[str]) -> datetime | None:
     statement = select(func.min(OutboxItem.not_before)).where(
         col(OutboxItem.status) == PENDING, col(OutboxItem.platform).in_(platforms)
     )
-    return (await session.exec(statement)).one()
+    return (await unit.session.exec(statement)).one()
 
 
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
+async def count_by_status(unit: Unit) -> dict[str, int]:
     statement = select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
-    return {status: n for status, n in (await session.exec(statement)).all()}
+    return {status: n for status, n in (await unit.session.exec(statement)).all()}

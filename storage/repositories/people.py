@@ -4,21 +4,25 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Person
 from storage.repositories.sql import upsert
+from storage.unit import Unit
 
 
-async def find(session: AsyncSession, workspace_id: int, external_id: str) -> Person | None:
+async def find(unit: Unit, workspace_id: int, external_id: str) -> Person | None:
     statement = select(Person).where(
         Person.workspace_id == workspace_id, Person.external_id == external_id
     )
-    return (await session.exec(statement)).first()
+    return (await unit.session.exec(statement)).first()
+
+
+async def get(unit: Unit, person_id: int) -> Person | None:
+    return await unit.session.get(Person, person_id)
 
 
 async def find_many(
-    session: AsyncSession, workspace_id: int, external_ids: Iterable[str]
+    unit: Unit, workspace_id: int, external_ids: Iterable[str]
 ) -> dict[str, Person]:
     ids = list(external_ids)
     if not ids:
@@ -26,19 +30,19 @@ async def find_many(
     statement = select(Person).where(
         Person.workspace_id == workspace_id, col(Person.external_id).in_(ids)
     )
-    return {person.external_id: person for person in (await session.exec(statement)).all()}
+    return {person.external_id: person for person in (await unit.session.exec(statement)).all()}
 
 
-async def by_ids(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, Person]:
+async def by_ids(unit: Unit, person_ids: Iterable[int]) -> dict[int, Person]:
     ids = list(person_ids)
     if not ids:
         return {}
     statement = select(Person).where(col(Person.id).in_(ids))
-    return {person.id: person for person in (await session.exec(statement)).all() if person.id}
+    return {person.id: person for person in (await unit.session.exec(statement)).all() if person.id}
 
 
 async def save(
-    session: AsyncSession,
+    unit: Unit,
     workspace_id: int,
     external_id: str,
     *,
@@ -49,7 +53,7 @@ async def save(
     now: datetime,
 ) -> Person:
     await upsert(
-        session,
+        unit,
         Person,
         {
             "workspace_id": workspace_id,
@@ -63,13 +67,13 @@ async def save(
         conflict=("workspace_id", "external_id"),
         update=("display_name", "timezone", "is_bot", "is_platform_admin", "refreshed_at"),
     )
-    person = await find(session, workspace_id, external_id)
+    person = await find(unit, workspace_id, external_id)
     assert person is not None
-    await session.refresh(person)
+    await unit.session.refresh(person)
     return person
 
 
-async def lock(session: AsyncSession, person_id: int) -> None:
+async def lock(unit: Unit, person_id: int) -> None:
     """Serialise writers acting for one person (a row lock on PostgreSQL; SQLite's single
     writer already serialises the whole write transaction)."""
-    await session.exec(select(Person.id).where(Person.id == person_id).with_for_update())
+    await unit.session.exec(select(Person.id).where(Person.id == person_id).with_for_update())

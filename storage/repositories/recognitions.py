@@ -5,9 +5,9 @@ from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Person, Recognition, RecognitionRecipient, RecognitionTag
+from storage.unit import Unit
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class NewRecognition:
     giver_day: date
 
 
-async def awards_on_day(session: AsyncSession, giver_id: int, day: date) -> int:
+async def awards_on_day(unit: Unit, giver_id: int, day: date) -> int:
     """Recipient-awards a giver made on their local `day`, revoked ones not counted."""
     statement = (
         select(func.count())
@@ -37,10 +37,10 @@ async def awards_on_day(session: AsyncSession, giver_id: int, day: date) -> int:
             col(Recognition.revoked_at).is_(None),
         )
     )
-    return (await session.exec(statement)).one()
+    return (await unit.session.exec(statement)).one()
 
 
-async def add(session: AsyncSession, new: NewRecognition) -> Recognition:
+async def add(unit: Unit, new: NewRecognition) -> Recognition:
     recognition = Recognition(
         workspace_id=new.workspace_id,
         giver_id=new.giver_id,
@@ -52,10 +52,10 @@ async def add(session: AsyncSession, new: NewRecognition) -> Recognition:
         created_at=new.created_at,
         giver_day=new.giver_day,
     )
-    session.add(recognition)
-    await session.flush()
+    unit.session.add(recognition)
+    await unit.session.flush()
     assert recognition.id is not None
-    session.add_all(
+    unit.session.add_all(
         RecognitionRecipient(
             recognition_id=recognition.id,
             recipient_id=recipient_id,
@@ -64,23 +64,29 @@ async def add(session: AsyncSession, new: NewRecognition) -> Recognition:
         )
         for recipient_id in new.recipient_ids
     )
-    session.add_all(RecognitionTag(recognition_id=recognition.id, tag=tag) for tag in new.tags)
-    await session.flush()
+    unit.session.add_all(RecognitionTag(recognition_id=recognition.id, tag=tag) for tag in new.tags)
+    await unit.session.flush()
     return recognition
 
 
-async def latest_by_giver(session: AsyncSession, giver_id: int) -> Recognition | None:
+async def revoke(unit: Unit, recognition: Recognition, now: datetime) -> None:
+    """Withdrawn: the row stays (its keys still stop repeats) but counts no more."""
+    recognition.revoked_at = now
+    unit.session.add(recognition)
+
+
+async def latest_by_giver(unit: Unit, giver_id: int) -> Recognition | None:
     statement = (
         select(Recognition)
         .where(Recognition.giver_id == giver_id, col(Recognition.revoked_at).is_(None))
         .order_by(col(Recognition.created_at).desc(), col(Recognition.id).desc())
         .limit(1)
     )
-    return (await session.exec(statement)).first()
+    return (await unit.session.exec(statement)).first()
 
 
 async def find_by_source(
-    session: AsyncSession, workspace_id: int, giver_id: int, source: str, source_ref: str
+    unit: Unit, workspace_id: int, giver_id: int, source: str, source_ref: str
 ) -> Recognition | None:
     statement = select(Recognition).where(
         Recognition.workspace_id == workspace_id,
@@ -89,25 +95,25 @@ async def find_by_source(
         Recognition.source_ref == source_ref,
         col(Recognition.revoked_at).is_(None),
     )
-    return (await session.exec(statement)).first()
+    return (await unit.session.exec(statement)).first()
 
 
-async def recipients(session: AsyncSession, recognition_id: int) -> list[Person]:
+async def recipients(unit: Unit, recognition_id: int) -> list[Person]:
     statement = (
         select(Person)
         .join(RecognitionRecipient, col(RecognitionRecipient.recipient_id) == Person.id)
         .where(RecognitionRecipient.recognition_id == recognition_id)
         .order_by(col(Person.id))
     )
-    return list((await session.exec(statement)).all())
+    return list((await unit.session.exec(statement)).all())
 
 
-async def tags(session: AsyncSession, recognition_id: int) -> list[str]:
+async def tags(unit: Unit, recognition_id: int) -> list[str]:
     statement = select(RecognitionTag.tag).where(RecognitionTag.recognition_id == recognition_id)
-    return sorted((await session.exec(statement)).all())
+    return sorted((await unit.session.exec(statement)).all())
 
 
-async def received_count(session: AsyncSession, person_id: int, since: datetime | None) -> int:
+async def received_count(unit: Unit, person_id: int, since: datetime | None) -> int:
     statement = (
         select(func.count())
         .select_from(RecognitionRecipient)
@@ -118,10 +124,10 @@ async def received_count(session: AsyncSession, person_id: int, since: datetime 
     )
     if since is not None:
         statement = statement.where(col(RecognitionRecipient.created_at) >= since)
-    return (await session.exec(statement)).one()
+    return (await unit.session.exec(statement)).one()
 
 
-async def given_count(session: AsyncSession, person_id: int, since: datetime | None) -> int:
+async def given_count(unit: Unit, person_id: int, since: datetime | None) -> int:
     statement = (
         select(func.count())
         .select_from(RecognitionRecipient)
@@ -130,12 +136,10 @@ async def given_count(session: AsyncSession, person_id: int, since: datetime | N
     )
     if since is not None:
         statement = statement.where(col(Recognition.created_at) >= since)
-    return (await session.exec(statement)).one()
+    return (await unit.session.exec(statement)).one()
 
 
-async def top_tags_received(
-    session: AsyncSession, person_id: int, limit: int = 5
-) -> list[tuple[str, int]]:
+async def top_tags_received(unit: Unit, person_id: int, limit: int = 5) -> list[tuple[str, int]]:
     count = func.count().label("n")
     statement = (
         select(RecognitionTag.tag, count)
@@ -151,11 +155,11 @@ async def top_tags_received(
         .order_by(count.desc(), RecognitionTag.tag)
         .limit(limit)
     )
-    return [(tag, n) for tag, n in (await session.exec(statement)).all()]
+    return [(tag, n) for tag, n in (await unit.session.exec(statement)).all()]
 
 
 async def leaderboard(
-    session: AsyncSession, workspace_id: int, since: datetime, limit: int = 10
+    unit: Unit, workspace_id: int, since: datetime, limit: int = 10
 ) -> list[tuple[Person, int]]:
     count = func.count().label("n")
     ranked = (
@@ -175,4 +179,4 @@ async def leaderboard(
         .order_by(ranked.c.n.desc(), col(Person.display_name))
         .limit(limit)
     )
-    return [(person, n) for person, n in (await session.exec(statement)).all()]
+    return [(person, n) for person, n in (await unit.session.exec(statement)).all()]

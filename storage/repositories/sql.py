@@ -5,40 +5,39 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.db import insert_for
+from storage.unit import Unit
 
 
-def insert_statement(session: AsyncSession, table: Any) -> Any:
+def insert_statement(unit: Unit, table: Any) -> Any:
     """The dialect's INSERT, which offers ON CONFLICT on both SQLite and PostgreSQL."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert_for(unit.session.get_bind().dialect.name)(table)
 
 
 async def insert_ignore(
-    session: AsyncSession, table: Any, values: Mapping[str, Any], conflict: Sequence[str]
+    unit: Unit, table: Any, values: Mapping[str, Any], conflict: Sequence[str]
 ) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True when a row was inserted."""
     statement = (
-        insert_statement(session, table)
+        insert_statement(unit, table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict))
     )
-    result = await session.exec(statement)
+    result = await unit.session.exec(statement)
     return bool(result.rowcount)
 
 
 async def upsert(
-    session: AsyncSession,
+    unit: Unit,
     table: Any,
     values: Mapping[str, Any],
     conflict: Sequence[str],
     update: Sequence[str],
 ) -> None:
     """INSERT … ON CONFLICT (conflict) DO UPDATE SET each of `update` to the new value."""
-    statement = insert_statement(session, table).values(**values)
+    statement = insert_statement(unit, table).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=list(conflict),
         set_={column: statement.excluded[column] for column in update},
     )
-    await session.exec(statement)
+    await unit.session.exec(statement)

@@ -6,17 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import TeamsConversationRef
 from storage.repositories.sql import upsert
+from storage.unit import Unit
 
 USER = "user"
 CHANNEL = "channel"
 
 
 async def save(
-    session: AsyncSession,
+    unit: Unit,
     workspace_id: int,
     scope: str,
     key: str,
@@ -25,7 +25,7 @@ async def save(
 ) -> None:
     """Insert or refresh the reference for (workspace, scope, key); the newest one wins."""
     await upsert(
-        session,
+        unit,
         TeamsConversationRef,
         {
             "workspace_id": workspace_id,
@@ -39,19 +39,17 @@ async def save(
     )
 
 
-async def find(
-    session: AsyncSession, workspace_id: int, scope: str, key: str
-) -> dict[str, Any] | None:
+async def find(unit: Unit, workspace_id: int, scope: str, key: str) -> dict[str, Any] | None:
     statement = select(TeamsConversationRef.reference).where(
         TeamsConversationRef.workspace_id == workspace_id,
         TeamsConversationRef.scope == scope,
         TeamsConversationRef.key == key,
     )
-    return (await session.exec(statement)).first()
+    return (await unit.session.exec(statement)).first()
 
 
 async def latest(
-    session: AsyncSession, workspace_id: int, scope: str | None = None, limit: int = 1
+    unit: Unit, workspace_id: int, scope: str | None = None, limit: int = 1
 ) -> list[dict[str, Any]]:
     """The most recently refreshed references of a workspace (optionally of one scope)."""
     statement = select(TeamsConversationRef.reference).where(
@@ -62,4 +60,4 @@ async def latest(
     statement = statement.order_by(
         col(TeamsConversationRef.updated_at).desc(), col(TeamsConversationRef.id).desc()
     ).limit(limit)
-    return list((await session.exec(statement)).all())
+    return list((await unit.session.exec(statement)).all())

@@ -199,7 +199,8 @@ async def test_team_administration_is_audited_and_counted(
     assert "✅ @erin now leads ops and gets its digest." in lead
     assert "*Lead:* @erin" in shown and "*Members (2):* @carol and @erin" in shown
     assert "*ops* — lead @erin, 2 members" in listed
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         actions = (await session.exec(select(AuditEntry.action).order_by(AuditEntry.id))).all()
     assert list(actions) == ["team.create", "team.add", "team.remove", "team.lead"]
     assert COMMANDS.labels("team", "ok")._value.get() == handled + 6
@@ -275,7 +276,8 @@ async def test_scheduled_digest_is_dmed_to_the_lead_once_per_period(
     assert await count(app.db, DigestRun) == 1
     assert await count(app.db, OutboxItem, OutboxItem.dedupe_key == "digest:1:2026-W47") == 1
     assert SCHEDULER_FIRINGS.labels("digest")._value.get() == firings + 1
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         schedule = (await session.exec(select(DigestSchedule))).one()
     assert schedule.next_fire_at == datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
 
@@ -302,7 +304,8 @@ async def test_weekly_schedule_fires_once_across_the_night_clocks_go_back(
         clock.set(datetime(2026, 10, 25, 0, 0, tzinfo=UTC) + timedelta(minutes=minute))
         await app.scheduler.tick()
 
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         runs = (await session.exec(select(DigestRun))).all()
         schedule = (await session.exec(select(DigestSchedule))).one()
     assert [run.scheduled_for for run in runs] == [datetime(2026, 10, 25, 0, 30, tzinfo=UTC)]
@@ -319,7 +322,8 @@ async def test_firing_missed_for_longer_than_the_grace_is_skipped_not_sent_late(
     await app.scheduler.tick()
 
     assert await count(app.db, DigestRun) == 0
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         schedule = (await session.exec(select(DigestSchedule))).one()
     assert schedule.next_fire_at == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 

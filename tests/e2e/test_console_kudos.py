@@ -116,7 +116,8 @@ async def test_unknown_user_in_reason_becomes_plain_text_and_broadcasts_are_neut
 
     assert "@\u2060channel" in shown and "@\u2060here" in shown
     assert "<!channel>" not in shown
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         from sqlmodel import select
 
         reason = (await session.exec(select(Recognition.reason))).one()

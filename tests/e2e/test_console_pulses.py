@@ -19,7 +19,7 @@ from storage.models import (
     PulseSchedule,
 )
 from tests.conftest import ConsoleHarness, make_config
-from tests.helpers import count, sealed_answers
+from tests.helpers import count, pulse_round, sealed_answers
 
 
 @pytest.fixture
@@ -125,8 +125,7 @@ async def test_schedule_fire_answer_reanswer_remind_close_results(
     assert "this pulse has closed" in late
     stranger = await console.say("/answer 1 easy=1 value=1", as_user="zed")
     assert "You weren't asked in" in stranger
-    async with app.db.read() as session:
-        assert (await session.get(PulseRound, 1)).responded == 5
+    assert (await pulse_round(app.db, 1)).responded == 5
 
     on_demand = await console.say("/pulse results latest", as_user="admin")
     assert "Responses: 5 of 6 answered (83%)" in on_demand
@@ -134,7 +133,8 @@ async def test_schedule_fire_answer_reanswer_remind_close_results(
     assert "Only admins, and team leads for their own teams" in refused
 
     # The next week's round is scheduled in Berlin time and the trend compares with round 1.
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         schedule = await session.get(PulseSchedule, 1)
     assert schedule is not None
     assert schedule.next_fire_at == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -180,13 +180,14 @@ async def test_a_team_pulse_reports_to_owner_and_lead(
     from storage.models import Team, TeamMember
     from storage.repositories import people, workspaces
 
-    async with app.db.write() as session:
-        workspace = await workspaces.ensure(session, "console", WORKSPACE, clock.now())
+    async with app.db.write() as unit:
+        session = unit.session
+        workspace = await workspaces.ensure(unit, "console", WORKSPACE, clock.now())
         assert workspace.id is not None
         members = {}
         for name in ("dana", "bob", "carol", "dan", "erin", "frank"):
             members[name] = await people.save(
-                session,
+                unit,
                 workspace.id,
                 name,
                 display_name=name,
@@ -284,7 +285,8 @@ async def test_a_non_admin_is_refused_and_nothing_changes(
     assert await count(app.db, PulseSchedule) == 1
     assert await count(app.db, PulseRound) == 0
     assert await count(app.db, OutboxItem) == before
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         schedule = await session.get(PulseSchedule, 1)
     assert schedule is not None and schedule.status == "active"
 
@@ -354,7 +356,8 @@ async def test_a_firing_missed_during_downtime_runs_once_if_still_open(
     first = await tick(app, console)
     assert first.count("[DM to") == 6
     assert await tick(app, console) == ""
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         round_ = await session.get(PulseRound, 1)
     assert round_ is not None and round_.scheduled_for == datetime(2026, 11, 17, 10, tzinfo=UTC)
     assert round_.closes_at == datetime(2026, 11, 17, 12, tzinfo=UTC)
@@ -364,7 +367,8 @@ async def test_a_firing_missed_during_downtime_runs_once_if_still_open(
     clock.set(datetime(2026, 11, 19, 11, 30, tzinfo=UTC))
     await tick(app, console)
     await tick(app, console)
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         fired = sorted(
             r.scheduled_for
             for r in (
@@ -379,7 +383,8 @@ async def test_a_firing_missed_during_downtime_runs_once_if_still_open(
     clock.set(datetime(2026, 11, 20, 12, 30, tzinfo=UTC))
     await tick(app, console)
     assert await count(app.db, PulseRound) == 2
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         schedule = await session.get(PulseSchedule, 1)
     assert schedule is not None and schedule.next_fire_at == datetime(2026, 11, 21, 10, tzinfo=UTC)
 
@@ -391,7 +396,8 @@ async def test_simultaneous_ticks_create_one_round(
 
     await schedule_finance(console)
     clock.set(FIRST_FIRING)
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         schedule = await session.get(PulseSchedule, 1)
     assert schedule is not None
     created = await asyncio.gather(

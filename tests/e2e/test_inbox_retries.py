@@ -19,7 +19,8 @@ pytestmark = pytest.mark.asyncio
 
 
 async def _rows(db: Database) -> list[InboxItem]:
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         return list((await session.exec(select(InboxItem).order_by(InboxItem.id))).all())
 
 

@@ -49,7 +49,8 @@ async def _queue(db: Database, clock: ManualClock, *keys: str) -> None:
 
 
 async def _rows(db: Database) -> dict[str, OutboxItem]:
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         return {row.dedupe_key: row for row in (await session.exec(select(OutboxItem))).all()}
 
 

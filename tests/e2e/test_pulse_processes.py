@@ -32,11 +32,12 @@ RECIPIENTS = [f"u{n:03d}" for n in range(60)]
 async def _due_pulse(db: Database) -> None:
     """A one-off pulse to 60 people, due now by the real clock."""
     now = datetime.now(UTC)
-    async with db.write() as session:
-        workspace = await workspaces.ensure(session, "console", "local", now)
+    async with db.write() as unit:
+        session = unit.session
+        workspace = await workspaces.ensure(unit, "console", "local", now)
         assert workspace.id is not None
         owner = await people.save(
-            session,
+            unit,
             workspace.id,
             "admin",
             display_name="admin",
@@ -128,7 +129,8 @@ async def test_a_killed_process_restarted_leaves_everyone_with_exactly_one_quest
     assert len(chat.received) < len(RECIPIENTS), "the kill came too late to test anything"
     # Some questions arrived but the dead process never recorded them as sent: the restart
     # must recognise those (find_delivered) instead of asking again.
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         unsettled = {
             row.dedupe_key
             for row in (await session.exec(select(OutboxItem))).all()
@@ -165,7 +167,8 @@ async def test_two_processes_on_one_database_send_one_round_once(
         for process in processes:
             await _stop(process)
 
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         rows = [
             (r.dedupe_key, r.status, r.sent_at, r.platform_ref, r.claimed_by, r.attempts)
             for r in (await session.exec(select(OutboxItem))).all()

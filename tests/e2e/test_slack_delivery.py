@@ -19,7 +19,8 @@ pytestmark = pytest.mark.asyncio
 
 
 async def _outbox(slack: SlackHarness) -> dict[str, OutboxItem]:
-    async with slack.app.db.read() as session:
+    async with slack.app.db.read() as unit:
+        session = unit.session
         return {row.dedupe_key: row for row in (await session.exec(select(OutboxItem))).all()}
 
 

@@ -46,7 +46,8 @@ async def test_the_kudos_reaction_gives_kudos_and_removing_it_revokes(
     assert (await slack.event(_reaction("reaction_added"))).status == 200
     await slack.settle()
 
-    async with slack.app.db.read() as session:
+    async with slack.app.db.read() as unit:
+        session = unit.session
         given = (await session.exec(select(Recognition))).one()
     assert given.source == "reaction" and given.source_ref == f"CGENERAL:{MESSAGE_TS}"
     assert given.reason == "Fixed the flaky deploy & silenced the noisy alerts #easy"

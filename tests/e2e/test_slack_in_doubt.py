@@ -60,7 +60,8 @@ async def _crash_after_delivering(slack: SlackHarness, clock: ManualClock, *keys
 
 
 async def _outbox(slack: SlackHarness) -> dict[str, OutboxItem]:
-    async with slack.app.db.read() as session:
+    async with slack.app.db.read() as unit:
+        session = unit.session
         found = (await session.exec(select(OutboxItem))).all()
     return {row.dedupe_key: row for row in found}
 

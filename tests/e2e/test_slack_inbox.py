@@ -37,7 +37,8 @@ KUDOS = "<@UBOB|bob> for untangling the refund flow #easy"
 
 
 async def _revoked(db: Database) -> int:
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         found = await session.exec(
             select(Recognition).where(col(Recognition.revoked_at).is_not(None))
         )
@@ -45,7 +46,8 @@ async def _revoked(db: Database) -> int:
 
 
 async def _inbox(db: Database) -> list[InboxItem]:
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         return list((await session.exec(select(InboxItem).order_by(InboxItem.id))).all())
 
 
@@ -148,7 +150,8 @@ async def test_a_worker_that_died_mid_request_is_replaced_after_its_lease(
 
         # Died again, this time after the kudos was stored but before it was marked done:
         # done again when the lease runs out, and nothing is given or posted twice.
-        async with db.write() as session:
+        async with db.write() as unit:
+            session = unit.session
             await session.exec(
                 update(InboxItem).values(
                     status="working",
@@ -205,7 +208,8 @@ async def test_an_undo_run_again_after_a_crash_revokes_only_one_kudos(slack: Sla
     assert await _revoked(slack.app.db) == 1
 
     # The worker died after the undo was committed, before the row was marked done.
-    async with slack.app.db.write() as session:
+    async with slack.app.db.write() as unit:
+        session = unit.session
         await session.exec(
             update(InboxItem)
             .where(InboxItem.id == undo.id)

@@ -112,7 +112,8 @@ async def test_slack_escaping_is_undone_inbound_and_redone_outbound(slack: Slack
     await slack.command("<@UBOB|bob> for fixing R&amp;D's &lt;deploy&gt; script #easy")
     await slack.settle()
 
-    async with slack.app.db.read() as session:
+    async with slack.app.db.read() as unit:
+        session = unit.session
         from sqlmodel import select
 
         reason = (await session.exec(select(Recognition.reason))).one()
@@ -191,7 +192,8 @@ async def test_people_come_from_users_info_with_time_zone(slack: SlackHarness) -
 
     from storage.models import Person
 
-    async with slack.app.db.read() as session:
+    async with slack.app.db.read() as unit:
+        session = unit.session
         people = {p.external_id: p for p in (await session.exec(select(Person))).all()}
     assert people["UALICE"].timezone == "Europe/Berlin"
     assert people["UCAROL"].timezone == "Asia/Tokyo" and people["UCAROL"].display_name == "carol"

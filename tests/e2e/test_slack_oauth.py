@@ -44,7 +44,8 @@ async def test_installing_stores_the_workspace_and_its_token_is_used(
         exchange = slack.fake.to("oauth.v2.access")
         assert len(exchange) == 1 and exchange[0].args["code"] == "c0de"
         assert exchange[0].token == "basic:111.222"
-        async with db.read() as session:
+        async with db.read() as unit:
+            session = unit.session
             stored = (await session.exec(select(SlackInstallation))).one()
         assert (stored.team_id, stored.client_id) == ("T0NEW", "111.222")
         assert stored.data["bot_token"] == "xoxb-installed"

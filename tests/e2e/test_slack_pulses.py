@@ -15,7 +15,7 @@ from bot.runtime.clock import ManualClock
 from storage.models import PulseRound, PulseSchedule, Team
 from tests.conftest import make_config
 from tests.fakes.slack_api import Call, assert_valid_block_kit, block_text, blocks_of
-from tests.helpers import count, sealed_answers
+from tests.helpers import count, pulse_round, sealed_answers
 from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
 
 pytestmark = pytest.mark.asyncio
@@ -167,8 +167,7 @@ async def test_pulse_now_to_a_channel_asks_collects_and_reports_in_slack(
     await slack.interaction(late)
     await slack.settle()
     assert "this pulse has closed" in _answers_to(slack, "UDAN")[-1]
-    async with slack.app.db.read() as session:
-        assert (await session.get(PulseRound, 1)).responded == 5
+    assert (await pulse_round(slack.app.db, 1)).responded == 5
     assert len(slack.fake.to("chat.postMessage")) == len(FINANCE) + 1
 
 

@@ -77,7 +77,8 @@ async def test_an_admin_creates_a_team_by_mention_and_its_lead_reads_the_digest(
     teams: TeamsChat, app: Application, clock: ManualClock
 ) -> None:
     await support_team(teams)
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         [team] = (await session.exec(select(Team))).all()
     assert team.name == "support"
     assert await count(app.db, TeamMember) == 3
@@ -158,7 +159,8 @@ async def test_a_team_backed_by_a_channel_follows_its_paged_roster(
         {"type": "mention", "text": "<at>General</at>", "mentioned": channel_mention}
     )
     assert await teams.post(activity) in (200, 201)
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         team = (await session.exec(select(Team))).one()
     assert team.channel_id == CHANNEL
 

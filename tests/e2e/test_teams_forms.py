@@ -62,7 +62,8 @@ async def test_submitting_the_form_gives_kudos(teams: TeamsChat, app: Applicatio
     assert "✅ Kudos sent to <at>Bob</at> and <at>Carol</at>" in shown[0].shown
     assert "You received kudos from <at>Alice</at>" in teams.dms_to("bob")[0].shown
     assert "You received kudos from <at>Alice</at>" in teams.dms_to("carol")[0].shown
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         recognition = (await session.exec(select(Recognition))).one()
     assert recognition.source == "form" and recognition.reason == "for pairing on the migration"
 
@@ -123,6 +124,7 @@ async def test_a_form_asked_for_in_a_channel_arrives_privately_and_celebrates_in
 
     [celebration] = teams.in_channel()
     assert "<at>Alice</at> gave kudos to <at>Dan</at>" in celebration.shown
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         recognition = (await session.exec(select(Recognition))).one()
     assert recognition.channel_id == CHANNEL

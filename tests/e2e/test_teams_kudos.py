@@ -51,7 +51,8 @@ async def test_kudos_in_a_channel_celebrates_there_and_dms_each_recipient(
     )
     assert await stored_kudos(app.db) == (1, 2, 3)
     assert await count(app.db, RecognitionTag) == 2
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         recognition = (await session.exec(select(Recognition))).one()
     assert recognition.channel_id == CHANNEL
 
@@ -69,7 +70,8 @@ async def test_kudos_in_personal_chat_answers_in_place_and_keeps_the_senders_tim
     assert "✅ Kudos sent to <at>Bob</at>" in shown[0].shown
     assert "You received kudos from <at>Alice</at>" in teams.dms_to("bob")[0].shown
     assert teams.in_channel() == []  # no channel here, so no celebration post
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         alice = (await session.exec(select(Person).where(Person.external_id == "29:alice"))).one()
     assert alice.timezone == "Europe/Berlin"
     assert alice.display_name == "Alice"
@@ -116,7 +118,8 @@ async def test_references_are_stored_on_install_and_on_every_message(
 ) -> None:
     await teams.install_in_team()
     await teams.install_personal("bob")
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         rows = (await session.exec(select(TeamsConversationRef))).all()
     assert sorted((row.scope, row.key) for row in rows) == [
         ("channel", CHANNEL),
@@ -206,7 +209,8 @@ async def test_user_written_markup_cannot_mention_anyone(
     [celebration] = teams.in_channel()
     assert "for helping &lt;at&gt;Carol&lt;/at&gt; &amp; the team" in celebration.shown
     assert "29:carol" not in celebration.mentioned_ids
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         reason = (await session.exec(select(Recognition.reason))).one()
     assert reason == "for helping <at>Carol</at> & the team"
 
@@ -271,7 +275,8 @@ async def test_a_429_is_retried_after_retry_after(
 
     await app.outbox.drain()
     assert teams.connector.failed_posts == 1 and teams.dms_to("bob") == []
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         item = (await session.exec(select(OutboxItem))).one()
     assert item.status == "pending" and item.not_before == clock.now() + timedelta(seconds=1)
 
@@ -295,7 +300,8 @@ async def test_a_403_fails_the_delivery_for_good(
     await app.outbox.drain()
 
     assert teams.dms_to("bob") == []
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         item = (await session.exec(select(OutboxItem))).one()
     assert item.status == "failed" and "403" in (item.last_error or "")
 
@@ -340,7 +346,8 @@ async def test_a_redelivered_message_gives_once_but_equal_ids_in_other_chats_cou
     assert await teams.post(first) == 201  # Teams retried the delivery
     assert await teams.post(elsewhere) == 201  # another chat: message ids repeat there
 
-    async with app.db.read() as session:
+    async with app.db.read() as unit:
+        session = unit.session
         givers = (await session.exec(select(Recognition.giver_id))).all()
     assert len(givers) == 2 and len(set(givers)) == 2
 

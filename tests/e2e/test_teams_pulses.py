@@ -12,7 +12,7 @@ import pytest
 from bot.app import Application
 from bot.ops.config import Config, PulseSettings
 from bot.runtime.clock import ManualClock
-from storage.models import AuditEntry, PulseDelivery, PulseRound, PulseSchedule
+from storage.models import AuditEntry, PulseDelivery, PulseSchedule
 from tests.conftest import make_config
 from tests.e2e.teams_harness import (
     CHANNEL,
@@ -24,7 +24,7 @@ from tests.e2e.teams_harness import (
     uid,
 )
 from tests.fakes.bot_connector import Posted
-from tests.helpers import count, sealed_answers
+from tests.helpers import count, pulse_round, sealed_answers
 
 SUBJECT = "the new expense tool"
 CLOSED = "Thanks — but this pulse has closed, so answers are no longer taken."
@@ -158,8 +158,7 @@ async def test_pulse_now_asks_each_person_with_a_card_and_answers_count_once(
     [late] = await answer(teams, "erin", 3, 3)
     assert late.conversation_id == teams.connector.conversation_of(uid("erin"))
     assert CLOSED in late.shown
-    async with app.db.read() as session:
-        assert (await session.get(PulseRound, 1)).responded == 3
+    assert (await pulse_round(app.db, 1)).responded == 3
 
 
 async def test_pulse_now_to_a_channel_asks_its_members_from_the_paged_roster(

@@ -64,7 +64,8 @@ async def _filled_sqlite(path: Path, config: Config, clock: ManualClock) -> str:
     console.app.inbox.accept("slack.command", "slack:command:T1:trigger-1", {"text": "thanks"})
     assert await console.app.inbox.write_buffered() == 1
     now = clock.now()
-    async with db.write() as session:
+    async with db.write() as unit:
+        session = unit.session
         workspace = (await session.exec(select(Workspace))).one()
         bob = (await session.exec(select(Person).where(Person.external_id == "bob"))).one()
         team = Team(
@@ -162,7 +163,8 @@ async def test_copy_everything_then_keep_working_on_the_target(
         console = ConsoleHarness(Application(config, clock=clock, db=target))
         shown = await console.say("/kudos @erin for the tidy release notes", as_user="carol")
         assert "@erin" in shown
-        async with target.read() as session:
+        async with target.read() as unit:
+            session = unit.session
             names = {p.external_id for p in (await session.exec(select(Person))).all()}
         assert {"alice", "bob", "carol", "dave", "erin"} <= names
     finally:

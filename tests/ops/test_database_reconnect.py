@@ -19,7 +19,8 @@ pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL connection p
 async def test_a_connection_killed_while_idle_is_replaced(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         before = (await session.exec(text("SELECT pg_backend_pid()"))).scalar_one()  # type: ignore[call-overload]
     killer = Database(db.url)  # its own pool: `db` keeps exactly the one connection it used
     async with killer.engine.connect() as connection:
@@ -27,7 +28,8 @@ async def test_a_connection_killed_while_idle_is_replaced(
     await killer.dispose()
 
     monkeypatch.setattr(storage.db, "IDLE_PING_SECONDS", 0.0)  # every connection counts as idle
-    async with db.write() as session:
+    async with db.write() as unit:
+        session = unit.session
         after = (await session.exec(text("SELECT pg_backend_pid()"))).scalar_one()  # type: ignore[call-overload]
 
     assert after != before

@@ -60,7 +60,8 @@ async def test_csv_export_has_every_column(
     assert {r["channel"] for r in rows} == {"general"}
     assert {r["source"] for r in rows} == {"command"}
 
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         entries = (await session.exec(select(AuditEntry))).all()
     assert [(e.actor, e.action) for e in entries] == [("cli", "export.recognitions")]
     assert "format=csv rows=3" in entries[0].detail
@@ -137,7 +138,8 @@ async def test_pulses_export_holds_only_anonymous_aggregates_of_rounds_over_the_
         assert person not in text
     assert await cli("export", "pulses", "--workspace", "T-OTHER", "--out", str(out)) == 0
     assert out.read_text(encoding="utf-8") == ""
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         entries = (await session.exec(select(AuditEntry))).all()
     assert [e.action for e in entries if e.action.startswith("export")] == [
         "export.pulses",

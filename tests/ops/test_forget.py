@@ -35,12 +35,13 @@ async def _history(console: ConsoleHarness, clock: ManualClock, db: Database) ->
     clock.advance(timedelta(hours=1))
     await console.say("/kudos @alice for reviewing my migration plan #value", as_user="bob")
     await console.say("/kudos @alice @dave for the calm incident call", as_user="carol")
-    async with db.write() as session:
+    async with db.write() as unit:
+        session = unit.session
         workspace = (await session.exec(select(Workspace))).one()
         assert workspace.id is not None
         # A pulse question still waiting for alice, and her Teams-style conversation reference.
         await outbox.enqueue(
-            session,
+            unit,
             workspace_id=workspace.id,
             platform="console",
             key="pulse:1:ask:alice",
@@ -71,10 +72,11 @@ async def _snapshot(db: Database) -> dict[str, int]:
 
 
 async def _received(db: Database, external_id: str) -> int:
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         person = (await session.exec(select(Person).where(Person.external_id == external_id))).one()
         assert person.id is not None
-        return await recognitions.received_count(session, person.id, None)
+        return await recognitions.received_count(unit, person.id, None)
 
 
 async def test_forget_erases_personal_data_and_keeps_counts(
@@ -97,7 +99,8 @@ async def test_forget_erases_personal_data_and_keeps_counts(
     # Rows stay, so totals and leaderboards add up as before.
     assert await _snapshot(db) == before
     assert await _received(db, "bob") == bob_received
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         alice = (await session.exec(select(Person).where(FORGOTTEN))).one()
         assert alice.display_name == ""
         assert alice.forgotten_at is not None
@@ -136,6 +139,7 @@ async def test_forget_only_in_the_named_workspace(
     await _history(console, clock, db)
     assert await cli("forget", "alice", "--workspace", "T-ELSEWHERE") == 0
     assert "No personal data held for alice in workspace T-ELSEWHERE" in capsys.readouterr().out
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         assert (await session.exec(select(Person).where(FORGOTTEN))).all() == []
     assert await count(db, AuditEntry) == 0

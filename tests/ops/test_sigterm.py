@@ -108,7 +108,8 @@ async def _terminate(bot: asyncio.subprocess.Process) -> float:
 
 
 async def _statuses(db: Database) -> Counter[str]:
-    async with db.read() as session:
+    async with db.read() as unit:
+        session = unit.session
         return Counter((await session.exec(select(OutboxItem.status))).all())
 
 

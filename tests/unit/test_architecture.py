@@ -175,6 +175,34 @@ def test_every_feature_has_the_same_parts() -> None:
         assert FEATURE_PARTS <= parts, (feature, sorted(FEATURE_PARTS - parts))
 
 
+def test_feature_rules_are_pure() -> None:
+    """A feature's rules.py decides from plain values: nothing it reaches, directly or through
+    another module, touches storage, the runtime, a platform or the network."""
+    graph = _graph()
+    modules = dict(_sources())
+    io_packages = ("storage", "adapters", *ORM, *PLATFORM_SDKS, "aiohttp", "asyncpg", "aiosqlite")
+    io_modules = ("bot.runtime", "bot.people", "bot.app", "bot.core", "bot.host")
+    offenders = []
+    for feature in FEATURES:
+        reached, todo = set(), [f"bot.{feature}.rules"]
+        while todo:
+            module = todo.pop()
+            if module not in reached:
+                reached.add(module)
+                todo.extend(graph[module])
+        for module in sorted(reached):
+            for name in _imports(module, modules[module]):
+                top = name.split(".")[0]
+                part = name.rsplit(".", 1)[-1]
+                if (
+                    top in io_packages
+                    or name.startswith(io_modules)
+                    or (name.startswith("bot.") and part in ("service", "install"))
+                ):
+                    offenders.append((feature, module, name))
+    assert offenders == []
+
+
 def test_importing_the_core_loads_no_platform_sdk() -> None:
     code = (
         "import sys, bot.app, bot.core, bot.ops.cli, bot.runtime.outbox; "

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.ops.config import ConfigError, load_config
+from bot.runtime.processes import worker_count
 from tests.conftest import ROOT
 
 
@@ -86,7 +87,7 @@ def test_a_typo_stops_start_up_with_one_line_and_exit_code_2(tmp_path: Path) -> 
 def test_worker_processes_follow_the_database_unless_set(
     env: dict[str, str], processes: int
 ) -> None:
-    assert load_config(ROOT / "app.yaml", env=env).worker_processes == processes
+    assert worker_count(load_config(ROOT / "app.yaml", env=env)) == processes
 
 
 def test_an_impossible_worker_count_is_refused() -> None:

@@ -34,7 +34,7 @@ from bot.messages import (
     ToPerson,
 )
 from bot.pulses.messages import results_blocks, results_for
-from bot.pulses.results import from_tally, tally
+from bot.pulses.rules import from_tally, tally
 from tests.conftest import make_config
 
 PULSE_FORM = Form(

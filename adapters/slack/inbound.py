@@ -1,0 +1,241 @@
+"""Inbound translation: each Slack payload → one value, read here and nowhere else.
+
+Slash commands arrive as form fields, events inside the Events API envelope, interactions
+(`block_actions`, `view_submission`) as a JSON `payload`; the workspace, the person and the
+channel sit in different places in each. The listeners hand these values to the core and
+answer through their `Where`; nothing past this module looks inside a payload.
+
+The inbox stores the raw payload (rows in flight across an upgrade keep their format), so a
+stored command or event is translated here again when a worker picks it up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.slack.blockkit import BUTTON_ACTION, SUBMIT_ACTION
+from adapters.slack.forms import read_button, read_metadata, read_plain_button, read_values
+from adapters.slack.text import neutral_text
+from bot.people.actor import Actor
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the user asked: what we can answer through."""
+
+    team_id: str
+    user_id: str
+    channel_id: str | None = None
+    response_url: str | None = None
+    trigger_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    actor: Actor
+    text: str  # "/kudos …" in the core's neutral text
+    dedupe_key: str | None  # None only without a trigger id (never seen)
+    where: Where
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """An emoji added to or removed from a message."""
+
+    actor: Actor  # who reacted, placed in the message's channel
+    added: bool
+    emoji: str  # without a skin tone
+    on_message: bool  # reactions to files and file comments are not kudos
+    author_id: str | None  # who wrote the message reacted to
+    channel_id: str
+    ts: str
+    dedupe_key: str
+    event_id: str | None
+
+    @property
+    def message_ref(self) -> str:
+        return f"{self.channel_id}:{self.ts}"
+
+    @property
+    def where(self) -> Where:
+        return Where(self.actor.workspace_id, self.actor.user_id, channel_id=self.channel_id)
+
+
+@dataclass(frozen=True)
+class Uninstall:
+    """The app was uninstalled or its tokens revoked."""
+
+    team_id: str | None
+    enterprise_id: str | None
+    dedupe_key: str
+
+
+@dataclass(frozen=True)
+class FormSubmit:
+    """A form sent back: a modal's submit, an inline form's submit button, or a plain button
+    (whose action names the form and whose value is its one input)."""
+
+    actor: Actor
+    form_id: str
+    values: dict[str, object]
+    context: dict[str, str]
+    dedupe_key: str
+    where: Where
+    # A modal's input blocks: Slack shows field errors under these.
+    input_blocks: tuple[str, ...] = field(default=())
+
+
+# -- slash commands ----------------------------------------------------------------------------
+
+
+def read_command(body: dict[str, Any]) -> SlashCommand:
+    team_id = team_of(body)
+    actor = Actor(
+        platform="slack",
+        workspace_id=team_id,
+        user_id=body["user_id"],
+        channel_id=body.get("channel_id") or None,
+        display_name=body.get("user_name", ""),
+        workspace_name=body.get("team_domain", ""),
+    )
+    return SlashCommand(
+        actor=actor,
+        text=f"{body.get('command', '')} {neutral_text(body.get('text') or '')}".strip(),
+        dedupe_key=command_key(body),
+        where=Where(
+            team_id=team_id,
+            user_id=actor.user_id,
+            channel_id=actor.channel_id,
+            response_url=body.get("response_url"),
+            trigger_id=body.get("trigger_id"),
+        ),
+    )
+
+
+def command_key(body: dict[str, Any]) -> str | None:
+    """A slash command's trigger id: unique per invocation, the same if it is delivered again."""
+    trigger = body.get("trigger_id")
+    return f"slack:command:{team_of(body)}:{trigger}" if trigger else None
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def read_reaction(body: dict[str, Any]) -> Reaction | None:
+    """A `reaction_added` / `reaction_removed` event; None when it names no person or message."""
+    event = body.get("event") or {}
+    item = event.get("item") or {}
+    user, channel, ts = event.get("user"), item.get("channel"), item.get("ts")
+    if not (user and channel and ts):
+        return None
+    return Reaction(
+        actor=Actor(platform="slack", workspace_id=team_of(body), user_id=user, channel_id=channel),
+        added=event.get("type") == "reaction_added",
+        emoji=str(event.get("reaction", "")).split("::")[0],  # drop ::skin-tone-N
+        on_message=item.get("type") == "message",
+        author_id=event.get("item_user") or None,
+        channel_id=channel,
+        ts=ts,
+        dedupe_key=event_key(body),
+        event_id=body.get("event_id"),
+    )
+
+
+def read_uninstall(body: dict[str, Any]) -> Uninstall:
+    return Uninstall(
+        team_id=body.get("team_id"),
+        enterprise_id=body.get("enterprise_id") or None,
+        dedupe_key=event_key(body),
+    )
+
+
+def event_key(body: dict[str, Any]) -> str:
+    """Slack's event id: the same on every redelivery of one event."""
+    return f"slack:event:{body.get('event_id') or uuid.uuid4().hex}"
+
+
+# -- interactions ------------------------------------------------------------------------------
+
+
+def read_view_submission(body: dict[str, Any]) -> FormSubmit | None:
+    """A modal's submit; None when the modal is not one of our forms."""
+    view = body["view"]
+    submission = read_metadata(view.get("private_metadata", ""))
+    if submission is None:
+        return None
+    actor = _actor(body, submission.channel_id)
+    return FormSubmit(
+        actor=actor,
+        form_id=submission.form_id,
+        values=read_values(view.get("state", {}).get("values", {})),
+        context=submission.context,
+        # A double submit repeats the view's id and hash.
+        dedupe_key=f"slack:view:{view.get('id')}:{view.get('hash')}",
+        where=Where(actor.workspace_id, actor.user_id, channel_id=actor.channel_id),
+        input_blocks=tuple(
+            block["block_id"] for block in view.get("blocks", []) if block.get("type") == "input"
+        ),
+    )
+
+
+def read_action(body: dict[str, Any]) -> FormSubmit | None:
+    """A `block_actions` click on an inline form's submit or on a plain button; None for
+    anything else."""
+    action = body["actions"][0]
+    action_id = str(action.get("action_id", ""))
+    value = action.get("value", "")
+    if action_id.startswith(f"{BUTTON_ACTION}:"):
+        pressed = read_plain_button(value)
+        if pressed is None:
+            return None
+        form_id, values, context = pressed[0], {"value": pressed[1]}, {}
+    elif action_id == SUBMIT_ACTION:
+        submission = read_button(value)
+        if submission is None:
+            return None
+        form_id, context = submission.form_id, submission.context
+        values = read_values((body.get("state") or {}).get("values", {}))
+    else:
+        return None
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    actor = _actor(body, channel)
+    return FormSubmit(
+        actor=actor,
+        form_id=form_id,
+        values=values,
+        context=context,
+        # Slack may deliver one click twice: the same person and action time.
+        dedupe_key=f"slack:action:{actor.user_id}:{action.get('action_ts')}",
+        where=Where(
+            team_id=actor.workspace_id,
+            user_id=actor.user_id,
+            channel_id=channel,
+            response_url=body.get("response_url"),
+        ),
+    )
+
+
+def _actor(body: dict[str, Any], channel_id: str | None) -> Actor:
+    user = body["user"]
+    return Actor(
+        platform="slack",
+        workspace_id=team_of(body),
+        user_id=user["id"],
+        channel_id=channel_id,
+        display_name=user.get("username") or user.get("name") or "",
+    )
+
+
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace a payload belongs to (commands, events and interactions differ)."""
+    team = body.get("team")
+    if isinstance(team, dict) and team.get("id"):
+        return str(team["id"])
+    user = body.get("user")
+    if isinstance(user, dict) and user.get("team_id"):
+        return str(user["team_id"])
+    return str(body.get("team_id") or body.get("enterprise_id") or "")
