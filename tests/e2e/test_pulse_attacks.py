@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from the harnesses)
 """Anonymity is a promise: play every attack docs/PRIVACY.md names and link nothing.
 
 People answer with distinctive ratings and comments; then, holding the database (rows, system
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -23,7 +24,15 @@ from bot.runtime.clock import ManualClock
 from storage.repositories import pulses as repo
 from tests.conftest import ON_POSTGRES, TEST_PULSE_KEY, ConsoleHarness
 from tests.e2e import attacker
+from tests.e2e.teams_harness import (
+    TeamsChat,
+    at,
+    teams_fixture,  # noqa: F401  (the `teams` fixture)
+)
+from tests.e2e.test_slack_pulses import _answer_click, _answers_to, _questions
+from tests.e2e.test_teams_pulses import answer
 from tests.helpers import sealed_answers
+from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
 
 RESPONDENTS = {
     # person: (easy, value, comment) — every answer is unique, so any link would show.
@@ -61,42 +70,43 @@ def operator_log(app: Application) -> Iterator[io.StringIO]:
         logging.getLogger(name).setLevel(level)
 
 
-async def test_the_database_alone_links_no_answer_to_anyone(
-    console: ConsoleHarness,
+async def attack_while_open(
     app: Application,
-    clock: ManualClock,
     database_url: str,
     operator_log: io.StringIO,
+    answer_everyone: Callable[[], Awaitable[None]],
+    respondents: dict[str, tuple[int, int, str]],
+    round_id: int = 1,
 ) -> None:
-    console.platform.seen("eng", *RESPONDENTS, "zoe")
-    await console.say('/pulse now "the deploy pipeline" to #eng open 2h', as_user="admin")
+    """Attacks 1–4 and the operator's view, around `answer_everyone` (any platform's path)."""
     before = await attacker.rows(app.db)
     if ON_POSTGRES:
         await attacker.install_tools(app.db)
     wal_start = await attacker.wal_position(app.db) if ON_POSTGRES else None
     logged_before = len(operator_log.getvalue())
 
-    await _answer_everyone(console)
+    await answer_everyone()
     after = await attacker.rows(app.db)
 
     # Attack 3 — a who-answered-when record: the only table answering changed is the sealed
-    # ballot box. No dedupe row, no "answered" flag, no person refresh, no inbox or outbox row.
+    # ballot box. No dedupe row, no "answered" flag, no person refresh, no inbox or outbox row,
+    # no stored conversation reference.
     assert set(attacker.changed_tables(before, after)) == {"pulse_ballots"}
-    assert await sealed_answers(app, 1) == len(RESPONDENTS)
+    assert await sealed_answers(app, round_id) == len(respondents)
 
     # Attack 2 — the key beside the data: no stored value is the key, and none opens a bucket.
     everything = attacker.strings_in(after)
     assert TEST_PULSE_KEY not in everything
     assert "pulses.secret" not in everything
-    async with app.db.read() as session:
-        buckets = await repo.ballots(session, 1)
-    candidates = {word for line in everything.split("'") for word in [line] if 16 <= len(word) < 200}
+    async with app.db.read() as unit:
+        buckets = await repo.ballots(unit, round_id)
+    candidates = {word for word in everything.split("'") if 16 <= len(word) < 200}
     for candidate in candidates:
         box = BallotBox(Keyring(candidate.encode(), "a guess"))
         for bucket, sealed in buckets:
             if sealed:
                 with pytest.raises(BallotUnreadable):
-                    box.open(1, bucket, sealed)
+                    box.open(round_id, bucket, sealed)
 
     # Attack 4 — order and contents on disk: no comment, tag or score exists in plain bytes.
     raw = (
@@ -104,7 +114,7 @@ async def test_the_database_alone_links_no_answer_to_anyone(
         if ON_POSTGRES
         else attacker.sqlite_files(database_url)
     )
-    for _, _, comment in RESPONDENTS.values():
+    for _, _, comment in respondents.values():
         assert comment.encode() not in raw
         assert comment not in everything
     sizes = {len(sealed or b"") for _, sealed in buckets}
@@ -121,21 +131,34 @@ async def test_the_database_alone_links_no_answer_to_anyone(
         for xid, nodes in writes.items():
             touched = {names.get(node, f"other relation {node}") for node in nodes}
             assert touched <= {"pulse_ballots", "pulse_ballots_pkey"}, (xid, touched)
-        answer_xids = set(writes)
         for found in await attacker.heap_tuples(app.db):
-            if found.xmin in answer_xids:
+            if found.xmin in writes:
                 assert found.relation == "pulse_ballots", found
 
     # Logs and metrics: nothing names a respondent next to the act of answering, nothing
     # repeats a score or a comment.
-    logged = operator_log.getvalue()[logged_before:]
     logging.getLogger("bot.core").debug("the operator's log is being written")
     assert "the operator's log is being written" in operator_log.getvalue()
-    for person, (easy, value, comment) in RESPONDENTS.items():
+    logged = operator_log.getvalue()[logged_before:]
+    for person, (easy, value, comment) in respondents.items():
         assert comment not in logged and f"easy={easy} value={value}" not in logged
         assert person not in logged
     metrics = generate_latest().decode()
-    assert not any(person in metrics for person in RESPONDENTS)
+    assert not any(person in metrics for person in respondents)
+
+
+async def test_the_database_alone_links_no_answer_to_anyone(
+    console: ConsoleHarness,
+    app: Application,
+    clock: ManualClock,
+    database_url: str,
+    operator_log: io.StringIO,
+) -> None:
+    console.platform.seen("eng", *RESPONDENTS, "zoe")
+    await console.say('/pulse now "the deploy pipeline" to #eng open 2h', as_user="admin")
+    await attack_while_open(
+        app, database_url, operator_log, lambda: _answer_everyone(console), RESPONDENTS
+    )
 
     # While open, an admin sees only a coarse count: watching it tick up cannot tell who.
     watching = await console.say("/pulse results 1", as_user="admin")
@@ -197,3 +220,45 @@ async def test_differencing_two_rounds_recovers_nothing(
     assert [row["round_id"] for row in exported] == [1]
     dump = attacker.strings_in(await attacker.rows(app.db))
     assert "zoe-only-comment" not in dump
+
+
+SLACK_PEOPLE = {f"U{name.upper()}": answer for name, answer in list(RESPONDENTS.items())[:5]}
+TEAMS_PEOPLE = {name: RESPONDENTS[name] for name in ("bob", "carol", "dan", "erin")}
+
+
+async def test_slack_answers_link_nothing(
+    slack: SlackHarness, database_url: str, operator_log: io.StringIO
+) -> None:
+    slack.fake.channels["CENG"] = list(SLACK_PEOPLE)
+    await slack.command('now "the pipeline" to <#CENG|eng>', user="UADMIN", command="/pulse")
+    await slack.settle()
+    questions = _questions(slack)
+
+    async def answer_everyone() -> None:
+        for user, (easy, value, comment) in SLACK_PEOPLE.items():
+            click = _answer_click(slack, questions[user], user, easy, value, comment)
+            assert (await slack.interaction(click)).status == 200
+        await slack.adapter.work.drain()
+
+    await attack_while_open(slack.app, database_url, operator_log, answer_everyone, SLACK_PEOPLE)
+    for user in SLACK_PEOPLE:
+        [thanks] = _answers_to(slack, user)
+        assert "saved anonymously" in thanks and "EASY" not in thanks
+
+
+async def test_teams_answers_link_nothing(
+    teams: TeamsChat, database_url: str, operator_log: io.StringIO
+) -> None:
+    await teams.install_personal("alice")
+    teams.app.config.admins.append("29:alice")
+    mentions = " ".join(at(name) for name in TEAMS_PEOPLE)
+    await teams.say("alice", f'pulse now "the pipeline" to {mentions}', mentions=TEAMS_PEOPLE)
+
+    async def answer_everyone() -> None:
+        for name, (easy, value, comment) in TEAMS_PEOPLE.items():
+            [thanks] = await answer(teams, name, easy, value, comment, deliver=False)
+            # A Teams reply stays in the person's chat (eDiscovery): no score, no comment.
+            assert "saved anonymously" in thanks.shown and comment not in thanks.shown
+            assert "EASY" not in thanks.shown
+
+    await attack_while_open(teams.app, database_url, operator_log, answer_everyone, TEAMS_PEOPLE)

@@ -60,6 +60,7 @@ async def answer(
     *,
     activity_id: str | None = None,
     times: int = 1,
+    deliver: bool = True,
 ) -> list[Posted]:
     """Press the card's submit button as Teams does: a message activity from the chat the card
     is in, replying to it, whose `value` is the button's data with the inputs merged in."""
@@ -73,7 +74,8 @@ async def answer(
     before = len(teams.connector.posted)
     for _ in range(times):
         assert await teams.post(activity) in (200, 201)
-    await teams.app.outbox.drain()
+    if deliver:  # what the outbox holds, too (not while the database is down)
+        await teams.app.outbox.drain()
     return teams.connector.posted[before:]
 
 
@@ -134,9 +136,11 @@ async def test_pulse_now_asks_each_person_with_a_card_and_answers_count_once(
     assert "EASY" not in thanks.shown and "first thoughts" not in thanks.shown
     [thanks] = await answer(teams, "bob", 5, 4, "saves me an hour")
     assert "saved anonymously" in thanks.shown and "VALUE" not in thanks.shown
-    # Carol's click arrives twice (a double click, or Teams redelivering): counted once.
+    # Carol's click arrives twice (a double click, or Teams redelivering): counted once. No
+    # dedupe row is kept for a pulse press (it would say who answered when): the second copy
+    # saves the same answer again, and Carol is thanked twice.
     shown = await answer(teams, "carol", 5, 5, activity_id="click-carol", times=2)
-    assert len(shown) == 1 and "saved anonymously" in shown[0].shown
+    assert len(shown) == 2 and all("saved anonymously" in post.shown for post in shown)
     await answer(teams, "dan", 4, 2, "fast but pointless")
     assert await sealed_answers(app, 1) == 3
 
