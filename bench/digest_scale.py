@@ -52,12 +52,14 @@ from bot.groups.service import TeamService  # noqa: E402
 from bot.messages import ToPerson  # noqa: E402
 from bot.ops.config import Config, load_config  # noqa: E402
 from bot.people.directory import People  # noqa: E402
-from bot.pulses.anonymity import SETTING_KEY, Anonymizer  # noqa: E402
+from bot.pulses.rules import tally  # noqa: E402
 from bot.pulses.summaries import StoredPulseSummaries  # noqa: E402
+from bot.pulses.visibility import decide  # noqa: E402
 from bot.runtime.clock import ManualClock  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Team  # noqa: E402
+from storage.repositories.pulses import Tally  # noqa: E402
 from storage.types import UTCDateTime  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # a Friday: every team's digest is due
@@ -152,10 +154,10 @@ class Org:
         first = (team - 1) * self.team_size + 1
         return range(first, first + self.team_size)
 
-    async def pulse_tables(self, anonymizer: Anonymizer) -> dict[str, list[tuple[Any, ...]]]:
-        """Rows of the four pulse tables (in insertion order): one weekly schedule per team
-        with its team as audience, `rounds` closed rounds, a delivery to every member and the
-        answers of those who responded, keyed as the service keys them."""
+    def pulse_tables(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Rows of the pulse tables (in insertion order): one weekly schedule per team with
+        its team as audience, `rounds` closed rounds — each with its tally and the visibility
+        gate's verdict, as closing stores them — a delivery to every member and comments."""
         rng = random.Random(7)
         per_team = self.rounds // self.teams
         created = self.start.replace(tzinfo=None)
@@ -163,7 +165,7 @@ class Org:
         schedules: list[tuple[Any, ...]] = []
         rounds: list[tuple[Any, ...]] = []
         deliveries: list[tuple[Any, ...]] = []
-        answers: list[tuple[Any, ...]] = []
+        comments: list[tuple[Any, ...]] = []
         for t in range(1, self.teams + 1):
             members = self.member_ids(t)
             audience = json.dumps({"kind": "team", "team_id": t})
@@ -176,29 +178,39 @@ class Org:
             for k in range(per_team):
                 round_id = (t - 1) * per_team + k + 1
                 when = last_monday - timedelta(days=7 * k)
-                rounds.append(
-                    (round_id, t, 1, t, subject, when, when + timedelta(hours=48),
-                     when + timedelta(hours=24), True, True, len(members))
-                )  # fmt: skip
                 # One round in ten stays under the anonymity threshold (0–4 answers).
                 if rng.random() < 0.1:
                     count = rng.randrange(0, self.min_responses)
                 else:
                     count = rng.randrange(self.min_responses, len(members) + 1)
-                answered = set(rng.sample(members, count))
-                for person in members:
-                    deliveries.append((round_id, person, person in answered))
-                for person in sorted(answered):
+                ratings = []
+                notes = []
+                for person in sorted(rng.sample(members, count)):
                     easy = min(5, max(1, round(rng.gauss(easy_mood, 1.0))))
                     value = min(5, max(1, round(rng.gauss(value_mood, 1.0))))
-                    comment = f"note {round_id}-{person}" if rng.random() < 0.2 else None
-                    key = await anonymizer.respondent(round_id, person)
-                    answers.append((round_id, key, easy, value, comment))
+                    ratings.append((easy, value))
+                    if rng.random() < 0.2:
+                        notes.append(f"note {round_id}-{person}")
+                for person in members:
+                    deliveries.append((round_id, person))
+                # Every round of a team asks the same people: only the threshold can hide one.
+                verdict = decide(
+                    frozenset(members), count, [], min_responses=self.min_responses,
+                    min_comment_responses=self.min_responses + 3,
+                )  # fmt: skip
+                rounds.append(
+                    (round_id, t, 1, t, subject, when, when + timedelta(hours=48),
+                     when + timedelta(hours=24), True, True, len(members), count,
+                     json.dumps(tally(ratings)) if verdict.scores else None, verdict.scores,
+                     verdict.comments, verdict.reason)
+                )  # fmt: skip
+                if verdict.comments:
+                    comments += [(round_id, n, note) for n, note in enumerate(notes)]
         return {
             "pulse_schedules": schedules,
             "pulse_rounds": rounds,
             "pulse_deliveries": deliveries,
-            "pulse_responses": answers,
+            "pulse_comments": comments,
         }
 
 
@@ -253,9 +265,14 @@ PULSE_COLUMNS = {
         "reminded",
         "closed",
         "invited",
+        "responded",
+        "tally",
+        "scores_shown",
+        "comments_shown",
+        "hidden_reason",
     ],
-    "pulse_deliveries": ["round_id", "person_id", "answered"],
-    "pulse_responses": ["round_id", "respondent", "easy", "value", "comment"],
+    "pulse_deliveries": ["round_id", "person_id"],
+    "pulse_comments": ["round_id", "position", "text"],
 }
 
 
@@ -326,11 +343,8 @@ def add_pulses_sqlite(path: Path, org: Org) -> bool:
     if connection.execute("SELECT COUNT(*) FROM pulse_rounds").fetchone()[0]:
         connection.close()
         return False
-    tables = asyncio.run(org.pulse_tables(Anonymizer(None, bench_config())))  # type: ignore[arg-type]
+    tables = org.pulse_tables()
     with connection:
-        connection.execute(
-            "INSERT INTO app_settings (key, value) VALUES (?, ?)", (SETTING_KEY, BENCH_SECRET)
-        )
         for table, records in tables.items():
             connection.executemany(
                 _insert_sql(table, PULSE_COLUMNS[table]),
@@ -364,10 +378,7 @@ async def generate_postgres(url: str, org: Org) -> None:
     await connection.copy_records_to_table(
         "team_members", records=list(org.member_rows()), columns=["team_id", "person_id"]
     )
-    await connection.execute(
-        "INSERT INTO app_settings (key, value) VALUES ($1, $2)", SETTING_KEY, BENCH_SECRET
-    )
-    tables = await org.pulse_tables(Anonymizer(None, bench_config()))  # type: ignore[arg-type]
+    tables = org.pulse_tables()
     for table, records in tables.items():
         await connection.copy_records_to_table(table, records=records, columns=PULSE_COLUMNS[table])
     for kudos, recipients, tags in org.recognition_chunks():
@@ -428,17 +439,10 @@ ranked_rounds AS (
     FROM pulse_rounds pr JOIN teams t ON t.id = pr.team_id
     WHERE pr.workspace_id = 1 AND pr.scheduled_for < :end_at
 ),
-rounds AS (
-    SELECT rr.id, rr.team_id, rr.subject, rr.invited, rr.closed, COUNT(a.round_id) AS n,
-           SUM(a.easy) AS easy_sum, SUM(a.value) AS value_sum,
-           SUM(CASE WHEN a.easy >= 4 THEN 1 ELSE 0 END) AS easy_fav,
-           SUM(CASE WHEN a.value >= 4 THEN 1 ELSE 0 END) AS value_fav
-    FROM ranked_rounds rr LEFT JOIN pulse_responses a ON a.round_id = rr.id
-    WHERE rr.k <= 8 GROUP BY rr.id, rr.team_id, rr.subject, rr.invited, rr.closed
-),
 shown AS (
-    SELECT rounds.*, CASE WHEN closed AND n >= :min_responses AND n > 0 THEN 1 ELSE 0 END AS ok
-    FROM rounds
+    SELECT rr.id, rr.team_id, rr.subject, rr.invited, pr.responded AS n,
+           CASE WHEN rr.closed AND pr.scores_shown THEN pr.tally END AS tally
+    FROM ranked_rounds rr JOIN pulse_rounds pr ON pr.id = rr.id WHERE rr.k <= 8
 )
 SELECT 'received' AS kind, team_id, CAST(NULL AS VARCHAR) AS item,
        SUM(CASE WHEN created_at >= :this_start THEN 1 ELSE 0 END) AS a,
@@ -478,16 +482,25 @@ UNION ALL
 SELECT 'highlight_tag', top.team_id, t.tag, top.recognition_id, NULL, NULL, NULL, NULL
 FROM top JOIN recognition_tags t ON t.recognition_id = top.recognition_id
 UNION ALL
-SELECT 'pulse', team_id, subject, n, invited, NULL,
-       CASE WHEN ok = 1 THEN CAST(easy_sum AS FLOAT) / n END,
-       CASE WHEN ok = 1 THEN CAST(value_sum AS FLOAT) / n END
-FROM shown
+SELECT 'pulse', team_id, subject, n, invited, CAST(tally AS VARCHAR), NULL, NULL FROM shown
 UNION ALL
-SELECT 'pulse_favourable', team_id, subject, id, NULL, NULL,
-       CASE WHEN ok = 1 THEN CAST(easy_fav AS FLOAT) / n END,
-       CASE WHEN ok = 1 THEN CAST(value_fav AS FLOAT) / n END
+SELECT 'pulse_favourable', team_id, subject, id, NULL, CAST(tally AS VARCHAR), NULL, NULL
 FROM shown
 """
+
+
+def _pulse_means(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pulse row's tally (5×5 JSON, only for shown rounds) → its two shares or means."""
+    kind, team, item, a, b, grid, _, _ = row
+    if kind not in ("pulse", "pulse_favourable"):
+        return row
+    if grid is None:
+        return (kind, team, item, a, b, None, None, None)
+    t = Tally.of(json.loads(grid))
+    if kind == "pulse":
+        return (kind, team, item, a, b, None, t.easy_sum / t.responded, t.value_sum / t.responded)
+    easy, value = t.easy_favourable / t.responded, t.value_favourable / t.responded
+    return (kind, team, item, a, b, None, easy, value)
 
 
 async def floor_query(db: Database, min_responses: int) -> list[tuple[Any, ...]]:
@@ -497,11 +510,10 @@ async def floor_query(db: Database, min_responses: int) -> list[tuple[Any, ...]]
         bindparam("this_start", window.this_start, type_=UTCDateTime),
         bindparam("end_at", window.end, type_=UTCDateTime),
         bindparam("quiet_since", window.quiet_since, type_=UTCDateTime),
-        bindparam("min_responses", min_responses),
     )
     async with db.read() as unit:
         session = unit.session
-        return [tuple(row) for row in (await session.exec(statement)).all()]
+        return [_pulse_means(tuple(row)) for row in (await session.exec(statement)).all()]
 
 
 # --- the measured child process -------------------------------------------------------------------

@@ -28,6 +28,9 @@ EVENT_MEMORY = timedelta(days=2)
 
 
 
+NOT_ASKED = "You weren't asked in that pulse, so there is nothing to answer."
+
+
 class Grammar:
     """The command words the installed features answer, each with its feature's parser."""
 
@@ -65,16 +68,38 @@ class Core:
         self._commands: dict[type, CommandHandler] = {}
         self._kinds: dict[type, str] = {}
         self._forms: dict[str, FormHandler] = {}
+        # Commands and forms that carry an anonymous answer (docs/PRIVACY.md): handled with a
+        # read-only caller, never deduplicated by user, never logged with the person.
+        self._anonymous: set[type | str] = set()
 
     # -- registries: each feature registers the commands, forms and words it answers ----------
 
-    def register_command(self, command_type: type, handler: CommandHandler, kind: str) -> None:
+    def register_command(
+        self, command_type: type, handler: CommandHandler, kind: str, *, anonymous: bool = False
+    ) -> None:
         """`kind` labels the command in the metrics (kudos, team, digest, pulse …)."""
         self._commands[command_type] = handler
         self._kinds[command_type] = kind
+        if anonymous:
+            self._anonymous.add(command_type)
 
-    def register_form(self, form_id: str, handler: FormHandler) -> None:
+    def register_form(
+        self, form_id: str, handler: FormHandler, *, anonymous: bool = False
+    ) -> None:
         self._forms[form_id] = handler
+        if anonymous:
+            self._anonymous.add(form_id)
+
+    def is_anonymous_form(self, form_id: str) -> bool:
+        """Adapters ask before any write of their own (dedupe rows, references, the inbox)."""
+        return form_id in self._anonymous
+
+    def is_anonymous_text(self, text: str) -> bool:
+        """Whether typed text is an anonymous answer (`/answer …`), before it is queued."""
+        try:
+            return type(self.grammar.parse(text)) in self._anonymous
+        except ParseError:
+            return False
 
     def register_parser(self, word: str, parser: Parser) -> None:
         self.grammar.register(word, parser)
@@ -104,6 +129,9 @@ class Core:
         except ParseError as error:
             COMMANDS.labels(kind=kind, outcome="refused").inc()
             return Reply.refused(str(error))
+        if type(command) in self._anonymous:
+            # Never deduplicated by user: answering again simply replaces the answer.
+            return await self.handle(actor, command, kind=kind)
         if dedupe_key is not None and _keeps_own_key(command):
             # Exactly once: the feature stores the key with what it writes, in one transaction.
             return await self.handle(actor, replace(command, dedupe_key=dedupe_key), kind=kind)  # type: ignore[type-var]
@@ -116,7 +144,10 @@ class Core:
     async def handle(self, actor: Actor, command: object, *, kind: str | None = None) -> Reply:
         """`kind` labels the metrics: the command word typed, else the command's own."""
         return await self._guarded(
-            actor, lambda caller: self.dispatch(caller, command), kind or self.command_kind(command)
+            actor,
+            lambda caller: self.dispatch(caller, command),
+            kind or self.command_kind(command),
+            anonymous=type(command) in self._anonymous,
         )
 
     async def submit_form(
@@ -137,8 +168,12 @@ class Core:
             COMMANDS.labels(kind=kind, outcome="refused").inc()
             return Reply.refused("That form is no longer available. Please start again.")
         with redaction.submitted(values):  # answers never reach a log line
+            anonymous = form_id in self._anonymous
             return await self._guarded(
-                actor, lambda caller: handler(caller, values, context or {}, dedupe_key), kind
+                actor,
+                lambda caller: handler(caller, values, context or {}, dedupe_key),
+                kind,
+                anonymous=anonymous,
             )
 
     async def first_sighting(self, key: str) -> bool:
@@ -152,15 +187,37 @@ class Core:
 
     # -- internals ----------------------------------------------------------------------------
 
-    async def _guarded(self, actor: Actor, work: Callable[[Caller], object], kind: str) -> Reply:
+    async def _guarded(
+        self,
+        actor: Actor,
+        work: Callable[[Caller], object],
+        kind: str,
+        *,
+        anonymous: bool = False,
+    ) -> Reply:
         try:
-            caller = await self.caller(actor)
+            if anonymous:
+                known = await self.people.known_caller(actor, self.directory(actor))
+                if known is None:
+                    COMMANDS.labels(kind=kind, outcome="refused").inc()
+                    return Reply.refused(NOT_ASKED)
+                caller = known
+            else:
+                caller = await self.caller(actor)
             result = work(caller)
             reply: Reply = await result  # type: ignore[misc]
         except Exception as error:
             COMMANDS.labels(kind=kind, outcome="error").inc()
             count_database_error("command", error)
             incident = uuid.uuid4().hex[:8]
+            if anonymous:
+                # Not even the person goes into the log: an answer's time and author together
+                # are exactly what must not be written down anywhere.
+                log.exception("anonymous answer failed (incident %s)", incident)
+                return Reply.refused(
+                    f"⚠️ Your answer was NOT saved — something went wrong on our side (incident "
+                    f"{incident}). Please answer again in a minute."
+                )
             log.exception(
                 "command failed (incident %s) for %s/%s", incident, actor.platform, actor.user_id
             )

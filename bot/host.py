@@ -34,9 +34,13 @@ Tick = Callable[[datetime], Awaitable[None]]
 class Registry(Protocol):
     """What the core offers features (implemented by `bot.core.Core`)."""
 
-    def register_command(self, command_type: type, handler: CommandHandler, kind: str) -> None: ...
+    def register_command(
+        self, command_type: type, handler: CommandHandler, kind: str, *, anonymous: bool = False
+    ) -> None: ...
 
-    def register_form(self, form_id: str, handler: FormHandler) -> None: ...
+    def register_form(
+        self, form_id: str, handler: FormHandler, *, anonymous: bool = False
+    ) -> None: ...
 
     def register_parser(self, word: str, parser: Parser) -> None: ...
 
@@ -63,11 +67,16 @@ class Host:
     registry: Registry
     ticker: Ticker
 
-    def register_command(self, command_type: type, handler: CommandHandler) -> None:
-        self.registry.register_command(command_type, handler, self.kind)
+    def register_command(
+        self, command_type: type, handler: CommandHandler, *, anonymous: bool = False
+    ) -> None:
+        """`anonymous`: the command carries an anonymous answer (docs/PRIVACY.md)."""
+        self.registry.register_command(command_type, handler, self.kind, anonymous=anonymous)
 
-    def register_form(self, form_id: str, handler: FormHandler) -> None:
-        self.registry.register_form(form_id, handler)
+    def register_form(
+        self, form_id: str, handler: FormHandler, *, anonymous: bool = False
+    ) -> None:
+        self.registry.register_form(form_id, handler, anonymous=anonymous)
 
     def register_parsers(self, parsers: Mapping[str, Parser]) -> None:
         for word, parser in parsers.items():

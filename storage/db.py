@@ -115,6 +115,18 @@ class Database:
         async with self._write_turn:
             yield
 
+    async def compact(self, table: str) -> None:
+        """Leave no old row versions of `table` behind (docs/PRIVACY.md): PostgreSQL rewrites
+        it into a new file (VACUUM FULL; the table is kept small), SQLite already zeroes
+        freed space (secure_delete) and here moves its WAL back into the database file."""
+        if self.is_sqlite:
+            statement = "PRAGMA wal_checkpoint(TRUNCATE)"
+        else:
+            statement = f'VACUUM FULL "{table}"'
+        async with self._one_writer(), self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql(statement)
+
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -199,9 +211,13 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted content is overwritten, not left in free pages (docs/PRIVACY.md).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # e.g. a checkpoint, which must run outside any transaction
         immediate = connection.get_execution_options().get(_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

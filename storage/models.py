@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -315,25 +315,39 @@ class PulseRound(SQLModel, table=True):
     reminded: bool = False
     closed: bool = False
     invited: int = 0
+    # Set when the round closes (docs/PRIVACY.md): how many answered, the answers as a 5×5
+    # count of (EASY, VALUE) pairs, and the visibility gate's verdict. No answer is kept.
+    responded: int | None = None
+    tally: list[list[int]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    scores_shown: bool | None = None
+    comments_shown: bool | None = None
+    hidden_reason: str | None = Field(default=None, max_length=200)
 
 
 class PulseDelivery(SQLModel, table=True):
-    """Who was asked. Knows only *whether* they answered — never what, never when."""
+    """Who was asked — never whether, what or when they answered."""
 
     __tablename__ = "pulse_deliveries"
 
     round_id: int = Field(foreign_key="pulse_rounds.id", primary_key=True)
     person_id: int = Field(foreign_key="people.id", primary_key=True, index=True)
-    answered: bool = False
 
 
-class PulseResponse(SQLModel, table=True):
-    """An answer, keyed by HMAC(secret, round + person): no user id, no time, no sequence."""
+class PulseBallot(SQLModel, table=True):
+    """One sealed bucket of an open round's answers (bot/pulses/ballot.py); deleted at close."""
 
-    __tablename__ = "pulse_responses"
+    __tablename__ = "pulse_ballots"
 
     round_id: int = Field(foreign_key="pulse_rounds.id", primary_key=True)
-    respondent: str = Field(max_length=64, primary_key=True)
-    easy: int
-    value: int
-    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    bucket: int = Field(primary_key=True)
+    sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class PulseComment(SQLModel, table=True):
+    """A closed round's comments, stored in a random order that `position` keeps."""
+
+    __tablename__ = "pulse_comments"
+
+    round_id: int = Field(foreign_key="pulse_rounds.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401  (all tables on the metadata)
 from adapters.console import ConsoleChat, ConsolePlatform
 from bot.app import Application
-from bot.ops.config import Config, load_config
+from bot.ops.config import Config, PulseSettings, load_config
 from bot.runtime.clock import ManualClock
 from storage import migrate
 from storage.db import Database
@@ -75,9 +76,19 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
+# Processes the tests start find their pulse key here (never in the developer's home).
+os.environ.setdefault(
+    "KUDOS_PULSE_KEY_FILE", str(Path(tempfile.mkdtemp(prefix="kudos-test-key-")) / "pulse.key")
+)
+TEST_PULSE_KEY = "test-only-pulse-key-" + "0123456789abcdef" * 2
+
+
 def make_config(**overrides: object) -> Config:
     config = load_config(ROOT / "app.yaml", env={})
-    return config.model_copy(update=overrides)
+    pulses = overrides.pop("pulses", config.pulses)
+    assert isinstance(pulses, PulseSettings)
+    pulses = pulses.model_copy(update={"secret": pulses.secret or TEST_PULSE_KEY})
+    return config.model_copy(update={"pulses": pulses, **overrides})
 
 
 @pytest.fixture

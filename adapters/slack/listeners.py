@@ -27,6 +27,7 @@ from adapters.slack.clients import SlackClients
 from adapters.slack.inbound import (
     FormSubmit,
     Reaction,
+    SlashCommand,
     Where,
     command_key,
     read_action,
@@ -91,9 +92,19 @@ class SlackListeners:
 
     async def on_command(self, ack: Ack, body: dict[str, Any]) -> None:
         await ack()
+        command = read_command(body)
+        if self.core.is_anonymous_text(command.text):
+            # A typed pulse answer never waits in the inbox beside its author's id
+            # (docs/PRIVACY.md): it is handled here, now, and written nowhere else.
+            self.work.spawn(self._anonymous_command(command), name="slack-answer")
+            return
         # Without a trigger id (never seen) the command counts as new.
         key = command_key(body) or f"slack:command:{uuid.uuid4().hex}"
         self.inbox.accept(COMMAND, key, body)
+
+    async def _anonymous_command(self, command: SlashCommand) -> None:
+        reply = await self.core.handle_text(command.actor, command.text)
+        self._show(reply, command.where)
 
     async def _command(self, body: dict[str, Any]) -> None:
         command = read_command(body)
@@ -146,6 +157,11 @@ class SlackListeners:
         """An inline form's submit, or a plain button naming the form that receives it."""
         submit = read_action(body)
         if submit is None:
+            return
+        if self.core.is_anonymous_form(submit.form_id):
+            # A pulse answer: no dedupe row with the person's id and the time (a second copy
+            # of the click simply saves the same answer again), nothing in the log context.
+            self._show(await self._submit_form(submit), submit.where)
             return
         # Slack may deliver one click twice; only the first copy is acted on, in any process.
         if not await self.core.first_sighting(submit.dedupe_key):

@@ -13,6 +13,7 @@ place. If the 1:1 chat cannot be reached the answer is shown in place rather tha
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
@@ -73,7 +74,13 @@ class KudosTeamsBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         inbound = inbound_of(turn_context)
-        await self.platform.refs.remember(inbound.conversation)
+        if self._anonymous(inbound):
+            # A pulse answer: no stored reference, no dedupe row — nothing written beside the
+            # person in this turn but the sealed answer itself (docs/PRIVACY.md). A second
+            # copy of the press just saves the same answer again.
+            inbound = replace(inbound, dedupe_key=None)
+        else:
+            await self.platform.refs.remember(inbound.conversation)
         actor = inbound.actor
         if actor is None:
             return
@@ -81,6 +88,11 @@ class KudosTeamsBot(TeamsActivityHandler):
             await self._submission(turn_context, inbound, actor, inbound.submission)
         elif inbound.text is not None:
             await self._command(turn_context, inbound, actor, inbound.text)
+
+    def _anonymous(self, inbound: Inbound) -> bool:
+        if inbound.submission is not None:
+            return self.core.is_anonymous_form(inbound.submission.form_id)
+        return inbound.text is not None and self.core.is_anonymous_text(inbound.text)
 
     async def _command(
         self, turn_context: TurnContext, inbound: Inbound, actor: Actor, text: str

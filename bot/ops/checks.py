@@ -35,6 +35,7 @@ async def run(config: Config, out: Callable[[str], None] = print) -> int:
     async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
         verdicts.append(await slack(config, http))
         verdicts.append(await teams(config, http))
+    verdicts.append(await pulse_key(config))
     for verdict in verdicts:
         out(verdict.line())
     return 1 if any(verdict.state == "FAIL" for verdict in verdicts) else 0
@@ -57,6 +58,37 @@ async def database(config: Config) -> list[Verdict]:
         return [Verdict("FAIL", f"database unreachable: {type(error).__name__}: {error}")]
     finally:
         await db.dispose()
+
+
+async def pulse_key(config: Config) -> Verdict:
+    """Where the pulse key comes from, and whether the database was first used with it."""
+    from bot.ops.keys import FINGERPRINT_SETTING, KeyProblem, load_keyring, mismatch_message
+    from storage.db import Database
+    from storage.repositories import settings
+
+    try:
+        keyring = load_keyring(config, create=False)
+    except KeyProblem as problem:
+        keyring, missing = None, problem
+    db = Database(config.database_url)
+    try:
+        async with db.read() as session:
+            stored = await settings.find(session, FINGERPRINT_SETTING)
+    except Exception:
+        stored = None  # the database check above already says what is wrong with it
+    finally:
+        await db.dispose()
+    if keyring is None:
+        if stored is not None:  # another process already seals answers with its key
+            return Verdict("FAIL", f"pulse key: {missing} This database already uses one.")
+        return Verdict(
+            "skip", f"pulse key: none yet; the first `run` creates {config.pulses.key_file}"
+        )
+    if stored is not None and stored != keyring.fingerprint:
+        return Verdict("FAIL", f"pulse key: {mismatch_message(keyring, stored)}")
+    return Verdict(
+        "ok", f"pulse key from {keyring.source} (fingerprint {keyring.fingerprint})"
+    )
 
 
 async def slack(config: Config, http: aiohttp.ClientSession) -> Verdict:

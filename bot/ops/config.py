@@ -79,7 +79,12 @@ class PulseSettings(_Section):
     reminder: bool = True
     reminder_hours_before_close: float = Field(default=4, gt=0)
     min_responses: int = Field(default=5)
+    # Comments need more answers than scores: a comment's wording can give its author away.
+    min_comment_responses: int = Field(default=8)
     secret: str | None = None
+    # Where the pulse key lives when KUDOS_PULSE_SECRET is not set: outside the database,
+    # created on first run, owner-only (docs/PRIVACY.md).
+    key_file: str = "~/.config/kudos-pulse/pulse.key"
 
     @field_validator("min_responses")
     @classmethod
@@ -87,6 +92,12 @@ class PulseSettings(_Section):
         if value < 3:
             raise ValueError("must be at least 3 (anonymity would be at risk below that)")
         return value
+
+    @model_validator(mode="after")
+    def _comments_need_more(self) -> PulseSettings:
+        if self.min_comment_responses < self.min_responses:
+            raise ValueError("min_comment_responses must be at least min_responses")
+        return self
 
 
 class DigestSettings(_Section):
@@ -212,6 +223,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "MICROSOFT_APP_TYPE": "teams.app_type",
     "MICROSOFT_LOGIN_URL": "teams.login_url",
     "KUDOS_PULSE_SECRET": "pulses.secret",
+    "KUDOS_PULSE_KEY_FILE": "pulses.key_file",
 }
 
 

@@ -78,7 +78,7 @@ async def pulse_batches(
             workspace_id = await workspaces.id_of(unit, workspace)
         if workspace_id is None:  # an unknown workspace has nothing to export
             return
-    rows = export_rows(db, since=since, workspace_id=workspace_id, config=config)
+    rows = export_rows(db, since=since, workspace_id=workspace_id)
     async for batch in _batched(rows):
         yield batch
 

@@ -53,6 +53,26 @@ class People:
             is_admin=is_admin(self.config, person, actor),
         )
 
+    async def known_caller(self, actor: Actor, directory: Directory) -> Caller | None:
+        """The caller as we already know them, or None — and no write of any kind: the path of
+        an anonymous answer leaves no who-was-active-when record (docs/PRIVACY.md)."""
+        async with self.db.read() as session:
+            workspace = self._workspaces.get((actor.platform, actor.workspace_id))
+            if workspace is None:
+                workspace = await workspaces.find(session, actor.platform, actor.workspace_id)
+            if workspace is None or workspace.id is None:
+                return None
+            person = await people.find(session, workspace.id, actor.user_id)
+        if person is None:
+            return None
+        return Caller(
+            actor=actor,
+            workspace=workspace,
+            person=person,
+            directory=directory,
+            is_admin=is_admin(self.config, person, actor),
+        )
+
     async def resolve(
         self,
         workspace: Workspace,

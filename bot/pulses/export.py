@@ -1,13 +1,12 @@
-"""Anonymous aggregate rows for `kudos-pulse export pulses`: one per closed round that met the
-anonymity threshold. No person, respondent key or comment ever appears in an export."""
+"""Anonymous aggregate rows for `kudos-pulse export pulses`: one per closed round the visibility
+gate shows (bot/pulses/visibility.py). No person, respondent tag or comment is ever exported."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from bot.ops.config import Config, load_config
-from bot.pulses.rules import summarise
+from bot.pulses.rules import from_tally
 from storage.db import Database
 from storage.models import Workspace
 from storage.repositories import pulses as repo
@@ -19,19 +18,13 @@ async def export_rows(
     *,
     since: datetime | None,
     workspace_id: int | None,
-    config: Config | None = None,
 ) -> AsyncIterator[dict[str, object]]:
-    config = config or load_config()
     async with db.read() as session:
         rounds = await repo.closed_rounds(session, since, workspace_id)
         workspaces: dict[int, Workspace | None] = {}
         for round_ in rounds:
             assert round_.id is not None
-            result = summarise(
-                round_.invited,
-                await repo.responses(session, round_.id),
-                config.pulses.min_responses,
-            )
+            result = from_tally(round_.invited, round_.tally, shown=bool(round_.scores_shown))
             if not result.shown or result.quadrants is None:
                 continue
             if round_.workspace_id not in workspaces:

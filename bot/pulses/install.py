@@ -7,6 +7,8 @@ from typing import Any
 
 from bot.host import Host
 from bot.messages import Reply
+from bot.ops.keys import FingerprintCheck, load_keyring
+from bot.pulses.ballot import BallotBox
 from bot.pulses.commands import (
     AnswerPulse,
     ChangePulse,
@@ -31,8 +33,13 @@ class Pulses:
 
 
 def install(host: Host) -> Pulses:
-    rounds = Rounds(host.db, host.clock, host.config, host.platforms, host.wake_outbox)
-    service = PulseService(host.db, host.clock, host.config, rounds)
+    # The key never lives in the database: the environment, or a key file made on first run.
+    box = BallotBox(load_keyring(host.config, create=True))
+    key_check = FingerprintCheck(host.db, box.keyring)
+    rounds = Rounds(
+        host.db, host.clock, host.config, host.platforms, host.wake_outbox, box, key_check
+    )
+    service = PulseService(host.db, host.clock, host.config, rounds, box, key_check)
 
     async def show_help(_caller: Any, _command: PulseHelp) -> Reply:
         return Reply(messages=[help_message(host.config)])
@@ -44,8 +51,8 @@ def install(host: Host) -> Pulses:
     host.register_command(ChangePulse, service.change)
     host.register_command(PulseResults, service.results)
     host.register_command(PulseHelp, show_help)
-    host.register_command(AnswerPulse, service.answer)
-    host.register_form(PULSE_FORM, service.answer_form)
+    host.register_command(AnswerPulse, service.answer, anonymous=True)
+    host.register_form(PULSE_FORM, service.answer_form, anonymous=True)
     host.schedule_tick("pulses", rounds.tick)
     return Pulses(
         service=service, rounds=rounds, summaries=StoredPulseSummaries(host.db, host.config)

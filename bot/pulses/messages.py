@@ -126,20 +126,28 @@ def results_blocks(
     closed: bool,
     closes_at: datetime,
     zone: str,
+    progress: str = "",
 ) -> tuple[str, list[Block]]:
-    """(summary text, blocks); `earlier` are the schedule's previous rounds, newest first."""
+    """(summary text, blocks); `earlier` are the schedule's previous rounds, newest first.
+    `progress`: the coarse live count of an open round (bot/pulses/visibility.py)."""
     rate = f"{result.responded} of {result.invited} answered ({result.response_rate:.0%})"
     header = Header(text=f"Pulse {round_id} results — {subject}")
     if not closed:
         text = (
-            f"Pulse {round_id} is still open until {local_time(closes_at, zone)}: {rate}. "
-            "Results appear when it closes."
+            f"Pulse {round_id} is still open until {local_time(closes_at, zone)} "
+            f"({result.invited} asked; {progress}). Results appear when it closes."
+        )
+        return text, [header, Section(spans=[Text(text=text)])]
+    if not result.shown and result.responded < config.pulses.min_responses:
+        text = (
+            f"Pulse {round_id} — {subject}: {rate}. Results are shown only with at least "
+            f"{config.pulses.min_responses} answers, to keep everyone anonymous."
         )
         return text, [header, Section(spans=[Text(text=text)])]
     if not result.shown:
         text = (
-            f"Pulse {round_id} — {subject}: {rate}. Results are shown only with at least "
-            f"{config.pulses.min_responses} answers, to keep everyone anonymous."
+            f"Pulse {round_id} — {subject}: {rate}. Results are hidden to keep everyone "
+            f"anonymous: {result.hidden_reason or 'too few answers'}."
         )
         return text, [header, Section(spans=[Text(text=text)])]
     quadrants = result.quadrants
@@ -161,8 +169,10 @@ def results_blocks(
         items.append(("VALUE trend", value_trend))
     blocks: list[Block] = [header, Fields(items=items)]
     if result.comments:
-        blocks.append(Section(spans=[Strong(text="Comments (anonymous)")]))
+        blocks.append(Section(spans=[Strong(text="Comments (anonymous, in random order)")]))
         blocks.extend(Quote(text=comment) for comment in result.comments)
+    elif result.hidden_reason:
+        blocks.append(Context(spans=[Text(text=f"Comments are hidden: {result.hidden_reason}.")]))
     legend = "Favourable = 4 or 5. Quadrants: favourable on EASY, VALUE, both or neither."
     blocks.append(Context(spans=[Text(text=legend)]))
     text = (
@@ -195,7 +205,8 @@ HELP_LINES = [
 def help_message(config: Config) -> Message:
     small_print = (
         "AUDIENCE is #channel (its members when the pulse fires), team:NAME, or @people. "
-        f"Answers are anonymous; results need at least {config.pulses.min_responses} answers. "
+        f"Answers are anonymous; results need at least {config.pulses.min_responses} answers "
+        f"(comments {config.pulses.min_comment_responses}). "
         f"Rounds stay open {config.pulses.open_hours:g}h unless you say otherwise."
     )
     blocks: list[Block] = [

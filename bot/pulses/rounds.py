@@ -5,24 +5,31 @@ process may stop at any point: a round is created by the transaction that also m
 schedule on (compare-and-set) and inserts it under UNIQUE (schedule_id, scheduled_for), with
 its deliveries and outbox rows; `reminded` and `closed` flip once, in the transaction that
 queues what they cause.
+
+Answers are sealed in ballot buckets while a round is open (bot/pulses/ballot.py); closing
+turns them into a tally and shuffled comments, applies the visibility gate once, and deletes
+the buckets (docs/PRIVACY.md).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from bot.messages import Block
 from bot.ops.config import Config
+from bot.ops.keys import FingerprintCheck, KeyProblem
 from bot.ops.metrics import SCHEDULER_FIRINGS
 from bot.ports import Platform
-from bot.pulses import audience, messages, rules
-from bot.pulses.rules import RoundResult, summarise
+from bot.pulses import audience, messages, rules, visibility
+from bot.pulses.ballot import BUCKETS, Answer, BallotBox
+from bot.pulses.rules import RoundResult, add, from_tally, tally
 from bot.runtime import outbox
 from bot.runtime.clock import Clock
 from storage.db import Database
-from storage.models import PulseRound, PulseSchedule
+from storage.models import PulseRound, PulseSchedule, Workspace
 from storage.repositories import outbox as outbox_rows
 from storage.repositories import people as people_rows
 from storage.repositories import pulses as repo
@@ -42,17 +49,27 @@ class Rounds:
         config: Config,
         platforms: Mapping[str, Platform],
         on_enqueue: Callable[[], None],
+        box: BallotBox,
+        key_check: FingerprintCheck,
     ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
         self.platforms = platforms
         self.on_enqueue = on_enqueue
+        self.box = box
+        self.key_check = key_check
 
     async def tick(self, now: datetime) -> None:
+        try:
+            await self.key_check.ensure()
+        except KeyProblem as problem:
+            log.error("pulses paused in this process: %s", problem)
+            return
         await self.fire_due(now)
         await self.remind_due(now)
         await self.close_due(now)
+        await self.judge_pending()
 
     # -- firing ------------------------------------------------------------------------------
 
@@ -69,6 +86,9 @@ class Rounds:
         process did, or if the firing was missed for longer than its open window. `members`:
         the audience if the caller resolved it just now (a `/pulse now`)."""
         assert schedule.id is not None and schedule.next_fire_at is not None
+        # Before anyone can answer: the first round records the key's fingerprint, so no
+        # answer is ever the request that writes it.
+        await self.key_check.ensure()
         scheduled_for, next_at = rules.firing(
             schedule.next_fire_at, schedule.cron, schedule.timezone, schedule.open_minutes, now
         )
@@ -135,6 +155,7 @@ class Rounds:
             assert round_.id is not None
             people = await repo.ensure_people(session, schedule.workspace_id, user_ids, now)
             await repo.add_deliveries(session, round_.id, [people[u][0] for u in user_ids])
+            await repo.add_ballots(session, round_.id, BUCKETS)
             question = messages.question(
                 self.config,
                 round_.id,
@@ -193,7 +214,7 @@ class Rounds:
                     reminder=True,
                 )
                 items = []
-                for user, zone in await repo.unanswered(session, round_.id):
+                for user, zone in await self._unanswered(session, round_, workspace):
                     not_before = rules.remind_at(
                         now,
                         zone,
@@ -219,6 +240,21 @@ class Rounds:
             SCHEDULER_FIRINGS.labels("reminder").inc()
             self.on_enqueue()
 
+    async def _unanswered(
+        self, session: Unit, round_: PulseRound, workspace: Workspace
+    ) -> list[tuple[str, str | None]]:
+        """(user id, zone) of everyone asked whose tag is in no bucket: worked out here, with
+        the key, and never written down."""
+        assert round_.id is not None
+        answered: set[str] = set()
+        for bucket, sealed in await repo.ballots(session, round_.id):
+            answered |= self.box.open(round_.id, bucket, sealed).keys()
+        return [
+            (person.user_id, person.timezone)
+            for person in await repo.asked(session, round_.id)
+            if self.box.tag(round_.id, identity(workspace, person.user_id)) not in answered
+        ]
+
     # -- closing -----------------------------------------------------------------------------
 
     async def close_due(self, now: datetime) -> None:
@@ -232,6 +268,7 @@ class Rounds:
                 # Questions and reminders still waiting would only reach people too late.
                 await outbox_rows.cancel_pending_prefix(session, rules.round_prefix(round_.id))
                 round_.closed = True
+                await self._seal_result(session, round_)
                 text, blocks = await self.results(session, round_)
                 workspace = await workspaces.get(session, round_.workspace_id)
                 assert workspace is not None
@@ -250,8 +287,65 @@ class Rounds:
                     items=items,
                     now=now,
                 )
+            # The deleted buckets' old versions go too (docs/PRIVACY.md).
+            await self.db.compact(repo.BALLOT_TABLE)
             SCHEDULER_FIRINGS.labels("close").inc()
             self.on_enqueue()
+
+    async def _seal_result(self, session: Unit, round_: PulseRound) -> None:
+        """Open the buckets, tally the answers, shuffle the comments, judge visibility once,
+        delete the buckets — all in the closing transaction."""
+        assert round_.id is not None
+        answers: list[Answer] = []
+        for bucket, sealed in await repo.ballots(session, round_.id):
+            answers.extend(self.box.open(round_.id, bucket, sealed).values())
+        # A round tallied by the upgrade to 0005 may already hold answers and comments.
+        grid = add(round_.tally, tally((a.easy, a.value) for a in answers))
+        comments = [a.comment for a in answers if a.comment]
+        comments += await repo.comments(session, round_.id)
+        random.SystemRandom().shuffle(comments)
+        verdict = await self._judge(session, round_, sum(map(sum, grid)))
+        await repo.save_closed(
+            session,
+            round_.id,
+            responded=sum(map(sum, grid)),
+            # A hidden round keeps no tally: nothing to subtract from another round later.
+            tally=grid if verdict.scores else None,
+            scores_shown=verdict.scores,
+            comments_shown=verdict.comments,
+            hidden_reason=verdict.reason,
+            comments=comments if verdict.comments else [],
+        )
+        await repo.delete_ballots(session, round_.id)
+        round_.tally = grid if verdict.scores else None
+        round_.responded = sum(map(sum, grid))
+        round_.scores_shown, round_.comments_shown = verdict.scores, verdict.comments
+        round_.hidden_reason = verdict.reason
+
+    async def _judge(self, session: Unit, round_: PulseRound, responded: int) -> visibility.Verdict:
+        """The visibility gate against every round of the workspace already shown."""
+        assert round_.id is not None
+        shown = await repo.shown_rounds(session, round_.workspace_id, exclude=round_.id)
+        invited = await repo.invited_ids(session, [round_.id, *shown])
+        return visibility.decide(
+            invited[round_.id],
+            responded,
+            [visibility.Population(r, invited[r]) for r in shown],
+            min_responses=self.config.pulses.min_responses,
+            min_comment_responses=self.config.pulses.min_comment_responses,
+        )
+
+    async def judge_pending(self) -> None:
+        """Rounds closed before the gate existed (tallied by the upgrade) get their verdict,
+        oldest first, so they are judged in the order they closed."""
+        async with self.db.read() as session:
+            pending = await repo.undecided_closed(session)
+        for round_ in pending:
+            async with self.db.write() as session:
+                fresh = await repo.round_by_id(session, round_.workspace_id, round_.id or 0)
+                if fresh is None or fresh.scores_shown is not None:
+                    continue
+                await self._seal_result(session, fresh)
 
     async def result_readers(self, session: Unit, round_: PulseRound) -> list[str]:
         """The schedule's owner, and the team's lead for a team audience."""
@@ -267,9 +361,26 @@ class Rounds:
         return users
 
     async def result(self, session: Unit, round_: PulseRound) -> RoundResult:
+        """A closed round's stored result; an open round's says only who was asked."""
         assert round_.id is not None
-        answers = await repo.responses(session, round_.id)
-        return summarise(round_.invited, answers, self.config.pulses.min_responses)
+        if not round_.closed:
+            return RoundResult(invited=round_.invited, responded=0, shown=False)
+        return from_tally(
+            round_.invited,
+            round_.tally,
+            shown=bool(round_.scores_shown),
+            responded=round_.responded,
+            comments=await repo.comments(session, round_.id) if round_.comments_shown else [],
+            hidden_reason=round_.hidden_reason,
+        )
+
+    async def progress(self, session: Unit, round_: PulseRound) -> str:
+        """The coarse live count of an open round (needs the key to count the buckets)."""
+        assert round_.id is not None
+        responded = 0
+        for bucket, sealed in await repo.ballots(session, round_.id):
+            responded += len(self.box.open(round_.id, bucket, sealed))
+        return visibility.progress(responded, self.config.pulses.min_responses)
 
     async def results(self, session: Unit, round_: PulseRound) -> tuple[str, list[Block]]:
         schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
@@ -289,4 +400,11 @@ class Rounds:
             closed=round_.closed,
             closes_at=round_.closes_at,
             zone=schedule.timezone,
+            progress="" if round_.closed else await self.progress(session, round_),
         )
+
+
+def identity(workspace: Workspace, user_id: str) -> str:
+    """A person's stable platform identity, what respondent tags are made from (never a row
+    id, which a re-import or merge of people rows would change)."""
+    return f"{workspace.platform}:{workspace.external_id}:{user_id}"

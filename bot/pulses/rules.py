@@ -8,7 +8,7 @@ Calendar arithmetic (cron in a zone, durations, quiet hours) is in timing.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -67,42 +67,73 @@ class RoundResult:
     easy_favourable: float | None = None
     value_favourable: float | None = None
     quadrants: Quadrants | None = None
+    # In the random order closing stored them; empty when the visibility gate hides them.
     comments: list[str] = field(default_factory=list)
+    # Why scores or comments are hidden, for the reader (bot/pulses/visibility.py's words).
+    hidden_reason: str | None = None
 
     @property
     def response_rate(self) -> float:
         return self.responded / self.invited if self.invited else 0.0
 
 
-def summarise(
-    invited: int, answers: Sequence[tuple[int, int, str | None]], min_responses: int
+Grid = list[list[int]]
+
+
+def tally(ratings: Iterable[tuple[int, int]]) -> Grid:
+    """Answers as a 5×5 count, `grid[easy-1][value-1]`: nothing of their order survives."""
+    grid = [[0] * 5 for _ in range(5)]
+    for easy, value in ratings:
+        grid[easy - 1][value - 1] += 1
+    return grid
+
+
+def add(one: Grid | None, other: Grid) -> Grid:
+    if not one:
+        return other
+    return [[a + b for a, b in zip(r1, r2, strict=True)] for r1, r2 in zip(one, other, strict=True)]
+
+
+def from_tally(
+    invited: int,
+    grid: Grid | None,
+    *,
+    shown: bool,
+    responded: int | None = None,
+    comments: Sequence[str] = (),
+    hidden_reason: str | None = None,
 ) -> RoundResult:
-    """A round's results from its (EASY, VALUE, comment) answers: response rate, means,
-    % favourable (4–5), the four quadrants and the comments — or only counts when hidden."""
-    responded = len(answers)
-    if not results_shown(responded, min_responses):
-        return RoundResult(invited=invited, responded=responded, shown=False)
-    easy = [answer[0] for answer in answers]
-    value = [answer[1] for answer in answers]
-    pairs = list(zip(easy, value, strict=True))
-    quadrants = Quadrants(
-        easy_and_valuable=sum(e >= FAVOURABLE and v >= FAVOURABLE for e, v in pairs),
-        easy_only=sum(e >= FAVOURABLE > v for e, v in pairs),
-        valuable_only=sum(v >= FAVOURABLE > e for e, v in pairs),
-        neither=sum(e < FAVOURABLE and v < FAVOURABLE for e, v in pairs),
-    )
-    # Sorted, so the order says nothing about who answered first.
-    comments = sorted(comment for _, _, comment in answers if comment)
+    """A closed round's results from its tally and the visibility gate's verdict: response
+    rate, means, % favourable (4–5), the four quadrants and the comments (in the order given,
+    which closing shuffled) — or only counts when hidden (a hidden round keeps no tally)."""
+    cells = [(e + 1, v + 1, n) for e, row in enumerate(grid or []) for v, n in enumerate(row)]
+    if grid:
+        responded = sum(n for _, _, n in cells)
+    responded = responded or 0
+    if not shown or responded == 0:
+        return RoundResult(
+            invited=invited, responded=responded, shown=False, hidden_reason=hidden_reason
+        )
+
+    def count(test: Callable[[int, int], bool]) -> int:
+        return sum(n for e, v, n in cells if test(e, v))
+
     return RoundResult(
         invited=invited,
         responded=responded,
         shown=True,
-        easy_mean=sum(easy) / responded,
-        value_mean=sum(value) / responded,
-        easy_favourable=sum(e >= FAVOURABLE for e in easy) / responded,
-        value_favourable=sum(v >= FAVOURABLE for v in value) / responded,
-        quadrants=quadrants,
-        comments=comments,
+        easy_mean=sum(e * n for e, _, n in cells) / responded,
+        value_mean=sum(v * n for _, v, n in cells) / responded,
+        easy_favourable=count(lambda e, _: e >= FAVOURABLE) / responded,
+        value_favourable=count(lambda _, v: v >= FAVOURABLE) / responded,
+        quadrants=Quadrants(
+            easy_and_valuable=count(lambda e, v: e >= FAVOURABLE and v >= FAVOURABLE),
+            easy_only=count(lambda e, v: e >= FAVOURABLE > v),
+            valuable_only=count(lambda e, v: v >= FAVOURABLE > e),
+            neither=count(lambda e, v: e < FAVOURABLE and v < FAVOURABLE),
+        ),
+        comments=list(comments),
+        hidden_reason=hidden_reason,
     )
 
 

@@ -9,10 +9,11 @@ from typing import Any
 from bot.lexicon import clean_user_text
 from bot.messages import Block, Context, Message, Refused, Reply, ReplyTo, Section, Text
 from bot.ops.config import Config
+from bot.ops.keys import FingerprintCheck, KeyProblem
 from bot.ops.metrics import COMMANDS
 from bot.people.actor import Caller, zone_of
-from bot.pulses import audience, rules, timing
-from bot.pulses.anonymity import Anonymizer
+from bot.pulses import audience, rules, timing, visibility
+from bot.pulses.ballot import Answer, BallotBox
 from bot.pulses.commands import (
     AnswerPulse,
     ChangePulse,
@@ -26,21 +27,33 @@ from bot.pulses.commands import (
     UsersAudience,
     Weekly,
 )
-from bot.pulses.rounds import Rounds
+from bot.pulses.rounds import Rounds, identity
 from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.models import PulseSchedule
 from storage.repositories import audit
 from storage.repositories import pulses as repo
 
+# Rounds this recent (open, or closed and shown) are compared with a new audience.
+COMPARABLE_FOR = timedelta(days=90)
+
 
 class PulseService:
-    def __init__(self, db: Database, clock: Clock, config: Config, rounds: Rounds) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: Config,
+        rounds: Rounds,
+        box: BallotBox,
+        key_check: FingerprintCheck,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
         self.rounds = rounds
-        self.anonymizer = Anonymizer(db, config)
+        self.box = box
+        self.key_check = key_check
 
     # -- admin commands ----------------------------------------------------------------------
 
@@ -69,7 +82,7 @@ class PulseService:
             next_at = timing.next_fire(cron, zone_name, now)
             if next_at is None:
                 raise Refused(f"The schedule {when} never fires again. Check the date fields.")
-        stored_audience, _ = await self._audience(caller, command.audience)
+        stored_audience, members = await self._audience(caller, command.audience)
         open_minutes = rules.open_minutes(command.open_minutes, self.config.pulses.open_hours)
         schedule = await self._store(
             caller,
@@ -87,7 +100,7 @@ class PulseService:
             f"{audience.describe(stored_audience)}, {when} ({zone_name}), open "
             f"{_duration(open_minutes)}. First round: {timing.local_time(next_at, zone_name)}."
         )
-        return Reply.private(text)
+        return Reply.private(text + await self._warnings(caller, members))
 
     async def now(self, caller: Caller, command: PulseNow) -> Reply:
         return await self._counted("pulse", self._now(caller, command))
@@ -96,6 +109,7 @@ class PulseService:
         rules.check_admin(caller.is_admin, "send pulses")
         now = self.clock.now()
         stored_audience, members = await self._audience(caller, command.audience)
+        warnings = await self._warnings(caller, members)
         open_minutes = rules.open_minutes(command.open_minutes, self.config.pulses.open_hours)
         zone_name = zone_of(caller.person, self.config).key
         schedule = await self._store(
@@ -116,7 +130,7 @@ class PulseService:
             f"📊 Pulse {round_.id} “{command.subject}” is on its way to {round_.invited} "
             f"{'person' if round_.invited == 1 else 'people'} "
             f"({audience.describe(stored_audience)}); it closes "
-            f"{timing.local_time(round_.closes_at, zone_name)}."
+            f"{timing.local_time(round_.closes_at, zone_name)}." + warnings
         )
 
     async def list(self, caller: Caller) -> Reply:
@@ -253,8 +267,18 @@ class PulseService:
     async def _answer(self, caller: Caller, command: AnswerPulse) -> Reply:
         rules.check_ratings(command.easy, command.value)
         comment = rules.check_comment(command.comment)
-        respondent = await self.anonymizer.respondent(command.round_id, caller.person_id)
+        try:
+            await self.key_check.ensure()
+        except KeyProblem:
+            raise Refused(
+                "⚠️ Your answer was NOT saved: pulses are misconfigured on this server (its "
+                "pulse key does not match). Please tell your admin (`kudos-pulse check`)."
+            ) from None
+        tag = self.box.tag(command.round_id, identity(caller.workspace, caller.actor.user_id))
+        bucket = self.box.bucket_of(tag)
         now = self.clock.now()
+        # One write, to one sealed bucket, and nothing else in this request: no "answered"
+        # flag, no dedupe row, no person refresh (docs/PRIVACY.md).
         async with self.db.write() as session:
             round_ = await repo.round_by_id(session, caller.workspace_id, command.round_id)
             asked = (
@@ -267,16 +291,16 @@ class PulseService:
                 )
             if not rules.accepts_answers(round_.closed, round_.closes_at, now):
                 raise Refused(rules.CLOSED)
-            await repo.save_response(
-                session, command.round_id, respondent, command.easy, command.value, comment
+            sealed = await repo.locked_ballot(session, command.round_id, bucket)
+            answers = self.box.open(command.round_id, bucket, sealed)
+            answers[tag] = Answer(easy=command.easy, value=command.value, comment=comment)
+            await repo.save_ballot(
+                session, command.round_id, bucket, self.box.seal(command.round_id, bucket, answers)
             )
-            await repo.mark_answered(session, command.round_id, caller.person_id)
             schedule = await repo.schedule(session, round_.workspace_id, round_.schedule_id)
         zone_name = schedule.timezone if schedule else self.config.default_timezone
-        thanks = (
-            f"✅ Thanks! Your answer to pulse {command.round_id} is saved anonymously "
-            f"(EASY {command.easy}, VALUE {command.value})."
-        )
+        # The scores are never repeated: a platform keeps this reply in the person's chat.
+        thanks = f"✅ Thanks! Your answer to pulse {command.round_id} is saved anonymously."
         until = (
             f"Answer again to change it, until {timing.local_time(round_.closes_at, zone_name)}."
         )
@@ -322,6 +346,35 @@ class PulseService:
         if not members:
             raise Refused(f"Nobody to ask: {empty}")
         return stored, members
+
+    async def _warnings(self, caller: Caller, members: list[str]) -> str:
+        """What an admin should know before the answers come in: an audience too small to
+        ever show results, or one so close to another round's that only one can be shown."""
+        k = self.config.pulses.min_responses
+        notes = []
+        if len(members) < k:
+            notes.append(
+                f"⚠️ Only {len(members)} {'person is' if len(members) == 1 else 'people are'} "
+                f"asked: results are shown only with at least {k} answers, so this round "
+                "will never show any."
+            )
+        async with self.db.read() as session:
+            known = await repo.person_ids(session, caller.workspace_id, members)
+            recent = await repo.comparable_rounds(
+                session, caller.workspace_id, self.clock.now() - COMPARABLE_FOR
+            )
+            invited = await repo.invited_ids(session, recent)
+        populations = [visibility.Population(r, invited[r]) for r in recent]
+        # People we have never met are in no earlier round: each counts as someone new.
+        newcomers = {-n for n in range(1, len(members) - len(known) + 1)}
+        clash = visibility.near_duplicates(frozenset(known | newcomers), populations, k)
+        if clash:
+            notes.append(
+                f"⚠️ This audience differs from pulse {clash[0]}'s by fewer than {k} people. "
+                "Comparing the two would reveal individual answers, so only the first of them "
+                "to close will show results; the other's stay hidden."
+            )
+        return "".join(f"\n{note}" for note in notes)
 
     async def _store(
         self,

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from bot.ops.config import Config
 from bot.pulses.contract import RoundSummary
-from bot.pulses.rules import results_shown
 from storage.db import Database
 from storage.repositories import pulses as repo
 
@@ -19,18 +18,16 @@ class StoredPulseSummaries:
     async def for_team(
         self, workspace_id: int, team_id: int, *, until: datetime, limit: int = 8
     ) -> list[RoundSummary]:
-        # One statement per team whatever the number of rounds or answers (answers are counted
-        # in SQL): a digest batch asks this for every team due.
+        # One statement per team: a digest batch asks this for every team due.
         async with self.db.read() as session:
             rounds = await repo.team_rounds_tallied(session, workspace_id, team_id, until, limit)
-        threshold = self.config.pulses.min_responses
         summaries: list[RoundSummary] = []
         for round_ in rounds:
             tally = round_.tally
-            n = tally.responded
-            # Aggregates only once the round is closed and met the anonymity threshold: a
-            # changing open round would let someone watching it work out the latest answer.
-            shown = round_.closed and results_shown(n, threshold)
+            n = round_.responded or 0
+            # Aggregates only for closed rounds the visibility gate let through (threshold and
+            # differencing, bot/pulses/visibility.py); a hidden round is in no mean or trend.
+            shown = round_.closed and bool(round_.scores_shown) and n > 0
             summaries.append(
                 RoundSummary(
                     round_id=round_.id,
@@ -42,7 +39,7 @@ class StoredPulseSummaries:
                     invited=round_.invited,
                     responded=n,
                     shown=shown,
-                    # The same arithmetic as bot.pulses.rules.summarise.
+                    # The same arithmetic as bot.pulses.rules.from_tally.
                     easy_mean=tally.easy_sum / n if shown else None,
                     value_mean=tally.value_sum / n if shown else None,
                     easy_favourable=tally.easy_favourable / n if shown else None,

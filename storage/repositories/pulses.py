@@ -1,4 +1,4 @@
-"""Pulse schedules, rounds, deliveries and anonymous responses."""
+"""Pulse schedules, rounds, deliveries, sealed ballots and closed rounds' tallies."""
 
 from __future__ import annotations
 
@@ -8,25 +8,27 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, insert, update
+from sqlalchemy import Select, bindparam, delete, func, insert, update
 from sqlmodel import col, select
 
 from storage.models import (
     Person,
+    PulseBallot,
+    PulseComment,
     PulseDelivery,
-    PulseResponse,
     PulseRound,
     PulseSchedule,
     Team,
     TeamMember,
 )
-from storage.repositories.sql import insert_ignore, insert_statement, upsert
+from storage.repositories.sql import insert_ignore, insert_statement
 from storage.unit import Unit
 
 ACTIVE, PAUSED, CANCELLED, DONE = "active", "paused", "cancelled", "done"
 # Rows per INSERT statement: well under PostgreSQL's 32,767 bind parameters.
 CHUNK = 1000
 FAVOURABLE = 4  # the lowest favourable rating (bot.pulses.rules counts the same way)
+BALLOT_TABLE = PulseBallot.__tablename__
 
 
 def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -118,7 +120,8 @@ async def round_by_id(unit: Unit, workspace_id: int, round_id: int) -> PulseRoun
 
 
 async def add_deliveries(unit: Unit, round_id: int, person_ids: Sequence[int]) -> None:
-    rows = [{"round_id": round_id, "person_id": pid, "answered": False} for pid in person_ids]
+    # Sorted: the rows' physical order follows person ids, not anything about the round.
+    rows = [{"round_id": round_id, "person_id": pid} for pid in sorted(person_ids)]
     if rows:  # executemany: compiled once, however many rows
         await unit.session.exec(insert(PulseDelivery.__table__), params=rows)  # type: ignore[attr-defined]
 
@@ -127,55 +130,158 @@ async def delivery(unit: Unit, round_id: int, person_id: int) -> PulseDelivery |
     return await unit.session.get(PulseDelivery, (round_id, person_id))
 
 
-async def mark_answered(unit: Unit, round_id: int, person_id: int) -> None:
+@dataclass(frozen=True)
+class Asked:
+    """Someone a round asked, with what a tag and a reminder need."""
+
+    person_id: int
+    user_id: str
+    timezone: str | None
+
+
+async def asked(unit: Unit, round_id: int) -> list[Asked]:
+    statement = (
+        select(Person.id, Person.external_id, Person.timezone)
+        .join(PulseDelivery, col(PulseDelivery.person_id) == Person.id)
+        .where(PulseDelivery.round_id == round_id)
+        .order_by(col(Person.id))
+    )
+    rows = (await unit.session.exec(statement)).all()
+    return [Asked(pid or 0, user, zone) for pid, user, zone in rows]
+
+
+async def invited_ids(unit: Unit, round_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+    """Each round's invitation list (person ids): what the visibility gate compares."""
+    found: dict[int, set[int]] = {round_id: set() for round_id in round_ids}
+    for chunk in _chunks(list(round_ids)):
+        statement = select(PulseDelivery.round_id, PulseDelivery.person_id).where(
+            col(PulseDelivery.round_id).in_(list(chunk))
+        )
+        for round_id, person_id in (await unit.session.exec(statement)).all():
+            found[round_id].add(person_id)
+    return {round_id: frozenset(ids) for round_id, ids in found.items()}
+
+
+# -- sealed ballots (bot/pulses/ballot.py) -------------------------------------------------
+
+
+async def add_ballots(unit: Unit, round_id: int, buckets: int) -> None:
+    """Every bucket exists from the start, so answering only ever rewrites one."""
+    rows = [{"round_id": round_id, "bucket": bucket, "sealed": None} for bucket in range(buckets)]
+    await unit.session.exec(insert(PulseBallot.__table__), params=rows)  # type: ignore[attr-defined]
+
+
+async def locked_ballot(unit: Unit, round_id: int, bucket: int) -> bytes | None:
+    """The bucket's sealed bytes, locked until the transaction ends (answers to one bucket
+    wait for each other; SQLite has one writer anyway)."""
+    statement = (
+        select(PulseBallot.sealed)
+        .where(PulseBallot.round_id == round_id, PulseBallot.bucket == bucket)
+        .with_for_update()
+    )
+    return (await unit.session.exec(statement)).first()
+
+
+async def save_ballot(unit: Unit, round_id: int, bucket: int, sealed: bytes) -> None:
     await unit.session.exec(
-        update(PulseDelivery)
-        .where(col(PulseDelivery.round_id) == round_id, col(PulseDelivery.person_id) == person_id)
-        .values(answered=True)
+        update(PulseBallot)
+        .where(col(PulseBallot.round_id) == round_id, col(PulseBallot.bucket) == bucket)
+        .values(sealed=sealed)
     )
 
 
-async def save_response(
+async def ballots(unit: Unit, round_id: int) -> list[tuple[int, bytes | None]]:
+    statement = select(PulseBallot.bucket, PulseBallot.sealed).where(
+        PulseBallot.round_id == round_id
+    )
+    return [(bucket, sealed) for bucket, sealed in (await unit.session.exec(statement)).all()]
+
+
+async def delete_ballots(unit: Unit, round_id: int) -> None:
+    await unit.session.exec(delete(PulseBallot).where(col(PulseBallot.round_id) == round_id))
+
+
+# -- closed rounds ---------------------------------------------------------------------------
+
+
+async def save_closed(
     unit: Unit,
     round_id: int,
-    respondent: str,
-    easy: int,
-    value: int,
-    comment: str | None,
+    *,
+    responded: int,
+    tally: list[list[int]] | None,
+    scores_shown: bool,
+    comments_shown: bool,
+    hidden_reason: str | None,
+    comments: Sequence[str],
 ) -> None:
-    """Insert, or replace the earlier answer of the same respondent."""
-    await upsert(
-        unit,
-        PulseResponse,
-        {
-            "round_id": round_id,
-            "respondent": respondent,
-            "easy": easy,
-            "value": value,
-            "comment": comment,
-        },
-        conflict=("round_id", "respondent"),
-        update=("easy", "value", "comment"),
+    """A round's outcome: the tally and verdict; comments in the (already shuffled) order
+    given, so their physical order is that random order too."""
+    await unit.session.exec(
+        update(PulseRound)
+        .where(col(PulseRound.id) == round_id)
+        .values(
+            responded=responded,
+            tally=tally,
+            scores_shown=scores_shown,
+            comments_shown=comments_shown,
+            hidden_reason=hidden_reason,
+        )
     )
+    await unit.session.exec(delete(PulseComment).where(col(PulseComment.round_id) == round_id))
+    rows = [{"round_id": round_id, "position": n, "text": text} for n, text in enumerate(comments)]
+    if rows:
+        await unit.session.exec(insert(PulseComment.__table__), params=rows)  # type: ignore[attr-defined]
 
 
-async def responses(unit: Unit, round_id: int) -> list[tuple[int, int, str | None]]:
-    statement = select(PulseResponse.easy, PulseResponse.value, PulseResponse.comment).where(
-        PulseResponse.round_id == round_id
-    )
-    found = (await unit.session.exec(statement)).all()
-    return [(easy, value, comment) for easy, value, comment in found]
-
-
-async def response_counts(unit: Unit, round_ids: Sequence[int]) -> dict[int, int]:
-    if not round_ids:
-        return {}
+async def comments(unit: Unit, round_id: int) -> list[str]:
     statement = (
-        select(PulseResponse.round_id, func.count())
-        .where(col(PulseResponse.round_id).in_(list(round_ids)))
-        .group_by(PulseResponse.round_id)
+        select(PulseComment.text)
+        .where(PulseComment.round_id == round_id)
+        .order_by(col(PulseComment.position))
     )
-    return {round_id: n for round_id, n in (await unit.session.exec(statement)).all()}
+    return list((await unit.session.exec(statement)).all())
+
+
+async def shown_rounds(unit: Unit, workspace_id: int, exclude: int) -> list[int]:
+    """Closed rounds of the workspace whose scores are shown (the gate compares against them)."""
+    statement = select(PulseRound.id).where(
+        PulseRound.workspace_id == workspace_id,
+        col(PulseRound.scores_shown).is_(True),
+        col(PulseRound.id) != exclude,
+    )
+    return [rid for rid in (await unit.session.exec(statement)).all() if rid is not None]
+
+
+async def comparable_rounds(unit: Unit, workspace_id: int, since: datetime) -> list[int]:
+    """Rounds a new audience is compared with: open ones, and shown ones since `since`."""
+    statement = select(PulseRound.id).where(
+        PulseRound.workspace_id == workspace_id,
+        col(PulseRound.closed).is_(False) | col(PulseRound.scores_shown).is_(True),
+        col(PulseRound.scheduled_for) >= since,
+    )
+    return [rid for rid in (await unit.session.exec(statement)).all() if rid is not None]
+
+
+async def person_ids(unit: Unit, workspace_id: int, user_ids: Sequence[str]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(list(user_ids)):
+        statement = select(Person.id).where(
+            Person.workspace_id == workspace_id, col(Person.external_id).in_(list(chunk))
+        )
+        found.update(pid for pid in (await unit.session.exec(statement)).all() if pid is not None)
+    return found
+
+
+async def undecided_closed(unit: Unit, limit: int = 20) -> list[PulseRound]:
+    """Closed rounds the gate has not judged yet (rounds tallied by the upgrade to 0005)."""
+    statement = (
+        select(PulseRound)
+        .where(col(PulseRound.closed).is_(True), col(PulseRound.scores_shown).is_(None))
+        .order_by(col(PulseRound.closes_at), col(PulseRound.id))
+        .limit(limit)
+    )
+    return list((await unit.session.exec(statement)).all())
 
 
 async def due_reminders(unit: Unit, now: datetime, limit: int = 20) -> list[PulseRound]:
@@ -211,16 +317,6 @@ async def claim_flag(unit: Unit, round_id: int, flag: str) -> bool:
     return bool(result.rowcount)
 
 
-async def unanswered(unit: Unit, round_id: int) -> list[tuple[str, str | None]]:
-    """(platform user id, time zone) of everyone asked who has not answered yet."""
-    statement = (
-        select(Person.external_id, Person.timezone)
-        .join(PulseDelivery, col(PulseDelivery.person_id) == Person.id)
-        .where(PulseDelivery.round_id == round_id, col(PulseDelivery.answered).is_(False))
-    )
-    return [(user, zone) for user, zone in (await unit.session.exec(statement)).all()]
-
-
 async def rounds_of_schedule(
     unit: Unit, schedule_id: int, before: datetime, limit: int
 ) -> list[PulseRound]:
@@ -253,13 +349,27 @@ async def latest_closed_round(
 
 @dataclass(frozen=True)
 class Tally:
-    """A round's answers counted in SQL: what a summary needs, without reading every answer."""
+    """A closed round's answers summed from its 5×5 tally: what a summary needs."""
 
     responded: int = 0
     easy_sum: int = 0
     value_sum: int = 0
     easy_favourable: int = 0  # answers rating 4 or 5
     value_favourable: int = 0
+
+    @classmethod
+    def of(cls, grid: Sequence[Sequence[int]] | None) -> Tally:
+        """`grid[e-1][v-1]` answers rated EASY e and VALUE v."""
+        if not grid:
+            return cls()
+        cells = [(e + 1, v + 1, n) for e, row in enumerate(grid) for v, n in enumerate(row)]
+        return cls(
+            responded=sum(n for _, _, n in cells),
+            easy_sum=sum(e * n for e, _, n in cells),
+            value_sum=sum(v * n for _, v, n in cells),
+            easy_favourable=sum(n for e, _, n in cells if e >= FAVOURABLE),
+            value_favourable=sum(n for _, v, n in cells if v >= FAVOURABLE),
+        )
 
 
 @dataclass(frozen=True)
@@ -271,38 +381,15 @@ class TalliedRound:
     closes_at: datetime
     closed: bool
     invited: int
+    # How many answered (None while open) and the visibility gate's verdict.
+    responded: int | None
+    scores_shown: bool | None
     tally: Tally
 
 
 @cache
-def _team_rounds_tallied() -> Select[Any]:
-    """Built once: the digest asks it for every team, and building a statement this size
-    costs more than SQLite takes to run it."""
-    latest = (
-        select(PulseRound.id)
-        .where(
-            PulseRound.workspace_id == bindparam("workspace_id"),
-            PulseRound.team_id == bindparam("team_id"),
-            col(PulseRound.scheduled_for) < bindparam("until"),
-        )
-        .order_by(col(PulseRound.scheduled_for).desc())
-        .limit(bindparam("limit"))
-        .subquery()
-    )
-    easy, value = col(PulseResponse.easy), col(PulseResponse.value)
-    counted = (
-        select(
-            col(PulseResponse.round_id).label("round_id"),
-            func.count().label("responded"),
-            func.sum(easy).label("easy_sum"),
-            func.sum(value).label("value_sum"),
-            func.sum(case((easy >= FAVOURABLE, 1), else_=0)).label("easy_favourable"),
-            func.sum(case((value >= FAVOURABLE, 1), else_=0)).label("value_favourable"),
-        )
-        .where(col(PulseResponse.round_id).in_(select(latest.c.id)))
-        .group_by(col(PulseResponse.round_id))
-        .subquery()
-    )
+def _team_rounds() -> Select[Any]:
+    """Built once: the digest asks it for every team."""
     return (
         select(
             col(PulseRound.id),
@@ -312,15 +399,17 @@ def _team_rounds_tallied() -> Select[Any]:
             col(PulseRound.closes_at),
             col(PulseRound.closed),
             col(PulseRound.invited),
-            counted.c.responded,
-            counted.c.easy_sum,
-            counted.c.value_sum,
-            counted.c.easy_favourable,
-            counted.c.value_favourable,
+            col(PulseRound.responded),
+            col(PulseRound.scores_shown),
+            col(PulseRound.tally),
         )
-        .join(latest, latest.c.id == PulseRound.id)
-        .outerjoin(counted, counted.c.round_id == PulseRound.id)
-        .order_by(col(PulseRound.scheduled_for))
+        .where(
+            PulseRound.workspace_id == bindparam("workspace_id"),
+            PulseRound.team_id == bindparam("team_id"),
+            col(PulseRound.scheduled_for) < bindparam("until"),
+        )
+        .order_by(col(PulseRound.scheduled_for).desc())
+        .limit(bindparam("limit"))
     )
 
 
@@ -328,11 +417,13 @@ async def team_rounds_tallied(
     unit: Unit, workspace_id: int, team_id: int, until: datetime, limit: int
 ) -> list[TalliedRound]:
     """The team's last `limit` rounds scheduled before `until`, oldest first, each with its
-    answers counted: ONE statement (the latest rounds, LEFT JOINed to a GROUP BY of their
-    answers), so a digest batch costs one round trip per team however many answers exist."""
+    tally (shown rounds only): one statement per team."""
     params = {"workspace_id": workspace_id, "team_id": team_id, "until": until, "limit": limit}
-    found = (await unit.session.exec(_team_rounds_tallied(), params=params)).all()
-    return [TalliedRound(*row[:7], tally=Tally(*(int(n or 0) for n in row[7:]))) for row in found]
+    found = (await unit.session.exec(_team_rounds(), params=params)).all()
+    return [
+        TalliedRound(*row[:9], tally=Tally.of(row[9] if row[8] else None))
+        for row in reversed(found)
+    ]
 
 
 async def closed_rounds(
@@ -382,19 +473,6 @@ async def ensure_people(
     return found
 
 
-async def not_to_ask(unit: Unit, workspace_id: int, user_ids: Sequence[str]) -> set[str]:
-    """Of `user_ids`, the known bots and the people who asked to be forgotten."""
-    excluded: set[str] = set()
-    for chunk in _chunks(user_ids):
-        statement = select(Person.external_id).where(
-            Person.workspace_id == workspace_id,
-            col(Person.external_id).in_(chunk),
-            col(Person.is_bot) | col(Person.forgotten_at).is_not(None),
-        )
-        excluded.update((await unit.session.exec(statement)).all())
-    return excluded
-
-
 async def team_by_name(unit: Unit, workspace_id: int, name: str) -> Team | None:
     statement = select(Team).where(Team.workspace_id == workspace_id, func.lower(Team.name) == name)
     return (await unit.session.exec(statement)).first()
@@ -413,3 +491,16 @@ async def led_team_ids(unit: Unit, workspace_id: int, person_id: int) -> list[in
     statement = select(Team.id).where(Team.workspace_id == workspace_id, Team.lead_id == person_id)
     found = (await unit.session.exec(statement)).all()
     return [team_id for team_id in found if team_id is not None]
+
+
+async def not_to_ask(unit: Unit, workspace_id: int, user_ids: Sequence[str]) -> set[str]:
+    """Of `user_ids`, the known bots and the people who asked to be forgotten."""
+    excluded: set[str] = set()
+    for chunk in _chunks(user_ids):
+        statement = select(Person.external_id).where(
+            Person.workspace_id == workspace_id,
+            col(Person.external_id).in_(chunk),
+            col(Person.is_bot) | col(Person.forgotten_at).is_not(None),
+        )
+        excluded.update((await unit.session.exec(statement)).all())
+    return excluded

@@ -13,3 +13,8 @@ async def get_or_create(unit: Unit, key: str, make: Callable[[], str]) -> str:
     setting = await unit.session.get(AppSetting, key)
     assert setting is not None
     return setting.value
+
+
+async def find(unit: Unit, key: str) -> str | None:
+    setting = await unit.session.get(AppSetting, key)
+    return setting.value if setting is not None else None

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.ops.keys import FINGERPRINT_SETTING
+from storage.db import Database
+from storage.repositories import settings
 from tests.fakes.credentials import FakeCredentials
 from tests.ops.conftest import Cli
 
@@ -113,3 +116,21 @@ async def test_schema_behind_fails(
     env = {**NOTHING_CONFIGURED, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
     assert await cli("check", env=env) == 1
     assert "FAIL  database schema is behind — run `kudos-pulse migrate`" in capsys.readouterr().out
+
+
+async def test_check_says_where_the_pulse_key_is_and_catches_another_key(
+    db: Database, cli: Cli, fake: FakeCredentials, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = _platforms(fake, KUDOS_PULSE_SECRET="the-pulse-key-of-this-deployment-0001")
+    assert await cli("check", env=env) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("ok    pulse key from KUDOS_PULSE_SECRET / pulses.secret (fingerprint ")
+    assert "the-pulse-key" not in line
+    # The database was first used with another key: answers sealed here could not be opened
+    # by the other processes, so check fails and says what to do.
+    async with db.write() as session:
+        await settings.get_or_create(session, FINGERPRINT_SETTING, lambda: "0123456789abcdef")
+    assert await cli("check", env=env) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  pulse key: This database was first used with another pulse key" in out
+    assert "the-pulse-key" not in out

@@ -34,7 +34,7 @@ from bot.messages import (
     ToPerson,
 )
 from bot.pulses.messages import results_blocks, results_for
-from bot.pulses.rules import summarise
+from bot.pulses.rules import from_tally, tally
 from tests.conftest import make_config
 
 PULSE_FORM = Form(
@@ -282,7 +282,12 @@ def test_the_emulator_stands_in_for_a_tenant() -> None:
 
 def test_pulse_results_with_many_long_comments_fit_one_card() -> None:
     answers = [(4, 5, f"comment {n}: " + "long thoughts " * 75) for n in range(40)]
-    result = summarise(40, answers, min_responses=5)
+    result = from_tally(
+        40,
+        tally((easy, value) for easy, value, _ in answers),
+        shown=True,
+        comments=[comment for _, _, comment in answers],
+    )
     text, blocks = results_blocks(
         make_config(),
         7,
