@@ -33,7 +33,7 @@ from bot.people.actor import Actor
 from storage import migrate
 from storage.db import Database
 from storage.models import OutboxItem
-from tests.helpers import count
+from tests.harness.helpers import count
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE = "T0BENCH"
@@ -52,7 +52,7 @@ class SlackProcess:
 
     def __init__(self, limit: int, members: int) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes.rate_limited_slack", str(limit), str(members)],
+            [sys.executable, "-m", "tests.harness.fakes.rate_limited_slack", str(limit), str(members)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
         )

@@ -21,6 +21,9 @@ from bot.runtime.clock import ManualClock
 from storage import migrate
 from storage.db import Database
 
+# The harnesses' fixtures (fake Slack, a Teams chat, …), registered for every test module.
+pytest_plugins = ["tests.harness.slack", "tests.harness.teams"]
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")

@@ -12,7 +12,7 @@ from bot.people.actor import Actor
 from bot.runtime.clock import ManualClock
 from storage.models import RecognitionRecipient
 from tests.conftest import ConsoleHarness
-from tests.helpers import count
+from tests.harness.helpers import count
 
 
 def _actor(user: str = "alice") -> Actor:

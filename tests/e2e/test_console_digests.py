@@ -16,7 +16,7 @@ from storage.db import Database
 from storage.models import AuditEntry, DigestRun, DigestSchedule, OutboxItem, Team, TeamMember
 from tests.conftest import ConsoleHarness, make_config
 from tests.e2e.digest_org import DIGEST_TIME, build_support_team
-from tests.helpers import count
+from tests.harness.helpers import count
 
 # Worked out by hand from tests/e2e/digest_org.py:
 #   received this week: refund flow (bob, carol) + flaky test (bob) + covering (carol) = 4;

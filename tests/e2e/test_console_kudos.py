@@ -10,7 +10,7 @@ from bot.app import Application
 from bot.runtime.clock import ManualClock
 from storage.models import Recognition, RecognitionTag
 from tests.conftest import ConsoleHarness
-from tests.helpers import count, stored_kudos
+from tests.harness.helpers import count, stored_kudos
 
 
 async def test_giving_kudos_celebrates_in_channel_and_dms_each_recipient(

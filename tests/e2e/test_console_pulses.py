@@ -19,7 +19,7 @@ from storage.models import (
     PulseSchedule,
 )
 from tests.conftest import ConsoleHarness, make_config
-from tests.helpers import count, pulse_round, sealed_answers
+from tests.harness.helpers import count, pulse_round, sealed_answers
 
 
 @pytest.fixture

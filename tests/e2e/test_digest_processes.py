@@ -13,7 +13,7 @@ from bot.runtime.clock import ManualClock
 from storage.models import DigestRun, OutboxItem
 from tests.conftest import ROOT, ConsoleHarness
 from tests.e2e.digest_org import DIGEST_TIME, build_support_team
-from tests.helpers import count
+from tests.harness.helpers import count
 
 
 async def _start(database_url: str) -> asyncio.subprocess.Process:

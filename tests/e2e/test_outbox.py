@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import outbox as rows
 from storage.repositories import workspaces
-from tests.fakes.platform import ScriptedPlatform
+from tests.harness.fakes.platform import ScriptedPlatform
 
 FAST = OutboxSettings(console_per_second=1000, max_attempts=3, lease_seconds=30)
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from the harnesses)
 """Anonymity is a promise: play every attack docs/PRIVACY.md names and link nothing.
 
 People answer with distinctive ratings and comments; then, holding the database (rows, system
@@ -24,15 +23,14 @@ from bot.runtime.clock import ManualClock
 from storage.repositories import pulses as repo
 from tests.conftest import ON_POSTGRES, TEST_PULSE_KEY, ConsoleHarness
 from tests.e2e import attacker
-from tests.e2e.teams_harness import (
-    TeamsChat,
-    at,
-    teams_fixture,  # noqa: F401  (the `teams` fixture)
-)
 from tests.e2e.test_slack_pulses import _answer_click, _answers_to, _questions
 from tests.e2e.test_teams_pulses import answer
-from tests.helpers import sealed_answers
-from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+from tests.harness.helpers import sealed_answers
+from tests.harness.slack import SlackHarness
+from tests.harness.teams import (
+    TeamsChat,
+    at,
+)
 
 RESPONDENTS = {
     # person: (easy, value, comment) — every answer is unique, so any link would show.

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from the harnesses)
 """A pulse answer pressed while the database is unreachable is not lost silently: the person
 is told it was NOT saved and can press again — and pressing again once it is back works.
 (No durable buffer: it would be exactly the who-answered-when record docs/PRIVACY.md rules out.)"""
@@ -14,15 +13,14 @@ import asyncpg
 
 from storage.db import Database
 from tests.conftest import ON_POSTGRES, PG_URL
-from tests.e2e.teams_harness import (
-    TeamsChat,
-    at,
-    teams_fixture,  # noqa: F401  (the `teams` fixture)
-)
 from tests.e2e.test_slack_pulses import _answer_click, _answers_to, _questions
 from tests.e2e.test_teams_pulses import answer
-from tests.helpers import sealed_answers
-from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+from tests.harness.helpers import sealed_answers
+from tests.harness.slack import SlackHarness
+from tests.harness.teams import (
+    TeamsChat,
+    at,
+)
 
 NOT_SAVED = "Your answer was NOT saved"
 

@@ -22,8 +22,8 @@ from storage.db import Database
 from storage.models import OutboxItem, PulseDelivery, PulseRound, PulseSchedule
 from storage.repositories import people, workspaces
 from tests.conftest import ON_POSTGRES, ROOT
-from tests.fakes.recording_chat import RecordingChat
-from tests.helpers import count
+from tests.harness.fakes.recording_chat import RecordingChat
+from tests.harness.helpers import count
 
 pytestmark = pytest.mark.slow
 RECIPIENTS = [f"u{n:03d}" for n in range(60)]
@@ -70,7 +70,7 @@ def _start(
         [
             sys.executable,
             "-m",
-            "tests.fakes.pulse_process",
+            "tests.harness.fakes.pulse_process",
             database_url,
             chat.url,
             str(per_second),

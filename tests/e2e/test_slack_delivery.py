@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.slack_harness)
 """Talking to a misbehaving Slack: 429s, permanent errors, a slow Web API, paginated members."""
 
 from __future__ import annotations
@@ -11,9 +10,9 @@ from sqlmodel import select
 
 from bot.runtime.clock import ManualClock
 from storage.models import OutboxItem, Recognition
-from tests.fakes.slack_api import TEAM
-from tests.helpers import count
-from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+from tests.harness.fakes.slack_api import TEAM
+from tests.harness.helpers import count
+from tests.harness.slack import SlackHarness
 
 pytestmark = pytest.mark.asyncio
 

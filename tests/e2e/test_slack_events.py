@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.slack_harness)
 """Slack events end to end: reactions give and revoke kudos; retries and forgeries do nothing."""
 
 from __future__ import annotations
@@ -11,9 +10,9 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Recognition
-from tests.fakes.slack_api import block_text, blocks_of
-from tests.helpers import count, stored_kudos
-from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+from tests.harness.fakes.slack_api import block_text, blocks_of
+from tests.harness.helpers import count, stored_kudos
+from tests.harness.slack import SlackHarness
 
 pytestmark = pytest.mark.asyncio
 

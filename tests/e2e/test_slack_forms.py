@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.slack_harness)
 """The /kudos modal and inline forms in Slack: open, validate in the ack, submit once."""
 
 from __future__ import annotations
@@ -9,9 +8,9 @@ from typing import Any
 import pytest
 
 from storage.models import Recognition
-from tests.fakes.slack_api import TEAM, block_text
-from tests.helpers import count, stored_kudos
-from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+from tests.harness.fakes.slack_api import TEAM, block_text
+from tests.harness.helpers import count, stored_kudos
+from tests.harness.slack import SlackHarness
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.slack_harness)
 """A worker dies after Slack accepted its messages but before it recorded that: the next worker
 finds them in the conversation's history (by the outbox key in the message metadata) and marks
 them sent instead of posting them twice — or, when Slack will not show the history, resends."""
@@ -16,8 +15,8 @@ from bot.runtime import outbox
 from bot.runtime.clock import ManualClock
 from storage.models import OutboxItem
 from storage.repositories import outbox as rows
-from tests.fakes.slack_api import TEAM
-from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+from tests.harness.fakes.slack_api import TEAM
+from tests.harness.slack import SlackHarness
 
 pytestmark = pytest.mark.asyncio
 

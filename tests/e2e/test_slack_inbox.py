@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.slack_harness)
 """Acknowledged Slack requests go through the inbox: stored once, done once, by any process.
 
 The process answering Slack (role "web") only acknowledges and stores; a worker process
@@ -20,13 +19,11 @@ from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import InboxItem, Recognition
 from storage.repositories import inbox as rows
-from tests.fakes.slack_api import FakeSlack, block_text
-from tests.helpers import stored_kudos
-from tests.slack_harness import (  # noqa: F401
+from tests.harness.fakes.slack_api import FakeSlack, block_text
+from tests.harness.helpers import stored_kudos
+from tests.harness.slack import (
     SlackHarness,
-    fake_slack,
     running,
-    slack,
     slack_config,
     slash_command,
 )

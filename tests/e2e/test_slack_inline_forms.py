@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.slack_harness)
 """The form contract in Slack: an inline form DM'd through the outbox, answered with one click."""
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ from bot.messages import (
 )
 from bot.people.actor import Caller
 from bot.runtime import outbox
-from tests.fakes.slack_api import TEAM, block_text, blocks_of
-from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+from tests.harness.fakes.slack_api import TEAM, block_text, blocks_of
+from tests.harness.slack import SlackHarness
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.slack_harness)
 """Kudos in Slack, end to end: signed requests in, Web API calls out, rows stored."""
 
 from __future__ import annotations
@@ -10,9 +9,9 @@ from bot.ops.config import Config
 from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import Recognition, RecognitionTag
-from tests.fakes.slack_api import FakeSlack, block_text, blocks_of
-from tests.helpers import count, stored_kudos
-from tests.slack_harness import SlackHarness, fake_slack, running, slack, slack_config  # noqa: F401
+from tests.harness.fakes.slack_api import FakeSlack, block_text, blocks_of
+from tests.harness.helpers import count, stored_kudos
+from tests.harness.slack import SlackHarness, running, slack_config
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.slack_harness)
 """Multi-workspace install: the OAuth flow stores the installation in our database."""
 
 from __future__ import annotations
@@ -12,9 +11,9 @@ from bot.ops.config import Config
 from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import SlackInstallation, SlackOAuthState
-from tests.fakes.slack_api import FakeSlack
-from tests.helpers import count
-from tests.slack_harness import fake_slack, running, slack_config  # noqa: F401
+from tests.harness.fakes.slack_api import FakeSlack
+from tests.harness.helpers import count
+from tests.harness.slack import running, slack_config
 
 pytestmark = pytest.mark.asyncio
 

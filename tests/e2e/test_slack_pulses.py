@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.slack_harness)
 """Pulses and digests through the real Slack adapter: signed requests to /slack/events in,
 Web API calls to the fake Slack out (issue 4's scenarios, inherited by the Slack adapter)."""
 
@@ -14,9 +13,9 @@ from bot.ops.config import Config, PulseSettings
 from bot.runtime.clock import ManualClock
 from storage.models import PulseRound, PulseSchedule, Team
 from tests.conftest import make_config
-from tests.fakes.slack_api import Call, assert_valid_block_kit, block_text, blocks_of
-from tests.helpers import count, pulse_round, sealed_answers
-from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+from tests.harness.fakes.slack_api import Call, assert_valid_block_kit, block_text, blocks_of
+from tests.harness.helpers import count, pulse_round, sealed_answers
+from tests.harness.slack import SlackHarness
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.slack_harness)
 """Socket Mode: with SLACK_APP_TOKEN the bot takes Slack's envelopes over a WebSocket."""
 
 from __future__ import annotations
@@ -11,9 +10,9 @@ from prometheus_client import REGISTRY
 from bot.ops.config import Config
 from bot.runtime.clock import ManualClock
 from storage.db import Database
-from tests.fakes.slack_api import TEAM, FakeSlack, block_text
-from tests.helpers import stored_kudos
-from tests.slack_harness import fake_slack, running, slack_config  # noqa: F401
+from tests.harness.fakes.slack_api import TEAM, FakeSlack, block_text
+from tests.harness.helpers import stored_kudos
+from tests.harness.slack import running, slack_config
 
 pytestmark = pytest.mark.asyncio
 

@@ -11,17 +11,16 @@ from bot.ops.config import Config, TeamsSettings
 from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import ProcessedEvent, TeamsConversationRef, Workspace
-from tests.e2e.teams_harness import (
+from tests.harness.fakes.bot_connector import FakeConnector, start_connector
+from tests.harness.helpers import count, stored_kudos
+from tests.harness.teams import (
     CHANNEL,
     PEOPLE,
     TENANT,
     TeamsChat,
     serve,
-    teams_fixture,  # noqa: F401  (the `teams` fixture)
     uid,
 )
-from tests.fakes.bot_connector import FakeConnector, start_connector
-from tests.helpers import count, stored_kudos
 
 
 @pytest.mark.parametrize(

@@ -14,16 +14,15 @@ from bot.ops.config import Config
 from bot.runtime.clock import ManualClock
 from storage.models import DigestRun, DigestSchedule, OutboxItem, Team, TeamMember
 from tests.conftest import make_config
-from tests.e2e.teams_harness import (
+from tests.harness.fakes.bot_connector import Posted
+from tests.harness.helpers import count
+from tests.harness.teams import (
     CHANNEL,
     TeamsChat,
     at,
     personal_conversation,
-    teams_fixture,  # noqa: F401  (the `teams` fixture)
     uid,
 )
-from tests.fakes.bot_connector import Posted
-from tests.helpers import count
 
 # Friday 20 Nov 2026 16:00 UTC; the kudos below are all from Monday 16 Nov, inside its week.
 DIGEST_TIME = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)

@@ -8,14 +8,13 @@ from sqlmodel import select
 
 from bot.app import Application
 from storage.models import Recognition
-from tests.e2e.teams_harness import (
+from tests.harness.fakes.bot_connector import Posted
+from tests.harness.helpers import stored_kudos
+from tests.harness.teams import (
     CHANNEL,
     TeamsChat,
     personal_conversation,
-    teams_fixture,  # noqa: F401  (the `teams` fixture)
 )
-from tests.fakes.bot_connector import Posted
-from tests.helpers import stored_kudos
 
 
 def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:

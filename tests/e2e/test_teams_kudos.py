@@ -11,15 +11,14 @@ from sqlmodel import select
 from bot.app import Application
 from bot.runtime.clock import ManualClock
 from storage.models import OutboxItem, Person, Recognition, RecognitionTag, TeamsConversationRef
-from tests.e2e.teams_harness import (
+from tests.harness.helpers import count, stored_kudos
+from tests.harness.teams import (
     CHANNEL,
     GROUP_CHAT,
     TENANT,
     TeamsChat,
     personal_conversation,
-    teams_fixture,  # noqa: F401  (the `teams` fixture)
 )
-from tests.helpers import count, stored_kudos
 
 
 async def test_kudos_in_a_channel_celebrates_there_and_dms_each_recipient(

@@ -14,17 +14,16 @@ from bot.ops.config import Config, PulseSettings
 from bot.runtime.clock import ManualClock
 from storage.models import AuditEntry, PulseDelivery, PulseSchedule
 from tests.conftest import make_config
-from tests.e2e.teams_harness import (
+from tests.harness.fakes.bot_connector import Posted
+from tests.harness.helpers import count, pulse_round, sealed_answers
+from tests.harness.teams import (
     CHANNEL,
     PEOPLE,
     TeamsChat,
     at,
     personal_conversation,
-    teams_fixture,  # noqa: F401  (the `teams` fixture)
     uid,
 )
-from tests.fakes.bot_connector import Posted
-from tests.helpers import count, pulse_round, sealed_answers
 
 SUBJECT = "the new expense tool"
 CLOSED = "Thanks — but this pulse has closed, so answers are no longer taken."

@@ -10,7 +10,7 @@ import pytest
 from bot.ops.keys import FINGERPRINT_SETTING
 from storage.db import Database
 from storage.repositories import settings
-from tests.fakes.credentials import FakeCredentials
+from tests.harness.fakes.credentials import FakeCredentials
 from tests.ops.conftest import Cli
 
 NOTHING_CONFIGURED = {

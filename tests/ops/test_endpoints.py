@@ -172,7 +172,7 @@ async def test_outbox_outcomes_are_counted_including_429s(
     from bot.runtime import outbox
     from bot.runtime.outbox import OutboxWorker
     from storage.repositories import workspaces
-    from tests.fakes.platform import ScriptedPlatform
+    from tests.harness.fakes.platform import ScriptedPlatform
 
     platform = ScriptedPlatform(
         name="console",
@@ -217,7 +217,7 @@ async def test_the_outbox_loop_counts_database_errors_and_keeps_going(
 
     from bot.ops.config import OutboxSettings
     from bot.runtime.outbox import OutboxWorker
-    from tests.fakes.platform import ScriptedPlatform
+    from tests.harness.fakes.platform import ScriptedPlatform
 
     before = _value(await _samples(http), "kudos_pulse_database_errors_total", operation="outbox")
     gone = Database("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")

@@ -13,7 +13,7 @@ import pytest
 from storage.db import Database
 from storage.models import Recognition
 from tests.conftest import ROOT
-from tests.helpers import count
+from tests.harness.helpers import count
 from tests.ops.bulk import fill_recognitions
 
 ROWS = 200_000

@@ -23,7 +23,7 @@ from storage.models import (
 )
 from storage.repositories import recognitions
 from tests.conftest import ConsoleHarness
-from tests.helpers import count
+from tests.harness.helpers import count
 from tests.ops.conftest import Cli
 
 ALICE_WROTE = "thanks for untangling the refund flow"

@@ -25,7 +25,7 @@ from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import workspaces
 from tests.conftest import ROOT
-from tests.fakes.recording_chat import RecordingChat
+from tests.harness.fakes.recording_chat import RecordingChat
 
 WORKSPACES = 12
 PER_WORKSPACE = 25
@@ -73,7 +73,7 @@ async def _start_bot(database_url: str, recorder: RecordingChat) -> asyncio.subp
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.fakes.run_recording_bot",
+        "tests.harness.fakes.run_recording_bot",
         env=env,
         cwd=ROOT,
         stdin=asyncio.subprocess.DEVNULL,

@@ -20,9 +20,9 @@ import pytest
 
 from storage.db import Database
 from tests.conftest import ROOT
-from tests.fakes.slack_api import FakeSlack
-from tests.helpers import stored_kudos
-from tests.slack_harness import BOT_TOKEN, SECRET, sign, slash_command
+from tests.harness.fakes.slack_api import FakeSlack
+from tests.harness.helpers import stored_kudos
+from tests.harness.slack import BOT_TOKEN, SECRET, sign, slash_command
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from adapters.teams import ROUTE, TeamsPlatform
 from bot.app import Application
-from tests.fakes.bot_connector import FakeConnector, Posted, start_connector
+from tests.harness.fakes.bot_connector import FakeConnector, Posted, start_connector
 
 TENANT = "tenant-1"
 BOT = {"id": "28:kudos-bot", "name": "Kudos"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from bot.app import Application
-from tests.fakes.http_platform import HttpPlatform
+from tests.harness.fakes.http_platform import HttpPlatform
 
 NAME = "recording"
 

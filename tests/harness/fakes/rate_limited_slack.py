@@ -111,7 +111,7 @@ async def _serve(limit: int, members: int) -> None:
 
 
 if __name__ == "__main__":
-    # Run on its own (`python -m tests.fakes.rate_limited_slack 50`) so that, like the real
+    # Run on its own (`python -m tests.harness.fakes.rate_limited_slack 50`) so that, like the real
     # Slack, it does not share an event loop or a CPU with the bot being measured.
     import sys
 

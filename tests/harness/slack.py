@@ -21,7 +21,7 @@ from bot.app import Application
 from bot.ops.config import Config
 from bot.runtime.clock import ManualClock
 from storage.db import Database
-from tests.fakes.slack_api import TEAM, FakeSlack
+from tests.harness.fakes.slack_api import TEAM, FakeSlack
 
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

@@ -2,7 +2,7 @@
 
 Used by the SIGTERM test as a real subprocess: everything from the CLI's signal handling down
 is the real code; only the choice of adapter and the listening address are set here.
-Run it as `python -m tests.fakes.run_recording_bot` from the repository root."""
+Run it as `python -m tests.harness.fakes.run_recording_bot` from the repository root."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from functools import partialmethod
 from bot import app as app_module
 from bot.ops.cli import main
 
-app_module.ADAPTER_MODULES["recording"] = "tests.fakes.recording_platform"
+app_module.ADAPTER_MODULES["recording"] = "tests.harness.fakes.recording_platform"
 app_module.Application.configured_adapters = lambda self: ["recording"]  # type: ignore[method-assign]
 app_module.Application.serve = partialmethod(  # type: ignore[method-assign]
     app_module.Application.serve, "127.0.0.1", 0

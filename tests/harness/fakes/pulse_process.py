@@ -1,6 +1,6 @@
 """A real bot process for crash tests: ticks the scheduler and delivers through `HttpPlatform`.
 
-python -m tests.fakes.pulse_process DATABASE_URL CHAT_URL [PER_SECOND] [LEASE_SECONDS]
+python -m tests.harness.fakes.pulse_process DATABASE_URL CHAT_URL [PER_SECOND] [LEASE_SECONDS]
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 
 from bot.app import Application
 from bot.ops.config import OutboxSettings, load_config
-from tests.fakes.http_platform import HttpPlatform
+from tests.harness.fakes.http_platform import HttpPlatform
 
 
 async def main(database_url: str, chat_url: str, per_second: float, lease: float) -> None:
