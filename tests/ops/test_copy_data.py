@@ -103,15 +103,19 @@ async def _filled_sqlite(path: Path, config: Config, clock: ManualClock) -> str:
                 created_at=now,
             )
         )
-    # A pulse round with answers, closed, and a weekly digest sent: the feature tables too.
-    console.platform.seen("general", "alice", "bob", "carol", "dave")
+    # A pulse round answered by enough people to show its comments, closed; a second one still
+    # open with a sealed answer; and a weekly digest sent: the feature tables too.
+    people = ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hal"]
+    console.platform.seen("general", *people)
     await console.say('/pulse now "the refund flow" to #general open 1h', as_user="admin")
-    await console.say('/answer 1 easy=4 value=5 "much faster"', as_user="bob")
-    await console.say("/answer 1 easy=3 value=4", as_user="carol")
+    for person in people:
+        await console.say(f'/answer 1 easy=4 value=5 "much faster for {person}"', as_user=person)
     await console.say("/digest schedule team:payments every mon at 10:00 tz UTC", as_user="admin")
     clock.advance(timedelta(days=7, minutes=1))
     await console.app.scheduler.tick()
     await console.app.outbox.drain()
+    await console.say('/pulse now "the new rota" to #general open 48h', as_user="admin")
+    await console.say("/answer 2 easy=3 value=4", as_user="carol")
     counts = await row_counts(db)
     await db.dispose()
     every_table = {table.name for table in SQLModel.metadata.sorted_tables}
