@@ -127,9 +127,17 @@ async def wal_writes(db: Database, since: Any) -> dict[int, set[int]]:
         "pg_current_wal_lsn()) WHERE xid::text::bigint <> 0"
     )
     async with db.engine.connect() as connection:
+        ours = (
+            await connection.execute(
+                text("SELECT oid FROM pg_database WHERE datname = current_database()")
+            )
+        ).scalar_one()
         for xid, block_ref in (await connection.execute(query, {"since": since})).all():
-            nodes = {int(n) for n in re.findall(r"rel \d+/\d+/(\d+)", block_ref or "")}
-            touched.setdefault(int(xid), set()).update(nodes)
+            # The WAL is the whole server's: keep what was written in this database.
+            pairs = re.findall(r"rel \d+/(\d+)/(\d+)", block_ref or "")
+            nodes = {int(node) for database, node in pairs if int(database) == ours}
+            if nodes:
+                touched.setdefault(int(xid), set()).update(nodes)
     return touched
 
 
