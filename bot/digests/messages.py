@@ -201,15 +201,21 @@ def _pulse_blocks(digest: TeamDigest, config: Config) -> list[Block]:
     threshold = config.pulses.min_responses
     for summary in digest.rounds_this_week:
         rate = f"{summary.responded}/{summary.invited} answered ({_percent(summary.response_rate)})"
-        if may_show_round(summary, threshold):
+        if not summary.closed:
+            # How many answered so far is not shown: answers are sealed until the round closes.
+            rate = f"{summary.invited} asked, still open"
+            result = "results when it closes"
+        elif may_show_round(summary, threshold):
             result = (
                 f"EASY {summary.easy_mean:.1f}"
                 + _favourable(summary.easy_favourable)
                 + f" · VALUE {summary.value_mean:.1f}"
                 + _favourable(summary.value_favourable)
             )
-        else:
+        elif summary.responded < threshold:
             result = f"results hidden: fewer than {threshold} answers keep it anonymous"
+        else:  # too close to another round's audience (docs/PRIVACY.md)
+            result = "results hidden to keep answers anonymous (see /pulse results)"
         blocks.append(
             Section(
                 spans=[
@@ -221,8 +227,9 @@ def _pulse_blocks(digest: TeamDigest, config: Config) -> list[Block]:
     shown = [r if may_show_round(r, threshold) else None for r in digest.rounds]
     easy = sparkline([r.easy_mean if r else None for r in shown])
     value = sparkline([r.value_mean if r else None for r in shown])
-    invited = sum(r.invited for r in digest.rounds)
-    responded = sum(r.responded for r in digest.rounds)
+    closed = [r for r in digest.rounds if r.closed]
+    invited = sum(r.invited for r in closed)
+    responded = sum(r.responded for r in closed)
     overall = _percent(responded / invited) if invited else "—"
     blocks.append(
         Fields(
