@@ -151,6 +151,8 @@ class TeamsSettings(_Section):
     app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
     # Where app tokens come from (Microsoft Entra ID); overridable for tests and sovereign clouds.
     login_url: str = "https://login.microsoftonline.com/"
+    # Where the keys that sign the Bot Framework's requests are published (same reasons).
+    openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 
 
 class Config(_Section):
