@@ -21,6 +21,21 @@ class ParseError(ValueError):
     """The text is not a command we understand; the message says what to type instead."""
 
 
+# The largest id a person can mean: every id column holds at least a 32-bit signed integer
+# (PostgreSQL INTEGER), so a larger number names nothing — and must not reach a query.
+MAX_ID = 2**31 - 1
+_ASCII_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+def typed_number(text: str, low: int = 0, high: int = MAX_ID) -> int | None:
+    """A number a person typed: ASCII digits only, within [low, high]; otherwise None.
+    (`'²'.isdigit()` is true and `int('²')` raises; `int('١٢')` is 12.)"""
+    if not _ASCII_NUMBER.fullmatch(text):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
 def split_command(text: str) -> tuple[str, str]:
     """'/kudos @a thanks' → ('kudos', '@a thanks')."""
     text = text.strip()
