@@ -37,7 +37,10 @@ class Rejected(Exception):
     why: str
 
     def response(self) -> web.Response:
-        return web.Response(status=self.status, text=self.why)
+        response = web.Response(status=self.status, text=self.why)
+        # Close instead of reading and discarding the rest of an unwanted body.
+        response.force_close()
+        return response
 
 
 class SlackGate:

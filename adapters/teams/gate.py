@@ -33,7 +33,10 @@ class Rejected(Exception):
         self.why = why
 
     def response(self) -> web.Response:
-        return web.Response(status=self.status, text=self.why)
+        response = web.Response(status=self.status, text=self.why)
+        # Close instead of reading and discarding the rest of an unwanted body.
+        response.force_close()
+        return response
 
 
 class TeamsGate:
