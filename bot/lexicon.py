@@ -79,7 +79,13 @@ _SLACK_SUBTEAM = re.compile(r"<!subteam\^[^>|]*(?:\|@?([^>]*))?>", re.IGNORECASE
 _SLACK_DATE = re.compile(r"<!date\^[^>|]*\|([^>]*)>")
 _SLACK_OTHER = re.compile(r"<!([^>]*)>")
 _PLAIN_BROADCAST = re.compile(r"(?<![\w.])@(here|channel|everyone|all)\b", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters that do nothing a reader sees but can change what a terminal or a platform does:
+# C0/C1 controls (terminal escapes), bidi overrides and isolates, invisible separators.
+# (Zero-width joiners stay: emoji sequences and some scripts need them.)
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 
 
 def neutralise_pings(text: str) -> str:
@@ -92,8 +98,9 @@ def neutralise_pings(text: str) -> str:
 
 
 def clean_user_text(text: str) -> str:
-    """Neutralise pings, drop control characters and collapse runs of spaces."""
-    text = _CONTROL.sub("", neutralise_pings(text))
+    """Drop control and invisible characters, then neutralise pings (in that order, so that
+    removing one cannot make `@\x00here` a broadcast), and collapse runs of spaces."""
+    text = neutralise_pings(_CONTROL.sub("", text))
     return re.sub(r"[ \t]+", " ", text).strip()
 
 

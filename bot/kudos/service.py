@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.kudos import messages, rules
 from bot.kudos.commands import GiveKudos, Period
-from bot.lexicon import CHANNEL, MENTION, clean_user_text
+from bot.lexicon import CHANNEL, MENTION, clean_user_text, neutralise_pings
 from bot.messages import Message, Refused, Reply
 from bot.ops.config import Config
 from bot.people.actor import Caller, zone_of
@@ -91,10 +91,12 @@ class RecognitionService:
         names: dict[str, str] = {}
         for user_id in rules.check_named_in_reason(_named(reason), strict=strict):
             person = await self.people.resolve(caller.workspace, caller.directory, user_id)
-            names[user_id] = person.display_name if person and person.display_name else user_id
+            # Directory text is user text too: a person named "here" must not become @here.
+            name = clean_user_text(person.display_name) if person and person.display_name else ""
+            names[user_id] = name or user_id
 
         def person_name(match: re.Match[str]) -> str:
-            return "@" + names.get(match.group(1), match.group(1))
+            return neutralise_pings("@" + names.get(match.group(1), match.group(1)))
 
         def channel_name(match: re.Match[str]) -> str:
             label = match.group(0).partition("|")[2].rstrip(">")
