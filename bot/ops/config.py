@@ -224,6 +224,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "MICROSOFT_APP_TENANT_ID": "teams.app_tenant_id",
     "MICROSOFT_APP_TYPE": "teams.app_type",
     "MICROSOFT_LOGIN_URL": "teams.login_url",
+    "MICROSOFT_OPENID_METADATA_URL": "teams.openid_metadata_url",
     "KUDOS_PULSE_SECRET": "pulses.secret",
     "KUDOS_PULSE_KEY_FILE": "pulses.key_file",
 }
