@@ -161,6 +161,10 @@ class Config(_Section):
     admins: list[str] = Field(default_factory=list)
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
+    # The address the web server listens on; e.g. 127.0.0.1 behind a local reverse proxy.
+    host: str = "0.0.0.0"
+    # When set, GET /metrics answers only requests with `Authorization: Bearer <token>`.
+    metrics_token: str | None = None
     public_url: str | None = None
     # Worker processes `run` starts beside the one that answers Slack and Teams. "auto": one on
     # PostgreSQL, so acknowledgements never share a CPU with the core's work; none on SQLite,
@@ -211,6 +215,8 @@ class Config(_Section):
 ENV_OVERRIDES: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "PORT": "port",
+    "HOST": "host",
+    "METRICS_TOKEN": "metrics_token",
     "WORKERS": "workers",
     "WORKER_PRIORITY": "worker_priority",
     "SLACK_BOT_TOKEN": "slack.bot_token",
