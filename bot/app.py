@@ -25,7 +25,7 @@ from bot.kudos import grammar as kudos_grammar
 from bot.kudos import install as kudos
 from bot.ops.config import Config
 from bot.ops.metrics import count_database_error
-from bot.ops.metrics_endpoint import metrics
+from bot.ops.metrics_endpoint import metrics_handler
 from bot.ports import Platform
 from bot.pulses import grammar as pulse_grammar
 from bot.pulses import install as pulses
@@ -90,7 +90,7 @@ class Application:
         self.web = web.Application()
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)
-        self.web.router.add_get("/metrics", metrics)
+        self.web.router.add_get("/metrics", metrics_handler(config.metrics_token))
         self._background: list[BackgroundTask] = []
         if role != "worker":
             self._background.append(self.inbox.run_writer)
@@ -146,7 +146,7 @@ class Application:
         """Bring the schema up to date; safe to call from several processes at once."""
         await migrate.upgrade(self.db)
 
-    async def serve(self, host: str = "0.0.0.0", port: int | None = None) -> None:
+    async def serve(self, host: str | None = None, port: int | None = None) -> None:
         """Run the web server and background work until `stopping` is set (e.g. SIGTERM).
 
         Shutdown order: stop accepting connections (requests in flight get a few seconds),
@@ -154,7 +154,9 @@ class Application:
         holds), so the whole process is gone well within 10 s."""
         runner = web.AppRunner(self.web, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
         await runner.setup()
-        site = web.TCPSite(runner, host, self.config.port if port is None else port)
+        site = web.TCPSite(
+            runner, host or self.config.host, self.config.port if port is None else port
+        )
         await site.start()
         log.info("listening on %s", ", ".join(f"{a[0]}:{a[1]}" for a in runner.addresses))
         tasks = self._start_background()

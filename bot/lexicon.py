@@ -21,6 +21,21 @@ class ParseError(ValueError):
     """The text is not a command we understand; the message says what to type instead."""
 
 
+# The largest id a person can mean: every id column holds at least a 32-bit signed integer
+# (PostgreSQL INTEGER), so a larger number names nothing — and must not reach a query.
+MAX_ID = 2**31 - 1
+_ASCII_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+def typed_number(text: str, low: int = 0, high: int = MAX_ID) -> int | None:
+    """A number a person typed: ASCII digits only, within [low, high]; otherwise None.
+    (`'²'.isdigit()` is true and `int('²')` raises; `int('١٢')` is 12.)"""
+    if not _ASCII_NUMBER.fullmatch(text):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
 def split_command(text: str) -> tuple[str, str]:
     """'/kudos @a thanks' → ('kudos', '@a thanks')."""
     text = text.strip()
@@ -64,7 +79,13 @@ _SLACK_SUBTEAM = re.compile(r"<!subteam\^[^>|]*(?:\|@?([^>]*))?>", re.IGNORECASE
 _SLACK_DATE = re.compile(r"<!date\^[^>|]*\|([^>]*)>")
 _SLACK_OTHER = re.compile(r"<!([^>]*)>")
 _PLAIN_BROADCAST = re.compile(r"(?<![\w.])@(here|channel|everyone|all)\b", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters that do nothing a reader sees but can change what a terminal or a platform does:
+# C0/C1 controls (terminal escapes), bidi overrides and isolates, invisible separators.
+# (Zero-width joiners stay: emoji sequences and some scripts need them.)
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 
 
 def neutralise_pings(text: str) -> str:
@@ -77,8 +98,9 @@ def neutralise_pings(text: str) -> str:
 
 
 def clean_user_text(text: str) -> str:
-    """Neutralise pings, drop control characters and collapse runs of spaces."""
-    text = _CONTROL.sub("", neutralise_pings(text))
+    """Drop control and invisible characters, then neutralise pings (in that order, so that
+    removing one cannot make `@\x00here` a broadcast), and collapse runs of spaces."""
+    text = neutralise_pings(_CONTROL.sub("", text))
     return re.sub(r"[ \t]+", " ", text).strip()
 
 

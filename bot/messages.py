@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.lexicon import neutralise_pings
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -224,7 +226,8 @@ def plain_text(spans: list[Span]) -> str:
     parts: list[str] = []
     for span in spans:
         if isinstance(span, Mention):
-            parts.append(f"@{span.name or span.user_id}")
+            # A person named "here" is no broadcast: names are user text, too.
+            parts.append(neutralise_pings(f"@{span.name or span.user_id}"))
         elif isinstance(span, ChannelLink):
             parts.append(f"#{span.name or span.channel_id}")
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.messages import (
     Buttons,
     ChannelLink,
@@ -34,7 +36,16 @@ def spans_text(spans: list[Span]) -> str:
     return "".join(parts)
 
 
+# What a terminal would act on rather than show: C0/C1 controls (escape sequences) and bidi
+# overrides. The core cleans user text; names from a directory pass here as well.
+_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def render(message: Message) -> list[str]:
+    return [_TERMINAL.sub("", line) for line in _render(message)]
+
+
+def _render(message: Message) -> list[str]:
     if not message.blocks:
         return message.text.splitlines() or [""]
     lines: list[str] = []

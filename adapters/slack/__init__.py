@@ -1,7 +1,8 @@
 """Slack adapter: a slack-bolt AsyncApp on the bot's aiohttp server, Socket Mode, OAuth.
 
 `install(app)` wires it into the composition root:
-- `POST /slack/events` (commands, events, interactivity), signature-checked by Bolt;
+- `POST /slack/events` (commands, events, interactivity), signature-checked and size-capped by
+  `verify.SlackGate` before Bolt sees it (and checked again by Bolt);
 - `GET /slack/install` and `/slack/oauth_redirect` when a client id and secret are set
   (installations and OAuth state in our database);
 - Socket Mode as a background task when `SLACK_APP_TOKEN` is set;
@@ -20,6 +21,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from adapters.slack.background import BackgroundWork
 from adapters.slack.bolt import build_bolt_app
@@ -28,6 +30,7 @@ from adapters.slack.installations import DatabaseInstallationStore
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.replies import ReplyPresenter
+from adapters.slack.verify import Rejected, SlackGate
 from bot.app import Application
 from bot.ops import logcontext
 from bot.ops.metrics import ACK_SECONDS
@@ -41,13 +44,23 @@ class SlackAdapter:
     platform: SlackPlatform
     clients: SlackClients
     work: BackgroundWork
+    gate: SlackGate | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         """One HTTP request from Slack, answered as soon as the listener has acked."""
+        assert self.gate is not None, "HTTP mode is mounted only with a signing secret"
         started = time.perf_counter()
         with logcontext.bind(platform="slack", request_id=uuid.uuid4().hex[:12]):
-            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-            response = await to_aiohttp_response(bolt_response)
+            try:
+                body = await self.gate.read(request)
+            except Rejected as rejected:
+                return rejected.response()  # not timed: the ack metric is for real requests
+            bolt_request = AsyncBoltRequest(
+                body=body.decode("utf-8", errors="replace"),
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+            response = await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
         ACK_SECONDS.labels("slack").observe(time.perf_counter() - started)
         return response
 
@@ -88,6 +101,7 @@ def install(app: Application, **options: Any) -> SlackAdapter:
     adapter = SlackAdapter(bolt=bolt, platform=platform, clients=clients, work=work)
 
     if settings.signing_secret:  # HTTP mode needs the secret to verify every request
+        adapter.gate = SlackGate(settings.signing_secret)
         app.web.router.add_post("/slack/events", adapter.handle)
     if oauth and bolt.oauth_flow is not None:
         app.web.router.add_get(bolt.oauth_flow.install_path, adapter.install_page)

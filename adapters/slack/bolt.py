@@ -84,10 +84,25 @@ def _quiet(task: asyncio.Task[Any]) -> None:
         log.warning("slack auth.test failed: %s", task.exception())
 
 
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
+def bolt_logger() -> logging.Logger:
+    """Bolt's base logger. Bolt copies its level and filters onto every logger it creates
+    (`slack_bolt.RequestVerification`, `kudos-pulse:…`); without one they take the root's level
+    and log whole request bodies at INFO/DEBUG. The filter holds whatever level is set."""
+    logger = logging.getLogger("slack_bolt")
+    if _warnings_only not in logger.filters:
+        logger.addFilter(_warnings_only)
+    return logger
+
+
 def build_bolt_app(config: Config, clients: SlackClients, db: Database, clock: Clock) -> AsyncApp:
     settings = config.slack
     common: dict[str, Any] = {
         "name": "kudos-pulse",
+        "logger": bolt_logger(),
         "signing_secret": settings.signing_secret or "",
         # Our listeners ack and hand slow work to background tasks themselves; Bolt's default
         # runner would add ~10 ms per request polling for the ack (PLATFORMS.md §1.2).

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.lexicon import typed_number
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -41,7 +43,7 @@ def _value(kind: str, state: dict[str, Any]) -> object:
         option = state.get("selected_option") or {}
         value = option.get("value")
         if kind == "rating_input":
-            return int(value) if value and value.isdigit() else None
+            return typed_number(value, 1, 5) if isinstance(value, str) else None
         return value
     if element == "plain_text_input":
         return state.get("value") or ""

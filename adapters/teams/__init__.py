@@ -1,7 +1,7 @@
 """Microsoft Teams adapter: Bot Framework at POST /api/messages on the bot's web server.
 
-Requests are JWT-checked whenever an app id is configured; without one (tests, the local
-Bot Framework Emulator) anonymous requests are accepted, as botbuilder does.
+Requests are JWT-checked (`auth.py`, `gate.py`) whenever an app id is configured; without one
+(tests, the local Bot Framework Emulator) anonymous requests are accepted, as botbuilder does.
 """
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ import time
 from dataclasses import dataclass
 
 from aiohttp import web
+from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
 
+from adapters.teams.auth import BotFrameworkAuth, KeySet
 from adapters.teams.conversations import ConversationRefs
+from adapters.teams.gate import Rejected, TeamsGate
 from adapters.teams.handler import KudosTeamsBot
 from adapters.teams.platform import TeamsPlatform
 from bot.app import Application
@@ -61,18 +64,32 @@ def authentication(settings: TeamsSettings) -> ConfigurationBotFrameworkAuthenti
 
 def install(app: Application) -> TeamsPlatform:
     settings = app.config.teams
-    adapter = CloudAdapter(authentication(settings))
+    framework = authentication(settings)
+    adapter = CloudAdapter(framework)
     refs = ConversationRefs(app.db, app.core.people, app.clock)
     platform = TeamsPlatform(adapter, settings.app_id or "", refs)
     bot = KudosTeamsBot(platform, app.core)
+    auth = (
+        BotFrameworkAuth(settings.app_id, KeySet(settings.openid_metadata_url))
+        if settings.app_id
+        else None
+    )
+    gate = TeamsGate(framework, auth)
 
     async def messages(request: web.Request) -> web.StreamResponse:
+        try:
+            activity, authenticated = await gate.admit(request)
+        except Rejected as rejected:
+            return rejected.response()  # not timed: the ack metric is for real requests
         started = time.perf_counter()
         try:
-            response = await adapter.process(request, bot)
+            # What CloudAdapter.process does once the request is read and authenticated.
+            invoke = await adapter.process_activity(authenticated, activity, bot.on_turn)
         finally:
             ACK_SECONDS.labels("teams").observe(time.perf_counter() - started)
-        return response or web.Response(status=201)
+        if invoke:
+            return web.json_response(data=serializer_helper(invoke.body), status=invoke.status)
+        return web.Response(status=201)
 
     app.web.router.add_post(ROUTE, messages)
     app.add_platform(platform)

@@ -9,6 +9,7 @@ back, so a submission can be handed to the core without remembering the card.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,8 +53,15 @@ VALUE_KEY = "kp_value"
 PEOPLE, CHOICES, CHOICE, RATING, TEXT = "people", "choices", "choice", "rating", "text"
 
 
+# Card text is Markdown: a word joiner (invisible) after "]" where "(", "[" or ":" follows keeps
+# user text such as `[Reset your password](https://evil.example)` (or a reference link and its
+# definition) from becoming a link.
+_LINK_SYNTAX = re.compile(r"\](?=[(\[:])")
+
+
 def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _LINK_SYNTAX.sub("]\u2060", text)
 
 
 def at_text(mention: Mention) -> str:

@@ -13,7 +13,7 @@ from bot.digests.commands import (
     ListDigests,
     ScheduleDigest,
 )
-from bot.lexicon import ParseError, team_name
+from bot.lexicon import ParseError, team_name, typed_number
 
 SCHEDULE_USAGE = "/digest schedule team:NAME every WEEKDAY at HH:MM [tz ZONE]"
 # Our own names → the three-letter day; mapped explicitly, never by number (cron and
@@ -31,7 +31,7 @@ WEEKDAYS: dict[str, str] = {
     "saturday": "sat",
     "sunday": "sun",
 }
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
 def parse_digest(args: str) -> DigestCommand:
@@ -50,9 +50,10 @@ def parse_digest(args: str) -> DigestCommand:
             raise ParseError("'/digest list' takes nothing after it.")
         return ListDigests()
     if keyword == "cancel":
-        if len(rest) != 1 or not rest[0].lstrip("#").isdigit():
+        number = typed_number(rest[0].lstrip("#"), 1) if len(rest) == 1 else None
+        if number is None:
             raise ParseError("Usage: /digest cancel ID   (the number /digest list shows)")
-        return CancelDigest(int(rest[0].lstrip("#")))
+        return CancelDigest(number)
     raise ParseError(
         f"I don't know '/digest {keyword}'. Try /digest schedule, now, list, cancel or help."
     )

@@ -192,7 +192,7 @@ class Stats:
 
 
 def stats_reply(settings: KudosSettings, subject: Person, own: bool, stats: Stats) -> Reply:
-    title = "Your kudos" if own else f"Kudos for {subject.display_name or subject.external_id}"
+    title = "Your kudos" if own else f"Kudos for {mention(subject).name or subject.external_id}"
     items = [
         ("Received this week", str(stats.received_week)),
         ("Received this month", str(stats.received_month)),
@@ -226,7 +226,7 @@ def top_reply(period: Period, ranking: Sequence[tuple[Person, int]]) -> Reply:
         blocks.append(
             Section(spans=[Text(text=f"{medal} "), mention(person), Text(text=f" — {count}")])
         )
-        lines.append(f"{rank}. {person.display_name} — {count}")
+        lines.append(f"{rank}. {mention(person).name} — {count}")
     text = f"Top kudos {label}: " + "; ".join(lines)
     return Reply(messages=[Message(audience=ReplyTo(), text=text, blocks=blocks)])
 

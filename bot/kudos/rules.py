@@ -72,6 +72,34 @@ class Recipient(Protocol):
 R = TypeVar("R", bound=Recipient)
 
 
+# Directory look-ups one kudos may cause: people thanked, and people named in its reason.
+# Checked before the first look-up, so a command naming hundreds costs nothing.
+MAX_RECIPIENTS = 25
+MAX_NAMED_IN_REASON = 10
+
+
+def check_recipient_count(user_ids: Sequence[str], allowance: Allowance) -> None:
+    if len(user_ids) > MAX_RECIPIENTS:
+        raise Refused(
+            f"A kudos can thank at most {MAX_RECIPIENTS} people at once; you named "
+            f"{len(user_ids):,}. Thank a smaller group.",
+            "recipients",
+        )
+    allowance.take(len(user_ids))
+
+
+def check_named_in_reason(user_ids: Sequence[str], *, strict: bool) -> list[str]:
+    """The people named in a reason whose names are looked up. A typed reason may name only a
+    few; a reacted-to message is taken as it is, and the rest of its mentions stay ids."""
+    if strict and len(user_ids) > MAX_NAMED_IN_REASON:
+        raise Refused(
+            f"Your reason mentions {len(user_ids):,} people; it can mention at most "
+            f"{MAX_NAMED_IN_REASON}.",
+            "reason",
+        )
+    return list(user_ids)[:MAX_NAMED_IN_REASON]
+
+
 def distinct_recipients(user_ids: Sequence[str]) -> list[str]:
     """Each person once, in the order named: thanking @sam twice is one award, not two."""
     if not user_ids:
@@ -111,6 +139,16 @@ def check_recipient(user_id: str, person: R | None) -> R:
 NO_TEXT = "(no text)"
 
 
+def check_reason_length(reason: str, settings: KudosSettings) -> None:
+    limit = settings.max_reason_length
+    if len(reason) > limit:
+        raise Refused(
+            f"Your reason is {len(reason):,} characters; the limit is {limit:,}. "
+            "Please shorten it.",
+            "reason",
+        )
+
+
 def check_reason(reason: str, settings: KudosSettings, *, strict: bool) -> str:
     """The reason as stored. Typed and form kudos must say what the person did; a reaction's
     message is taken as it is (shortened to the limit), since nobody typed it as a reason."""
@@ -123,12 +161,7 @@ def check_reason(reason: str, settings: KudosSettings, *, strict: bool) -> str:
             "/kudos @sam for untangling the refund flow #easy",
             "reason",
         )
-    if len(reason) > limit:
-        raise Refused(
-            f"Your reason is {len(reason):,} characters; the limit is {limit:,}. "
-            "Please shorten it.",
-            "reason",
-        )
+    check_reason_length(reason, settings)
     if reason_words(reason) < settings.min_reason_words:
         raise Refused(
             f"Say a little more about what they did (at least "

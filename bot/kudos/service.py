@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.kudos import messages, rules
 from bot.kudos.commands import GiveKudos, Period
-from bot.lexicon import CHANNEL, MENTION, clean_user_text
+from bot.lexicon import CHANNEL, MENTION, clean_user_text, neutralise_pings
 from bot.messages import Message, Refused, Reply
 from bot.ops.config import Config
 from bot.people.actor import Caller, zone_of
@@ -57,8 +57,15 @@ class RecognitionService:
         self, caller: Caller, command: GiveKudos, options: GiveOptions = GiveOptions()
     ) -> Reply:
         try:
-            recipients = await self._check_recipients(caller, command.recipients)
-            reason = await self._check_reason(caller, command.reason, strict=options.strict_reason)
+            # The cheap checks first: nothing is looked up or stored for a kudos refused anyway.
+            user_ids = rules.distinct_recipients(command.recipients)
+            rules.check_recipient_count(user_ids, await self._allowance(caller))
+            cleaned = clean_user_text(command.reason)
+            if options.strict_reason:
+                rules.check_reason_length(MENTION.sub("@", cleaned), self.settings)
+                rules.check_named_in_reason(_named(cleaned), strict=True)
+            recipients = await self._check_recipients(caller, user_ids)
+            reason = await self._check_reason(caller, cleaned, strict=options.strict_reason)
             tags = rules.check_tags(command.tags, self.settings, strict=options.strict_reason)
             recognition, left = await self._store(caller, recipients, reason, tags, options)
         except Refused as refusal:
@@ -68,20 +75,28 @@ class RecognitionService:
         self.on_enqueue()
         return messages.sent(recipients, left, self.settings.allowance)
 
+    async def _allowance(self, caller: Caller) -> rules.Allowance:
+        """Today's allowance as it stands (checked again, under a lock, when storing)."""
+        today = rules.giver_day(self.clock.now(), zone_of(caller.person, self.config))
+        async with self.db.read() as session:
+            used = await recognitions.awards_on_day(session, caller.person_id, today)
+        return rules.Allowance(daily=self.settings.allowance, used=used)
+
     async def _check_reason(self, caller: Caller, reason: str, *, strict: bool) -> str:
-        reason = await self._readable_references(caller, clean_user_text(reason))
+        reason = await self._readable_references(caller, reason, strict=strict)
         return rules.check_reason(reason, self.settings, strict=strict)
 
-    async def _readable_references(self, caller: Caller, reason: str) -> str:
+    async def _readable_references(self, caller: Caller, reason: str, *, strict: bool) -> str:
         """Mentions inside a reason become plain names: the reason is quoted, not a ping."""
-        ids = {match.group(1) for match in MENTION.finditer(reason)}
         names: dict[str, str] = {}
-        for user_id in ids:
+        for user_id in rules.check_named_in_reason(_named(reason), strict=strict):
             person = await self.people.resolve(caller.workspace, caller.directory, user_id)
-            names[user_id] = person.display_name if person and person.display_name else user_id
+            # Directory text is user text too: a person named "here" must not become @here.
+            name = clean_user_text(person.display_name) if person and person.display_name else ""
+            names[user_id] = name or user_id
 
         def person_name(match: re.Match[str]) -> str:
-            return "@" + names.get(match.group(1), match.group(1))
+            return neutralise_pings("@" + names.get(match.group(1), match.group(1)))
 
         def channel_name(match: re.Match[str]) -> str:
             label = match.group(0).partition("|")[2].rstrip(">")
@@ -92,7 +107,7 @@ class RecognitionService:
     async def _check_recipients(self, caller: Caller, user_ids: Sequence[str]) -> list[Person]:
         found: list[Person] = []
         # One at a time, so the first person named who cannot be thanked is the one refused.
-        for user_id in rules.distinct_recipients(user_ids):
+        for user_id in user_ids:
             rules.check_not_self(user_id, caller.person.external_id)
             person = await self.people.resolve(caller.workspace, caller.directory, user_id)
             found.append(rules.check_recipient(user_id, person))
@@ -263,3 +278,8 @@ class RecognitionService:
         async with self.db.read() as session:
             ranking = await recognitions.leaderboard(session, caller.workspace_id, since)
         return messages.top_reply(period, ranking)
+
+
+def _named(reason: str) -> list[str]:
+    """The people a reason mentions, each once, in order."""
+    return list(dict.fromkeys(match.group(1) for match in MENTION.finditer(reason)))

@@ -151,6 +151,8 @@ class TeamsSettings(_Section):
     app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
     # Where app tokens come from (Microsoft Entra ID); overridable for tests and sovereign clouds.
     login_url: str = "https://login.microsoftonline.com/"
+    # Where the keys that sign the Bot Framework's requests are published (same reasons).
+    openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 
 
 class Config(_Section):
@@ -159,6 +161,10 @@ class Config(_Section):
     admins: list[str] = Field(default_factory=list)
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
+    # The address the web server listens on; e.g. 127.0.0.1 behind a local reverse proxy.
+    host: str = "0.0.0.0"
+    # When set, GET /metrics answers only requests with `Authorization: Bearer <token>`.
+    metrics_token: str | None = None
     public_url: str | None = None
     # Worker processes `run` starts beside the one that answers Slack and Teams. "auto": one on
     # PostgreSQL, so acknowledgements never share a CPU with the core's work; none on SQLite,
@@ -209,6 +215,8 @@ class Config(_Section):
 ENV_OVERRIDES: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "PORT": "port",
+    "HOST": "host",
+    "METRICS_TOKEN": "metrics_token",
     "WORKERS": "workers",
     "WORKER_PRIORITY": "worker_priority",
     "SLACK_BOT_TOKEN": "slack.bot_token",
@@ -222,6 +230,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "MICROSOFT_APP_TENANT_ID": "teams.app_tenant_id",
     "MICROSOFT_APP_TYPE": "teams.app_type",
     "MICROSOFT_LOGIN_URL": "teams.login_url",
+    "MICROSOFT_OPENID_METADATA_URL": "teams.openid_metadata_url",
     "KUDOS_PULSE_SECRET": "pulses.secret",
     "KUDOS_PULSE_KEY_FILE": "pulses.key_file",
 }

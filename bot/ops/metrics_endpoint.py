@@ -6,7 +6,9 @@ answers the platforms, adds them up; otherwise it renders this process's registr
 
 from __future__ import annotations
 
+import hmac
 import os
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -26,3 +28,21 @@ async def metrics(_request: web.Request) -> web.Response:
     # aiohttp refuses a charset inside content_type, so set the header verbatim.
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     return response
+
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def metrics_handler(token: str | None) -> Handler:
+    """`metrics`, open when `token` is None, else only for `Authorization: Bearer <token>`."""
+    if token is None:
+        return metrics
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(request: web.Request) -> web.Response:
+        given = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            return web.Response(status=401, text="metrics need a bearer token")
+        return await metrics(request)
+
+    return guarded

@@ -102,6 +102,9 @@ def config_secrets(config: object) -> list[str]:
         value = getattr(getattr(config, section, None), key, None)
         if isinstance(value, str):
             found.append(value)
+    token = getattr(config, "metrics_token", None)
+    if isinstance(token, str):
+        found.append(token)
     url = getattr(config, "database_url", "")
     match = re.search(r"://[^\s:/@]*:([^\s@/]+)@", url or "")
     if match:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.lexicon import clean_user_text
 from bot.messages import Mention
 from bot.ops.config import Config
 from bot.people.actor import Actor, Caller, is_admin
@@ -108,7 +109,8 @@ class People:
                 session,
                 workspace.id,
                 info.user_id,
-                display_name=info.display_name,
+                # Directory text is user text: made inert once, here, like a typed reason.
+                display_name=clean_user_text(info.display_name),
                 timezone=info.timezone,
                 is_bot=info.is_bot,
                 is_platform_admin=info.is_admin,
@@ -149,7 +151,8 @@ class People:
 
 
 def mention(person: Person) -> Mention:
-    return Mention(user_id=person.external_id, name=person.display_name)
+    # Cleaned again for rows stored before names were cleaned on the way in.
+    return Mention(user_id=person.external_id, name=clean_user_text(person.display_name))
 
 
 def _agrees(known: Person, hint: PersonInfo) -> bool:

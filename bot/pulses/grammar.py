@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.lexicon import CHANNEL, MENTION, ParseError
+from bot.lexicon import CHANNEL, MENTION, ParseError, typed_number
 from bot.pulses.commands import (
     AnswerPulse,
     Audience,
@@ -88,9 +88,10 @@ def parse_pulse(args: str) -> PulseCommand:
 
 
 def _schedule_id(rest: list[str], usage: str) -> int:
-    if len(rest) != 1 or not rest[0].lstrip("#").isdigit():
+    number = typed_number(rest[0].lstrip("#"), 1) if len(rest) == 1 else None
+    if number is None:
         raise ParseError(f"Usage: {usage}   (the number from /pulse list)")
-    return int(rest[0].lstrip("#"))
+    return number
 
 
 def _subject_and_audience(rest: list[str], usage: str) -> tuple[str, Audience, list[str]]:
@@ -223,24 +224,24 @@ def _parse_now(rest: list[str]) -> PulseNow:
 
 def parse_answer(args: str) -> PulseCommand:
     words = _tokens(args)
-    if not words or not words[0].lstrip("#").isdigit():
+    round_id = typed_number(words[0].lstrip("#"), 1) if words else None
+    if round_id is None:
         raise ParseError(f"Usage: {ANSWER_USAGE}")
     ratings: dict[str, int] = {}
     comment: list[str] = []
     for word in words[1:]:
         name, equals, number = word.partition("=")
         if equals and name.lower() in {"easy", "value"} and not comment:
-            if not number.isdigit() or not 1 <= int(number) <= 5:
+            rating = typed_number(number, 1, 5)
+            if rating is None:
                 raise ParseError(f"Rate {name.upper()} with a whole number from 1 to 5.")
-            ratings[name.lower()] = int(number)
+            ratings[name.lower()] = rating
         else:
             comment.append(_unquote(word) if _unquote(word) is not None else word)  # type: ignore[arg-type]
     missing = [name.upper() for name in ("easy", "value") if name not in ratings]
     if missing:
         raise ParseError(f"Rate {' and '.join(missing)} from 1 to 5. Usage: {ANSWER_USAGE}")
-    return AnswerPulse(
-        int(words[0].lstrip("#")), ratings["easy"], ratings["value"], " ".join(comment).strip()
-    )
+    return AnswerPulse(round_id, ratings["easy"], ratings["value"], " ".join(comment).strip())
 
 
 # The words this feature answers; install() registers them with the core.

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from bot.lexicon import clean_user_text
+from bot.lexicon import clean_user_text, typed_number
 from bot.messages import Refused
 from bot.ops.config import QuietHours
 from bot.pulses import timing
@@ -144,8 +144,9 @@ def rating_from_form(raw: object, name: str) -> int:
     """A rating as a form sends it (a number, or digits as text)."""
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
-        return int(raw.strip())
+    number = typed_number(raw.strip()) if isinstance(raw, str) else None
+    if number is not None:
+        return number
     raise Refused(f"Rate {name.upper()} from 1 to 5.", name)
 
 

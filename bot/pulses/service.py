@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.lexicon import clean_user_text
+from bot.lexicon import clean_user_text, typed_number
 from bot.messages import Block, Context, Message, Refused, Reply, ReplyTo, Section, Text
 from bot.ops.config import Config
 from bot.ops.keys import FingerprintCheck, KeyProblem
@@ -251,14 +251,14 @@ class PulseService:
     async def _answer_form(
         self, caller: Caller, values: Mapping[str, object], context: Mapping[str, str]
     ) -> Reply:
-        round_text = context.get("round", "")
-        if not round_text.isdigit():
+        round_id = typed_number(context.get("round", ""), 1)
+        if round_id is None:
             raise Refused("That pulse is no longer available.")
         easy = rules.rating_from_form(values.get("easy"), "easy")
         value = rules.rating_from_form(values.get("value"), "value")
         comment = values.get("comment")
         return await self._answer(
-            caller, AnswerPulse(int(round_text), easy, value, str(comment or ""))
+            caller, AnswerPulse(round_id, easy, value, str(comment or ""))
         )
 
     async def answer(self, caller: Caller, command: AnswerPulse) -> Reply:

@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.lexicon import typed_number
 from bot.ops.config import QuietHours
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # crontab day numbers: 0 and 7 are Sunday, 1 is Monday.
 _CRON_DAY_NAMES = {0: "sun", 1: "mon", 2: "tue", 3: "wed", 4: "thu", 5: "fri", 6: "sat", 7: "sun"}
 _NAME_TO_CRON = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m)", re.IGNORECASE)
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(d|h|m)", re.IGNORECASE)
 MAX_OPEN = timedelta(days=30)
 
 
@@ -52,7 +53,7 @@ def parse_duration(text: str) -> int:
 
 
 def parse_clock(text: str) -> time:
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text.strip())
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text.strip())
     if match is None:
         raise ScheduleError(f"'{text}' is not a time of day. Use 24-hour HH:MM, e.g. 09:30.")
     return time(int(match.group(1)), int(match.group(2)))
@@ -66,8 +67,9 @@ def _day_number(token: str) -> int:
     token = token.lower()
     if token[:3] in _NAME_TO_CRON and token.isalpha():
         return _NAME_TO_CRON[token[:3]]
-    if token.isdigit() and 0 <= int(token) <= 7:
-        return int(token)
+    number = typed_number(token, 0, 7)
+    if number is not None:
+        return number
     raise ScheduleError(f"'{token}' is not a day of the week (use 0-7 or mon…sun).")
 
 
@@ -78,7 +80,7 @@ def cron_days_to_names(field: str) -> str:
     days: set[int] = set()
     for part in field.split(","):
         base, _, step_text = part.partition("/")
-        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else None
+        step = typed_number(step_text, 1)
         if step_text and step is None:
             raise ScheduleError(f"'{part}' has a step that is not a positive number.")
         if base == "*":
