@@ -17,6 +17,7 @@ from botbuilder.integration.aiohttp import (
 
 from adapters.teams.conversations import ConversationRefs
 from adapters.teams.handler import KudosTeamsBot
+from adapters.teams.pages import mount as mount_pages
 from adapters.teams.platform import TeamsPlatform
 from bot.app import Application
 from bot.ops.config import ConfigError, TeamsSettings
@@ -75,5 +76,6 @@ def install(app: Application) -> TeamsPlatform:
         return response or web.Response(status=201)
 
     app.web.router.add_post(ROUTE, messages)
+    mount_pages(app.web, app.config)  # what the package's privacyUrl/termsOfUseUrl link to
     app.add_platform(platform)
     return platform

@@ -151,6 +151,10 @@ class TeamsSettings(_Section):
     app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
     # Where app tokens come from (Microsoft Entra ID); overridable for tests and sovereign clouds.
     login_url: str = "https://login.microsoftonline.com/"
+    # The Teams package's privacyUrl / termsOfUseUrl; unset: the bot's own simple pages
+    # (/privacy, /terms) under `public_url`.
+    privacy_url: str | None = None
+    terms_url: str | None = None
 
 
 class Config(_Section):
@@ -222,6 +226,8 @@ ENV_OVERRIDES: dict[str, str] = {
     "MICROSOFT_APP_TENANT_ID": "teams.app_tenant_id",
     "MICROSOFT_APP_TYPE": "teams.app_type",
     "MICROSOFT_LOGIN_URL": "teams.login_url",
+    "TEAMS_PRIVACY_URL": "teams.privacy_url",
+    "TEAMS_TERMS_URL": "teams.terms_url",
     "KUDOS_PULSE_SECRET": "pulses.secret",
     "KUDOS_PULSE_KEY_FILE": "pulses.key_file",
 }
