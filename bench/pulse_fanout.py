@@ -52,7 +52,13 @@ class SlackProcess:
 
     def __init__(self, limit: int, members: int) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.harness.fakes.rate_limited_slack", str(limit), str(members)],
+            [
+                sys.executable,
+                "-m",
+                "tests.harness.fakes.rate_limited_slack",
+                str(limit),
+                str(members),
+            ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
         )

@@ -278,7 +278,12 @@ async def scenario(
     with tempfile.TemporaryDirectory(prefix="slack_ack_") as tmp:
         database_url = options.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
         fake, fake_port = spawn(
-            "-m", "tests.harness.fakes.slack_api", "--delay", str(delay), "--people", str(GROUPS * PEOPLE)
+            "-m",
+            "tests.harness.fakes.slack_api",
+            "--delay",
+            str(delay),
+            "--people",
+            str(GROUPS * PEOPLE),
         )
         fake_url = f"http://127.0.0.1:{fake_port}"
         api_url = f"{fake_url}/api/"

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import Application
 from bot.ops.config import load_config
-from tests.harness.teams import PEOPLE, TeamsChat, serve, uid
 from tests.harness.fakes.bot_connector import FakeConnector, start_connector
+from tests.harness.teams import PEOPLE, TeamsChat, serve, uid
 
 ROOT = Path(__file__).resolve().parent.parent
 
