@@ -4,6 +4,9 @@ Slack sends that notice when a workspace's events to this app exceed its limit (
 and then holds events back for the rest of the minute. Sending into that workspace during the
 same minute only adds load, so the outbox waits: the Slack sender answers "rate limited" (the
 outbox requeues the message and pauses that workspace's pacer) until the pause ends.
+
+The notice reaches workers through the inbox, so the worker that handles it pauses; with
+several worker processes the others keep their own pace (and their own 429 handling).
 """
 
 from __future__ import annotations
