@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import Application
 from bot.ops.config import Config
-from storage.models import Recognition
+from storage.models import ProcessedEvent, Recognition, TeamsConversationRef
 from tests.conftest import make_config
 from tests.harness.fakes.bot_connector import Posted
 from tests.harness.helpers import count, sealed_answers, stored_kudos
@@ -202,6 +202,29 @@ async def test_the_kudos_form_answered_with_action_execute(teams: TeamsChat) -> 
     assert await count(teams.app.db, Recognition) == 1
     assert any("for pairing on the migration" in post.shown for post in teams.dms_to("bob"))
 
+
+
+async def test_a_pulse_answer_typed_in_the_personal_chat_takes_the_anonymous_path(
+    teams: TeamsChat, app: Application
+) -> None:
+    await teams.install_personal("alice")
+    await teams.say("alice", 'pulse now "the on-call rota" to <at>Bob</at>', mentions=("bob",))
+    written_before = (
+        await count(app.db, ProcessedEvent),
+        await count(app.db, TeamsConversationRef),
+    )
+
+    shown = await teams.say("bob", 'answer 1 easy=2 value=4 "slower nights"')
+
+    assert await sealed_answers(app, 1) == 1
+    # No dedupe row, no stored reference: nothing written beside Bob but the sealed answer.
+    assert (
+        await count(app.db, ProcessedEvent),
+        await count(app.db, TeamsConversationRef),
+    ) == written_before
+    [thanks] = shown
+    assert "saved anonymously" in thanks.shown
+    assert "slower nights" not in thanks.shown and "EASY" not in thanks.shown
 
 
 # -- the package's privacy and terms pages ---------------------------------------------------
