@@ -118,7 +118,8 @@ class KudosTeamsBot(TeamsActivityHandler):
             return _toast("Already received.")  # the same press delivered again
         if not reply.ok:
             # The card stays as it is, so the person can correct it and press again.
-            return _toast(" ".join(message.text for message in reply.messages))
+            problems = [message.text for message in reply.messages]
+            return _toast(" ".join(problems or reply.field_errors.values()) or "That did not work.")
         shown_here = [
             message
             for message in reply.messages
