@@ -18,6 +18,11 @@ from slack_bolt.authorization.async_authorize import (
     AsyncAuthorize,
     AsyncInstallationStoreAuthorize,
 )
+from slack_bolt.logger import get_bolt_logger
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -98,8 +103,26 @@ def bolt_logger() -> logging.Logger:
     return logger
 
 
+class _TokenNotice(logging.Filter):
+    """Drops Bolt's start-up notice that a token is unused. Bolt reads `SLACK_BOT_TOKEN` from
+    the environment itself even when given a client and an authorizer — exactly how this bot
+    passes the token on — so the notice would appear on every start while meaning nothing."""
+
+    NOTICES = frozenset({warning_client_prioritized_and_token_skipped(), warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.NOTICES
+
+
+def _quiet_token_notice() -> None:
+    bolt_log = get_bolt_logger(AsyncApp)
+    if not any(isinstance(known, _TokenNotice) for known in bolt_log.filters):
+        bolt_log.addFilter(_TokenNotice())
+
+
 def build_bolt_app(config: Config, clients: SlackClients, db: Database, clock: Clock) -> AsyncApp:
     settings = config.slack
+    _quiet_token_notice()
     common: dict[str, Any] = {
         "name": "kudos-pulse",
         "logger": bolt_logger(),
@@ -109,6 +132,9 @@ def build_bolt_app(config: Config, clients: SlackClients, db: Database, clock: C
         "process_before_response": True,
         # Never switched off: a request without a valid, fresh signature gets 401.
         "request_verification_enabled": True,
+        # A signed payload no listener matches reaches the listeners' error handler, which
+        # answers 200: Slack counts other answers toward disabling the app's events.
+        "raise_error_for_unhandled_request": True,
     }
     if settings.client_id and settings.client_secret:
         installations = clients.installations

@@ -6,6 +6,7 @@ import aiohttp
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.pauses import SendingPauses
 from bot.ops.config import SlackSettings
 from bot.ports import PermanentFailure
 
@@ -21,6 +22,8 @@ class SlackClients:
         self.api_url = settings.api_url.rstrip("/") + "/"
         self._session: aiohttp.ClientSession | None = None
         self._by_token: dict[str, AsyncWebClient] = {}
+        # Workspaces Slack asked us to leave alone for a while (`app_rate_limited`).
+        self.pauses = SendingPauses()
 
     @property
     def session(self) -> aiohttp.ClientSession:

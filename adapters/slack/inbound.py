@@ -64,6 +64,21 @@ class Reaction:
 
 
 @dataclass(frozen=True)
+class DirectMessage:
+    """What a person typed in their direct message with the bot: a command without a slash."""
+
+    actor: Actor  # in no channel, like Teams' personal chat: a kudos given here is not posted
+    text: str  # in the core's neutral text
+    dedupe_key: str
+    event_id: str | None
+
+    @property
+    def where(self) -> Where:
+        # No channel: the answer is a message in the DM itself (an ephemeral one would vanish).
+        return Where(self.actor.workspace_id, self.actor.user_id)
+
+
+@dataclass(frozen=True)
 class Uninstall:
     """The app was uninstalled or its tokens revoked."""
 
@@ -140,6 +155,49 @@ def read_reaction(body: dict[str, Any]) -> Reaction | None:
         ts=ts,
         dedupe_key=event_key(body),
         event_id=body.get("event_id"),
+    )
+
+
+def read_direct_message(body: dict[str, Any], bot_user_id: str | None) -> DirectMessage | None:
+    """A `message.im` event typed by a person; None for the bot's own messages, edits,
+    deletions and every other subtype (joins, files, bot messages), and for other channels."""
+    event = body.get("event") or {}
+    user, text = event.get("user"), event.get("text")
+    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        return None
+    if not user or not text or user == bot_user_id:
+        return None
+    return DirectMessage(
+        actor=Actor(
+            platform="slack",
+            workspace_id=team_of(body),
+            user_id=user,
+            channel_id=None,
+        ),
+        text=neutral_text(text),
+        dedupe_key=event_key(body),
+        event_id=body.get("event_id"),
+    )
+
+
+@dataclass(frozen=True)
+class RateLimitNotice:
+    """`app_rate_limited`: Slack holds back this workspace's events for the rest of a minute."""
+
+    team_id: str
+    minute_started: int  # Unix time of the minute whose events are held back
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"slack:rate_limited:{self.team_id}:{self.minute_started}"
+
+
+def read_rate_limit(body: dict[str, Any]) -> RateLimitNotice | None:
+    if body.get("type") != "app_rate_limited":
+        return None
+    return RateLimitNotice(
+        team_id=str(body.get("team_id") or ""),
+        minute_started=int(body.get("minute_rate_limited") or 0),
     )
 
 

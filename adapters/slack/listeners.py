@@ -18,13 +18,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.background import BackgroundWork
 from adapters.slack.blockkit import BUTTON_ACTION, MODAL_CALLBACK, SUBMIT_ACTION
 from adapters.slack.clients import SlackClients
 from adapters.slack.inbound import (
+    DirectMessage,
     FormSubmit,
     Reaction,
     SlashCommand,
@@ -32,6 +35,8 @@ from adapters.slack.inbound import (
     command_key,
     read_action,
     read_command,
+    read_direct_message,
+    read_rate_limit,
     read_reaction,
     read_uninstall,
     read_view_submission,
@@ -76,17 +81,30 @@ class SlackListeners:
         self.inbox.register(REACTION_ADDED, self._reaction)
         self.inbox.register(REACTION_REMOVED, self._reaction)
         self.inbox.register(UNINSTALLED, self._uninstalled)
+        self.inbox.register(DIRECT_MESSAGE, self._direct_message)
+        self.inbox.register(RATE_LIMITED, self._rate_limited)
+        # `app_rate_limited` is no event, command or interaction: only a middleware sees it.
+        bolt.use(self.on_rate_limited)
         bolt.command(re.compile(r"^/"))(self.on_command)
         bolt.view_submission(MODAL_CALLBACK)(self.on_view_submission)
+        # A view some other tool opened under this app: acknowledging closes it.
+        bolt.view_submission(ANYTHING)(self.on_ignored)
         bolt.view_closed(ANYTHING)(self.on_ignored)
         bolt.action(SUBMIT_ACTION)(self.on_form_submit)
         bolt.action(re.compile(rf"^{BUTTON_ACTION}:"))(self.on_button)
         bolt.action(ANYTHING)(self.on_ignored)
+        # Our forms have no external selects; any other app's menu gets an empty list.
+        bolt.options(ANYTHING)(self.on_options)
+        # The manifest declares no shortcuts; one added by hand is acknowledged and logged.
+        bolt.shortcut(ANYTHING)(self.on_shortcut)
         bolt.event("reaction_added")(self.on_reaction_added)
         bolt.event("reaction_removed")(self.on_reaction_removed)
         bolt.event("app_uninstalled")(self.on_uninstalled)
         bolt.event("tokens_revoked")(self.on_uninstalled)
+        bolt.event("message")(self.on_message)
         bolt.event(ANYTHING)(self.on_ignored)
+        # Anything else Slack signs (a payload kind newer than this code) still gets 200.
+        bolt.error(self.on_error)
 
     # -- slash commands ----------------------------------------------------------------------
 
@@ -245,6 +263,60 @@ class SlackListeners:
             log.info("cannot read the reacted-to message (%s); the kudos has no text", code)
         return ""
 
+    # -- direct messages ---------------------------------------------------------------------
+
+    async def on_message(
+        self, ack: Ack, body: dict[str, Any], context: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        await ack()
+        message = read_direct_message(body, context.get("bot_user_id"))
+        if message is None:
+            return  # not typed by a person in the bot's DM (edits, deletions, bots, channels)
+        if self.core.is_anonymous_text(message.text):
+            # A pulse answer takes the one anonymous path (docs/PRIVACY.md): never the inbox.
+            # Nothing is stored to recognise a redelivery, so a retry is dropped at the door.
+            if not request.headers.get("x-slack-retry-num"):
+                self.work.spawn(self._anonymous_message(message), name="slack-answer")
+            return
+        self.inbox.accept(DIRECT_MESSAGE, message.dedupe_key, body)
+
+    async def _anonymous_message(self, message: DirectMessage) -> None:
+        reply = await self.core.handle_text(message.actor, message.text)
+        self._show(reply, message.where)
+
+    async def _direct_message(self, body: dict[str, Any]) -> None:
+        message = read_direct_message(body, None)  # the door already dropped the bot's own
+        if message is None:
+            return
+        with logcontext.bind(platform="slack", event_id=message.event_id):
+            reply = await self.core.handle_text(
+                message.actor, message.text, dedupe_key=message.dedupe_key
+            )
+            await self._answer(reply, message.where)
+
+    # -- rate limits -------------------------------------------------------------------------
+
+    async def on_rate_limited(
+        self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
+    ) -> BoltResponse | None:
+        notice = read_rate_limit(body)
+        if notice is None:
+            await next()
+            return None
+        log.warning(
+            "slack holds back events for %s this minute (app_rate_limited); sending pauses",
+            notice.team_id,
+        )
+        # Workers send the outbox, possibly in another process: tell them through the inbox.
+        self.inbox.accept(RATE_LIMITED, notice.dedupe_key, body)
+        return BoltResponse(status=200, body="")
+
+    async def _rate_limited(self, body: dict[str, Any]) -> None:
+        notice = read_rate_limit(body)
+        if notice is not None:
+            seconds = self.clients.pauses.pause_for_minute(notice.team_id, notice.minute_started)
+            log.info("sending to %s paused for %.0f s", notice.team_id, seconds)
+
     # -- installations -----------------------------------------------------------------------
 
     async def on_uninstalled(self, ack: Ack, body: dict[str, Any]) -> None:
@@ -276,12 +348,31 @@ class SlackListeners:
     async def on_ignored(self, ack: Ack) -> None:
         await ack()
 
+    async def on_options(self, ack: Ack) -> None:
+        await ack(options=[])
+
+    async def on_shortcut(self, ack: Ack, body: dict[str, Any]) -> None:
+        await ack()
+        log.info("slack shortcut %r is not one of ours; ignored", body.get("callback_id"))
+
+    async def on_error(
+        self, error: Exception, body: dict[str, Any], logger: logging.Logger
+    ) -> BoltResponse | None:
+        if isinstance(error, BoltUnhandledRequestError):
+            log.info("slack %s payload has no listener; answered 200", body.get("type"))
+            return BoltResponse(status=200, body="")
+        # What Bolt's default handler does (same logger); the response stays a 500.
+        logger.exception(f"Failed to run listener function (error: {error})")
+        return None
+
 
 # Inbox kinds this adapter stores and handles.
 COMMAND = "slack.command"
 REACTION_ADDED = "slack.reaction_added"
 REACTION_REMOVED = "slack.reaction_removed"
 UNINSTALLED = "slack.uninstalled"
+DIRECT_MESSAGE = "slack.direct_message"
+RATE_LIMITED = "slack.rate_limited"
 
 
 def _field_errors(reply: Reply, inputs: tuple[str, ...]) -> dict[str, str]:

@@ -28,7 +28,13 @@ BOT_SCOPES = [
     "im:write",  # open a DM with a person
 ]
 
-BOT_EVENTS = ["reaction_added", "reaction_removed", "app_uninstalled", "tokens_revoked"]
+BOT_EVENTS = [
+    "reaction_added",
+    "reaction_removed",
+    "app_uninstalled",
+    "tokens_revoked",
+    "message.im",  # commands typed in the bot's DM (Messages tab); needs im:history
+]
 
 COMMANDS = [
     ("/kudos", "Thank someone: @person what they did #easy #value", "@person what they did #tag"),

@@ -56,6 +56,9 @@ class SlackSender:
             "unfurl_links": False,
             "unfurl_media": False,
         }
+        paused = self.clients.pauses.remaining(self.team_id)
+        if paused:
+            raise RateLimited(paused, "slack: app_rate_limited for this workspace")
         try:
             client = await self.clients.for_workspace(self.team_id)
             if replace_ref:

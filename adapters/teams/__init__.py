@@ -20,6 +20,7 @@ from adapters.teams.auth import BotFrameworkAuth, KeySet
 from adapters.teams.conversations import ConversationRefs
 from adapters.teams.gate import Rejected, TeamsGate
 from adapters.teams.handler import KudosTeamsBot
+from adapters.teams.pages import mount as mount_pages
 from adapters.teams.platform import TeamsPlatform
 from bot.app import Application
 from bot.ops.config import ConfigError, TeamsSettings
@@ -92,5 +93,6 @@ def install(app: Application) -> TeamsPlatform:
         return web.Response(status=201)
 
     app.web.router.add_post(ROUTE, messages)
+    mount_pages(app.web, app.config)  # what the package's privacyUrl/termsOfUseUrl link to
     app.add_platform(platform)
     return platform

@@ -42,7 +42,11 @@ CARD_VERSION = "1.4"
 # Teams' documented limit for bot messages is larger, but 28 KB is what every client accepts.
 MAX_CARD_BYTES = 28 * 1024
 
-# Keys of our own in Action.Submit data; Teams merges the card's input values beside them.
+# Our buttons are Action.Execute (Universal Actions): the press arrives as an
+# `adaptiveCard/action` invoke the bot answers with an updated card. Cards sent before still
+# carry Action.Submit, whose press arrives as a message with `value`; both carry the same data.
+EXECUTE_VERB = "kp.submit"
+# Keys of our own in the actions' data; Teams merges the card's input values beside them.
 FORM_KEY = "kp_form"
 CONTEXT_KEY = "kp_context"
 KINDS_KEY = "kp_inputs"
@@ -163,7 +167,8 @@ def adaptive_card(
                         "type": "ActionSet",
                         "actions": [
                             {
-                                "type": "Action.Submit",
+                                "type": "Action.Execute",
+                                "verb": EXECUTE_VERB,
                                 "title": button.label,
                                 **({"style": "positive"} if button.style == "primary" else {}),
                                 **({"style": "destructive"} if button.style == "danger" else {}),
@@ -206,7 +211,13 @@ def _form(card: _Card, form: Form, origin: str | None, people: People | None) ->
     if origin:
         data[ORIGIN_KEY] = origin
     card.actions.append(
-        {"type": "Action.Submit", "title": form.submit_label, "style": "positive", "data": data}
+        {
+            "type": "Action.Execute",
+            "verb": EXECUTE_VERB,
+            "title": form.submit_label,
+            "style": "positive",
+            "data": data,
+        }
     )
 
 

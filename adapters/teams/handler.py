@@ -14,23 +14,31 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any, ClassVar
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity
+from msrest.serialization import Model
 
 from adapters.teams import cards
 from adapters.teams.connector import with_retry
 from adapters.teams.directory import BOT_PREFIX
-from adapters.teams.inbound import Inbound, read
+from adapters.teams.inbound import Inbound, is_card_action, read
 from adapters.teams.platform import TeamsPlatform
 from bot.core import Core
-from bot.messages import Message, PeopleInput, Reply, ReplyTo, private_reply
+from bot.messages import Message, PeopleInput, Reply, ReplyTo, Section, Text, private_reply
 from bot.ops import logcontext
 from bot.people.actor import Actor
 from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
+
+# How an `adaptiveCard/action` invoke is answered (Universal Actions): with a card that
+# replaces the pressed one, or with a message Teams shows beside the card, which stays.
+UPDATED_CARD = "application/vnd.microsoft.card.adaptive"
+MESSAGE = "application/vnd.microsoft.activity.message"
+DONE = "✅ Done."
 
 # Where a turn keeps its translated activity: the SDK's dispatch (`on_…` methods) only hands
 # on the turn context, and the activity is read once, when the turn starts.
@@ -73,14 +81,7 @@ class KudosTeamsBot(TeamsActivityHandler):
     # -- messages -------------------------------------------------------------------------
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        inbound = inbound_of(turn_context)
-        if self._anonymous(inbound):
-            # A pulse answer: no stored reference, no dedupe row — nothing written beside the
-            # person in this turn but the sealed answer itself (docs/PRIVACY.md). A second
-            # copy of the press just saves the same answer again.
-            inbound = replace(inbound, dedupe_key=None)
-        else:
-            await self.platform.refs.remember(inbound.conversation)
+        inbound = await self._prepared(inbound_of(turn_context))
         actor = inbound.actor
         if actor is None:
             return
@@ -88,6 +89,48 @@ class KudosTeamsBot(TeamsActivityHandler):
             await self._submission(turn_context, inbound, actor, inbound.submission)
         elif inbound.text is not None:
             await self._command(turn_context, inbound, actor, inbound.text)
+
+    async def _prepared(self, inbound: Inbound) -> Inbound:
+        if self._anonymous(inbound):
+            # A pulse answer: no stored reference, no dedupe row — nothing written beside the
+            # person in this turn but the sealed answer itself (docs/PRIVACY.md). A second
+            # copy of the press just saves the same answer again.
+            return replace(inbound, dedupe_key=None)
+        await self.platform.refs.remember(inbound.conversation)
+        return inbound
+
+    # -- Universal Actions: an Action.Execute press, answered in the turn --------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if is_card_action(turn_context.activity):
+            # Answered here rather than by the SDK's on_adaptive_card_invoke, whose response
+            # model cannot carry the message answer (a string) Teams documents.
+            return InvokeResponse(status=200, body=await self._card_action(turn_context))
+        return await super().on_invoke_activity(turn_context)
+
+    async def _card_action(self, turn_context: TurnContext) -> CardActionAnswer:
+        inbound = await self._prepared(inbound_of(turn_context))
+        actor, submission = inbound.actor, inbound.submission
+        if actor is None or submission is None:
+            return _toast("This card is no longer in use.")
+        reply = await self._submitted(turn_context, inbound, actor, submission)
+        if reply is None:
+            return _toast("Already received.")  # the same press delivered again
+        if not reply.ok:
+            # The card stays as it is, so the person can correct it and press again.
+            problems = [message.text for message in reply.messages]
+            return _toast(" ".join(problems or reply.field_errors.values()) or "That did not work.")
+        shown_here = [
+            message
+            for message in reply.messages
+            if inbound.conversation.is_personal
+            and isinstance(message.audience, ReplyTo)
+            and not message.audience.public
+        ][:1]
+        others = [message for message in reply.messages if message not in shown_here]
+        await self._show(turn_context, inbound, actor, replace(reply, messages=others))
+        # The pressed card is replaced by the answer: the buttons go, nothing is repeated.
+        return _updated_card(shown_here[0] if shown_here else private_reply(DONE))
 
     def _anonymous(self, inbound: Inbound) -> bool:
         if inbound.submission is not None:
@@ -111,22 +154,34 @@ class KudosTeamsBot(TeamsActivityHandler):
         actor: Actor,
         submission: cards.Submission,
     ) -> None:
+        reply = await self._submitted(turn_context, inbound, actor, submission)
+        if reply is None:
+            return  # a double click, or Teams delivering the same submit again
+        if not reply.messages and reply.field_errors:
+            reply = Reply.refused(" ".join(reply.field_errors.values()))
+        await self._show(turn_context, inbound, actor, reply)
+
+    async def _submitted(
+        self,
+        turn_context: TurnContext,
+        inbound: Inbound,
+        actor: Actor,
+        submission: cards.Submission,
+    ) -> Reply | None:
+        """The core's answer to a card's submit; None when this press was seen already."""
         key = inbound.dedupe_key
         if key and not await self.core.first_sighting(key):
-            return  # a double click, or Teams delivering the same submit again
+            return None
         values = dict(submission.values)
         for name, picked in submission.people.items():
             values[name] = [await self._teams_id(turn_context, actor, pick) for pick in picked]
-        reply = await self.core.submit_form(
+        return await self.core.submit_form(
             actor,
             submission.form_id,
             values,
             context=submission.context,
             dedupe_key=key,
         )
-        if not reply.messages and reply.field_errors:
-            reply = Reply.refused(" ".join(reply.field_errors.values()))
-        await self._show(turn_context, inbound, actor, reply)
 
     async def _teams_id(self, turn_context: TurnContext, actor: Actor, picked: str) -> str:
         """The people picker gives AAD object ids; the core knows people by `29:` ids. Ask
@@ -198,3 +253,31 @@ class KudosTeamsBot(TeamsActivityHandler):
                 "could not reach %s privately (%s); answering in place", actor.user_id, error
             )
             await turn_context.send_activity(cards.render(private_reply(message.text)))
+
+
+class CardActionAnswer(Model):  # type: ignore[misc]
+    """The body of an `adaptiveCard/action` invoke response. The SDK's own model types `value`
+    as an object, so it cannot carry the message (a string) answer; the aiohttp integration
+    serializes the body with msrest, so this is one of its models."""
+
+    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "object"},
+    }
+
+    def __init__(self, *, type: str, value: Any, status_code: int = 200) -> None:
+        super().__init__()
+        self.status_code = status_code
+        self.type = type
+        self.value = value
+
+
+def _updated_card(message: Message) -> CardActionAnswer:
+    if not message.blocks:  # a plain answer still needs a card body
+        message = message.model_copy(update={"blocks": [Section(spans=[Text(text=message.text)])]})
+    return CardActionAnswer(type=UPDATED_CARD, value=cards.adaptive_card(message))
+
+
+def _toast(text: str) -> CardActionAnswer:
+    return CardActionAnswer(type=MESSAGE, value=text)

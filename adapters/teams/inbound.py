@@ -85,6 +85,8 @@ def read(activity: Activity) -> Inbound:
             submission = read_submission(activity.value)
         else:
             text = command_text(activity)
+    elif is_card_action(activity):
+        submission = read_submission(_execute_data(activity.value))
     origin = submission.origin if submission is not None else None
     return Inbound(
         activity_id=activity.id,
@@ -100,6 +102,20 @@ def read(activity: Activity) -> Inbound:
             if not is_conversation(user_id)
         ),
     )
+
+
+# Universal Actions: an Action.Execute press is an invoke of this name.
+CARD_ACTION = "adaptiveCard/action"
+
+
+def is_card_action(activity: Activity) -> bool:
+    return activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION
+
+
+def _execute_data(value: object) -> object:
+    """The pressed Action.Execute's `data` (inputs merged in), from the invoke's value."""
+    action = value.get("action") if isinstance(value, dict) else None
+    return action.get("data") if isinstance(action, dict) else None
 
 
 # -- where it came from ------------------------------------------------------------------------
@@ -220,14 +236,21 @@ def _entities(activity: Activity) -> list[dict[str, Any]]:
 
 
 def mentions(activity: Activity) -> list[tuple[str, str, str]]:
-    """(text as written, user id, name) of every mention entity, in order."""
+    """(text as written, user id, name) of every mention entity, in order. The text may be
+    "" (an entity without one, reported for names containing `&`)."""
     found = []
     for entity in _entities(activity):
         if entity.get("type") != "mention":
             continue
         mentioned = entity.get("mentioned") or {}
-        if mentioned.get("id") and entity.get("text"):
-            found.append((entity["text"], str(mentioned["id"]), str(mentioned.get("name") or "")))
+        if mentioned.get("id"):
+            found.append(
+                (
+                    str(entity.get("text") or ""),
+                    str(mentioned["id"]),
+                    str(mentioned.get("name") or ""),
+                )
+            )
     return found
 
 
@@ -242,15 +265,39 @@ def neutral_text(activity: Activity) -> str:
     as `<#id>`."""
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
-    for written, user_id, _name in mentions(activity):
+    for written, user_id, name in mentions(activity):
         if user_id == bot_id:
-            text = text.replace(written, " ", 1)
+            text = _without_bot_mention(text, written, name)
+        elif not written:
+            continue  # nothing to find it by: the name stays as typed
         elif is_conversation(user_id):
             text = text.replace(written, f"<#{user_id}>", 1)
         else:
             text = text.replace(written, f"<@{user_id}>", 1)
     text = html.unescape(_TAG.sub(" ", text)).replace("\u00a0", " ")
     return re.sub(r"\s+", " ", text).strip()
+
+
+_AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+
+def _without_bot_mention(text: str, written: str, name: str) -> str:
+    """Removes the bot's own mention, found by the entity's `mentioned.id`: by its text where
+    that is in the message, else the `<at>` element naming the bot (compared unescaped, so
+    "Kudos &amp; Pulse" is "Kudos & Pulse"), else an `<at>` element opening the message."""
+    if written and written in text:
+        return text.replace(written, " ", 1)
+    elements = list(_AT.finditer(text))
+    wanted = html.unescape(name).strip().lower()
+    chosen = next(
+        (found for found in elements if html.unescape(found.group(1)).strip().lower() == wanted),
+        None,
+    )
+    if chosen is None and elements and not _TAG.sub("", text[: elements[0].start()]).strip():
+        chosen = elements[0]
+    if chosen is None:
+        return text
+    return text[: chosen.start()] + " " + text[chosen.end() :]
 
 
 def command_text(activity: Activity) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from adapters.teams import pages
 from adapters.teams.icons import color_icon, outline_icon
 from bot.app import command_grammar
 from bot.ops.config import Config
@@ -82,8 +83,8 @@ def build_manifest(config: Config, app_id: str, url: str) -> dict[str, Any]:
         "developer": {
             "name": name[:32],
             "websiteUrl": base,
-            "privacyUrl": f"{base}/privacy",
-            "termsOfUseUrl": f"{base}/terms",
+            "privacyUrl": pages.privacy_url(config, base),
+            "termsOfUseUrl": pages.terms_url(config, base),
         },
         "name": {"short": name[:30], "full": f"{name} — recognition and pulses"[:100]},
         "description": {

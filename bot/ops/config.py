@@ -153,6 +153,10 @@ class TeamsSettings(_Section):
     login_url: str = "https://login.microsoftonline.com/"
     # Where the keys that sign the Bot Framework's requests are published (same reasons).
     openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    # The Teams package's privacyUrl / termsOfUseUrl; unset: the bot's own simple pages
+    # (/privacy, /terms) under `public_url`.
+    privacy_url: str | None = None
+    terms_url: str | None = None
 
 
 class Config(_Section):
@@ -231,6 +235,8 @@ ENV_OVERRIDES: dict[str, str] = {
     "MICROSOFT_APP_TYPE": "teams.app_type",
     "MICROSOFT_LOGIN_URL": "teams.login_url",
     "MICROSOFT_OPENID_METADATA_URL": "teams.openid_metadata_url",
+    "TEAMS_PRIVACY_URL": "teams.privacy_url",
+    "TEAMS_TERMS_URL": "teams.terms_url",
     "KUDOS_PULSE_SECRET": "pulses.secret",
     "KUDOS_PULSE_KEY_FILE": "pulses.key_file",
 }

@@ -4,21 +4,47 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.messages import Mention, Span, Text, plain_text
 from bot.ports import Directory
 from storage.db import Database
+from storage.repositories import people, teams
 from storage.repositories import pulses as repo
-from storage.repositories import teams
+
+# Listed people named in a confirmation; the rest are counted.
+NAMED = 3
 
 
 def describe(audience: dict[str, Any]) -> str:
+    """The audience in plain text (people by id), for lists and fallbacks."""
+    return plain_text(_spans(audience, {}))
+
+
+async def describe_spans(db: Database, workspace_id: int, audience: dict[str, Any]) -> list[Span]:
+    """The audience for a confirmation: listed people as mentions, under the names we know,
+    so nobody reads a raw platform id."""
+    names: dict[str, str] = {}
+    if audience["kind"] == "users":
+        async with db.read() as session:
+            found = await people.find_many(session, workspace_id, audience["user_ids"][:NAMED])
+        names = {external_id: person.display_name for external_id, person in found.items()}
+    return _spans(audience, names)
+
+
+def _spans(audience: dict[str, Any], names: dict[str, str]) -> list[Span]:
     kind = audience["kind"]
     if kind == "channel":
-        return f"#{audience['channel_id']}"
+        return [Text(text=f"#{audience['channel_id']}")]
     if kind == "team":
-        return f"team:{audience['name']}"
+        return [Text(text=f"team:{audience['name']}")]
     users = audience["user_ids"]
-    shown = ", ".join(f"@{user}" for user in users[:3])
-    return shown + (f" and {len(users) - 3} more" if len(users) > 3 else "")
+    spans: list[Span] = []
+    for index, user in enumerate(users[:NAMED]):
+        if index:
+            spans.append(Text(text=", "))
+        spans.append(Mention(user_id=user, name=names.get(user, "")))
+    if len(users) > NAMED:
+        spans.append(Text(text=f" and {len(users) - NAMED} more"))
+    return spans
 
 
 async def members(

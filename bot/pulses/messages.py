@@ -46,14 +46,14 @@ def question(
             RatingInput(
                 name="easy",
                 label="EASY — did it make things easier?",
-                low_label="1 much harder",
-                high_label="5 much easier",
+                low_label="much harder",
+                high_label="much easier",
             ),
             RatingInput(
                 name="value",
                 label="VALUE — did it add value?",
-                low_label="1 no value",
-                high_label="5 a lot of value",
+                low_label="no value",
+                high_label="a lot of value",
             ),
             TextInput(
                 name="comment",

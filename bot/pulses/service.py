@@ -7,7 +7,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.lexicon import clean_user_text, typed_number
-from bot.messages import Block, Context, Message, Refused, Reply, ReplyTo, Section, Text
+from bot.messages import (
+    Block,
+    Context,
+    Mention,
+    Message,
+    Refused,
+    Reply,
+    ReplyTo,
+    Section,
+    Span,
+    Text,
+    plain_text,
+)
 from bot.ops.config import Config
 from bot.ops.keys import FingerprintCheck, KeyProblem
 from bot.ops.metrics import COMMANDS
@@ -95,12 +107,12 @@ class PulseService:
             now,
             "pulse.schedule",
         )
-        text = (
-            f"✅ Pulse schedule {schedule.id}: “{command.subject}” to "
-            f"{audience.describe(stored_audience)}, {when} ({zone_name}), open "
-            f"{_duration(open_minutes)}. First round: {timing.local_time(next_at, zone_name)}."
+        return _confirmation(
+            f"✅ Pulse schedule {schedule.id}: “{command.subject}” to ",
+            await self._named(caller, stored_audience),
+            f", {when} ({zone_name}), open {_duration(open_minutes)}. First round: "
+            f"{timing.local_time(next_at, zone_name)}." + await self._warnings(caller, members),
         )
-        return Reply.private(text + await self._warnings(caller, members))
 
     async def now(self, caller: Caller, command: PulseNow) -> Reply:
         return await self._counted("pulse", self._now(caller, command))
@@ -126,11 +138,11 @@ class PulseService:
         round_ = await self.rounds.fire(schedule, now, members=members)
         if round_ is None:
             return Reply.private(f"📊 Pulse schedule {schedule.id} is going out now.")
-        return Reply.private(
+        return _confirmation(
             f"📊 Pulse {round_.id} “{command.subject}” is on its way to {round_.invited} "
-            f"{'person' if round_.invited == 1 else 'people'} "
-            f"({audience.describe(stored_audience)}); it closes "
-            f"{timing.local_time(round_.closes_at, zone_name)}." + warnings
+            f"{'person' if round_.invited == 1 else 'people'} (",
+            await self._named(caller, stored_audience),
+            f"); it closes {timing.local_time(round_.closes_at, zone_name)}." + warnings,
         )
 
     async def list(self, caller: Caller) -> Reply:
@@ -347,6 +359,17 @@ class PulseService:
             raise Refused(f"Nobody to ask: {empty}")
         return stored, members
 
+    async def _named(self, caller: Caller, stored: dict[str, Any]) -> list[Span]:
+        """The audience as the admin should read it: listed people by name, not by id."""
+        spans = await audience.describe_spans(self.db, caller.workspace_id, stored)
+        named: list[Span] = []
+        for span in spans:
+            if isinstance(span, Mention) and not span.name:
+                info = await caller.directory.person(span.user_id)
+                span = Mention(user_id=span.user_id, name=info.display_name if info else "")
+            named.append(span)
+        return named
+
     async def _warnings(self, caller: Caller, members: list[str]) -> str:
         """What an admin should know before the answers come in: an audience too small to
         ever show results, or one so close to another round's that only one can be shown."""
@@ -422,3 +445,11 @@ def _duration(minutes: int) -> str:
     if minutes % 60 == 0:
         return f"{minutes // 60}h"
     return f"{minutes}m"
+
+
+def _confirmation(before: str, audience_spans: list[Span], after: str) -> Reply:
+    """A private confirmation naming the audience with real mentions (they never ping in a
+    private answer) and the same words as plain text for notifications."""
+    spans: list[Span] = [Text(text=before), *audience_spans, Text(text=after)]
+    message = Message(audience=ReplyTo(), text=plain_text(spans), blocks=[Section(spans=spans)])
+    return Reply(messages=[message])

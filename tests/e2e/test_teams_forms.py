@@ -24,7 +24,7 @@ def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def submit_data(post: Posted) -> dict[str, Any]:
     assert post.card is not None
     [action] = post.card["actions"]
-    assert action["type"] == "Action.Submit"
+    assert action["type"] == "Action.Execute"  # Universal Actions (issue 15)
     return dict(action["data"])
 
 

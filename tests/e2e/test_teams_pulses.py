@@ -46,7 +46,7 @@ def question_of(teams: TeamsChat, name: str) -> Posted:
 
 def submit_action(card: dict[str, Any]) -> dict[str, Any]:
     [action] = card["actions"]
-    assert action["type"] == "Action.Submit"
+    assert action["type"] == "Action.Execute"  # Universal Actions (issue 15)
     return action
 
 
@@ -118,8 +118,8 @@ async def test_pulse_now_asks_each_person_with_a_card_and_answers_count_once(
         assert rating["type"] == "Input.ChoiceSet" and rating["style"] == "expanded"
         assert rating["isRequired"] is True
         assert [choice["value"] for choice in rating["choices"]] == ["1", "2", "3", "4", "5"]
-    assert fields["easy"]["choices"][0]["title"] == "1 — 1 much harder"
-    assert fields["value"]["choices"][4]["title"] == "5 — 5 a lot of value"
+    assert fields["easy"]["choices"][0]["title"] == "1 — much harder"
+    assert fields["value"]["choices"][4]["title"] == "5 — a lot of value"
     comment = fields["comment"]
     assert comment["type"] == "Input.Text" and comment["isMultiline"] is True
     assert comment["isRequired"] is False and comment["maxLength"] == 1000

@@ -26,7 +26,9 @@ def test_manifest_names_every_url_scope_command_and_event(
         "reaction_removed",
         "app_uninstalled",
         "tokens_revoked",
+        "message.im",  # commands typed in the bot's DM (issue 15)
     }
+    assert "im:history" in manifest["oauth_config"]["scopes"]["bot"]  # what message.im needs
     assert settings["interactivity"] == {"is_enabled": True, "request_url": events}
     assert settings["socket_mode_enabled"] is False
     assert manifest["oauth_config"]["redirect_urls"] == ["https://example.org/slack/oauth_redirect"]
