@@ -1,6 +1,12 @@
-"""Neutral messages as plain terminal text."""
+"""Neutral messages as terminal text.
+
+Piped (scripts, tests) the console keeps Slack's own light markup: `*bold*`, `code`. On a
+terminal it shows what that markup means instead: bold as bold, code in colour, no markers.
+"""
 
 from __future__ import annotations
+
+import re
 
 from bot.messages import (
     Buttons,
@@ -19,8 +25,25 @@ from bot.messages import (
     Strong,
 )
 
+# ANSI: bold on/off, cyan on/default.
+_BOLD, _NOT_BOLD, _CYAN, _DEFAULT_COLOUR = "\x1b[1m", "\x1b[22m", "\x1b[36m", "\x1b[39m"
+_STRONG_MARKUP = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+_CODE_MARKUP = re.compile(r"`([^`\n]+)`")
 
-def spans_text(spans: list[Span]) -> str:
+
+def _strong(text: str, terminal: bool) -> str:
+    return f"{_BOLD}{text}{_NOT_BOLD}" if terminal else f"*{text}*"
+
+
+def styled(text: str, terminal: bool) -> str:
+    """The bot's own text with its markup shown for what it means (on a terminal)."""
+    if not terminal:
+        return text
+    text = _CODE_MARKUP.sub(lambda match: f"{_CYAN}{match.group(1)}{_DEFAULT_COLOUR}", text)
+    return _STRONG_MARKUP.sub(lambda match: _strong(match.group(1), terminal), text)
+
+
+def spans_text(spans: list[Span], terminal: bool = False) -> str:
     parts: list[str] = []
     for span in spans:
         if isinstance(span, Mention):
@@ -28,28 +51,29 @@ def spans_text(spans: list[Span]) -> str:
         elif isinstance(span, ChannelLink):
             parts.append(f"#{span.name or span.channel_id}")
         elif isinstance(span, Strong):
-            parts.append(f"*{span.text}*")
+            parts.append(_strong(span.text, terminal))
         else:
-            parts.append(span.text)
+            parts.append(styled(span.text, terminal))
     return "".join(parts)
 
 
-def render(message: Message) -> list[str]:
+def render(message: Message, terminal: bool = False) -> list[str]:
+    """`terminal`: styled for a person at a terminal rather than for a pipe."""
     if not message.blocks:
-        return message.text.splitlines() or [""]
+        return [styled(line, terminal) for line in message.text.splitlines()] or [""]
     lines: list[str] = []
     for block in message.blocks:
         match block:
             case Header(text=text):
-                lines.append(f"== {text} ==")
+                lines.append(f"== {_strong(text, True) if terminal else text} ==")
             case Section(spans=spans):
-                lines.append(spans_text(spans))
-            case Quote(text=text):
+                lines.append(spans_text(spans, terminal))
+            case Quote(text=text):  # people's own words: shown exactly as typed
                 lines.extend(f"> {line}" for line in text.splitlines() or [""])
             case Fields(items=items):
-                lines.extend(f"{label}: {value}" for label, value in items)
+                lines.extend(styled(f"{label}: {value}", terminal) for label, value in items)
             case Context(spans=spans):
-                lines.append(f"  {spans_text(spans)}")
+                lines.append(f"  {spans_text(spans, terminal)}")
             case Divider():
                 lines.append("---")
             case Buttons(buttons=buttons):

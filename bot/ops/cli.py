@@ -10,7 +10,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,19 +161,31 @@ async def _serve(
     return 0
 
 
-async def _console(config: Config, args: argparse.Namespace, app: Application | None = None) -> int:
+async def _console(
+    config: Config,
+    args: argparse.Namespace,
+    app: Application | None = None,
+    read: Callable[[str], Awaitable[str]] | None = None,
+) -> int:
+    """The chat in this terminal, with everything `run` does behind it: the scheduler closes
+    rounds and sends digests on the same clock, the outbox delivers (`read`: tests type)."""
     from adapters.console import ConsoleChat  # the console is an adapter like any other
 
     app = app or Application(config)
     await app.prepare()
-    platform = app.load_adapter("console")
+    platform = app.load_adapter("console", terminal=sys.stdout.isatty())
     chat = ConsoleChat(
         app, platform, getattr(args, "user", "alice"), getattr(args, "channel", "general")
     )
+    # The scheduler ticks as in `run`; the chat delivers the outbox itself, in turn with
+    # typed lines (the console takes no platform requests, so it needs no inbox).
+    background = [
+        asyncio.create_task(work(app.stopping)) for work in (app.scheduler.run, chat.deliver)
+    ]
     try:
-        await chat.repl()
+        await (chat.repl() if read is None else chat.repl(read))
     finally:
-        await app.close()
+        await app.close(background)
     return 0
 
 
