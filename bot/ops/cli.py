@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import ROLES, Application
-from bot.ops import logsetup, opscli
+from bot.ops import credentials, logsetup, opscli
 from bot.ops.config import Config, ConfigError, load_config
 from bot.ops.metrics_endpoint import MULTIPROCESS_DIR
 from bot.runtime import processes
@@ -107,6 +107,11 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         role = "web" if workers > 0 else "all"
     if role != "web":
         workers = 0  # only the process that answers the platforms starts workers
+    incomplete = credentials.problems(config)
+    if incomplete:  # an operator's mistake: never a silent fall-back to the console
+        for line in incomplete:
+            print(f"kudos-pulse: {line}", file=sys.stderr)
+        return 2
     if role == "worker" and config.worker_priority == "background":
         processes.run_in_background()  # first, so every thread started later inherits it
     app = Application(config, role=role)
@@ -114,6 +119,13 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
     if not adapters:
         if role == "worker":
             print("kudos-pulse: a worker needs Slack or Teams credentials", file=sys.stderr)
+            return 2
+        if not sys.stdin.isatty():  # a service (systemd, a container) must not just end
+            print(
+                "kudos-pulse: no Slack or Teams credentials are set, and there is no terminal "
+                "for the local console; set them (docs/DEPLOY.md) or run `kudos-pulse console`",
+                file=sys.stderr,
+            )
             return 2
         print("No Slack or Teams credentials found — starting the local console.\n")
         return await _console(config, args)
