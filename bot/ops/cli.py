@@ -11,6 +11,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, help="path of app.yaml (default: $KUDOS_PULSE_CONFIG or ./app.yaml)"
     )
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING …")
+    parser.add_argument("--version", action="version", version=f"kudos-pulse {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = commands.add_parser(
         "run",
@@ -66,7 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--app-id", help="Teams: the Microsoft app id (default: config)")
     manifest.add_argument("--out", type=Path, help="where to write the file (Teams package)")
     opscli.add_parsers(commands)
+    for command in commands.choices.values():  # `kudos-pulse check --log-level DEBUG` too
+        command.add_argument(
+            "--log-level", default=argparse.SUPPRESS, help="DEBUG, INFO, WARNING …"
+        )
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("kudos-pulse")
+    except metadata.PackageNotFoundError:  # a source checkout that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
