@@ -11,7 +11,9 @@ from bot.app import Application
 __all__ = ["ConsoleChat", "ConsolePlatform", "install"]
 
 
-def install(app: Application, out: Callable[[str], None] = print) -> ConsolePlatform:
-    platform = ConsolePlatform(app.config, out)
+def install(
+    app: Application, out: Callable[[str], None] = print, terminal: bool = False
+) -> ConsolePlatform:
+    platform = ConsolePlatform(app.config, out, terminal)
     app.add_platform(platform)
     return platform

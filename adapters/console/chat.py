@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable, Collection
 
+from adapters.console.keyboard import LineReader, read_line
 from adapters.console.platform import WORKSPACE, ConsolePlatform, format_message
 from bot.app import Application
 from bot.people.actor import Actor
@@ -21,6 +23,11 @@ WELCOME = """\
 Kudos & Pulse console — you are @{user} in #{channel}.
 Try:  /kudos @bob thanks for the fast refund #easy     /kudos help
       /as NAME  switch user   /in CHANNEL  switch channel   /quit  leave"""
+
+CONSOLE_HELP = (
+    "In this console: /as NAME  type as someone else · /in CHANNEL  type in another channel · "
+    "/quit  leave (or Ctrl-C, Ctrl-D)"
+)
 
 
 def neutral_text(line: str, channels: Collection[str] = ()) -> str:
@@ -48,6 +55,9 @@ class ConsoleChat:
         self.channel = channel.lstrip("#").lower()
         self.out = out
         self.platform.seen(self.channel, self.user)
+        # One turn at a time: a typed line's answers, or what the scheduler sent meanwhile,
+        # so their lines never interleave.
+        self._turn = asyncio.Lock()
 
     @property
     def actor(self) -> Actor:
@@ -73,13 +83,34 @@ class ConsoleChat:
             return self._switch_user(rest)
         if word == "/in":
             return self._switch_channel(rest)
-        text = neutral_text(line, self.platform.channels)
-        self.platform.seen(self.channel, self.user)
-        reply = await self.app.core.handle_text(self.actor, text)
-        for message in reply.messages:
-            self.out(format_message(message, self.user))
-        await self.app.outbox.drain()
+        async with self._turn:
+            text = neutral_text(line, self.platform.channels)
+            self.platform.seen(self.channel, self.user)
+            reply = await self.app.core.handle_text(self.actor, text)
+            for message in reply.messages:
+                self.out(format_message(message, self.user, terminal=self.platform.terminal))
+            if word == "/help":  # the console's own words are nowhere else
+                self.out(CONSOLE_HELP)
+            await self.app.outbox.drain()
         return True
+
+    async def catch_up(self) -> None:
+        """Do what fell due while the person was typing (close rounds, send digests), as `run`
+        does every tick — so what the next line shows never lags behind the clock."""
+        await self.app.scheduler.tick()
+        async with self._turn:
+            await self.app.outbox.drain()
+
+    async def deliver(self, stop: asyncio.Event) -> None:
+        """Print what falls due while nobody types (a round closing, a digest, a retry) —
+        the console's outbox worker, taking turns with typed lines."""
+        wake = self.app.outbox.wake
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=1.0)
+            wake.clear()
+            async with self._turn:
+                await self.app.outbox.drain()
 
     def _switch_user(self, rest: str) -> bool:
         name = rest.strip().lstrip("@").lower()
@@ -101,13 +132,18 @@ class ConsoleChat:
         self.out(f"You are now in #{self.channel}.")
         return True
 
-    async def repl(self) -> None:
+    async def repl(self, read: LineReader = read_line) -> None:
+        """Chat until /quit, end of input or Ctrl-C (which cancels this task)."""
         self.out(WELCOME.format(user=self.user, channel=self.channel))
         while True:
             try:
-                line = await asyncio.to_thread(input, f"@{self.user} #{self.channel}> ")
+                line = await read(f"@{self.user} #{self.channel}> ")
             except (EOFError, KeyboardInterrupt):
                 self.out("")
                 return
+            except asyncio.CancelledError:
+                self.out("")  # leave the shell's prompt on a line of its own
+                raise
+            await self.catch_up()
             if not await self.say(line):
                 return

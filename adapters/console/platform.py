@@ -23,8 +23,10 @@ def label(message: Message, viewer: str | None = None) -> str:
     return f"[only @{viewer} sees]" if viewer else "[only you see]"
 
 
-def format_message(message: Message, viewer: str | None = None, *, edited: bool = False) -> str:
-    lines = render(message)
+def format_message(
+    message: Message, viewer: str | None = None, *, edited: bool = False, terminal: bool = False
+) -> str:
+    lines = render(message, terminal)
     head = label(message, viewer) + (" (edited)" if edited else "")
     return "\n".join([f"{head} {lines[0]}", *(f"    {line}" for line in lines[1:])])
 
@@ -50,12 +52,14 @@ class ConsoleDirectory:
 
 
 class ConsoleSender:
-    def __init__(self, out: Callable[[str], None]) -> None:
+    def __init__(self, out: Callable[[str], None], terminal: bool = False) -> None:
         self.out = out
+        self.terminal = terminal
         self._sent = 0
 
     async def send(self, message: Message, *, key: str, replace_ref: str | None = None) -> Delivery:
-        self.out(format_message(message, edited=replace_ref is not None))
+        edited = replace_ref is not None
+        self.out(format_message(message, edited=edited, terminal=self.terminal))
         self._sent += 1
         return Delivery(ref=f"console-{self._sent}")
 
@@ -63,11 +67,15 @@ class ConsoleSender:
 class ConsolePlatform:
     name = "console"
 
-    def __init__(self, config: Config, out: Callable[[str], None]) -> None:
+    def __init__(
+        self, config: Config, out: Callable[[str], None], terminal: bool = False
+    ) -> None:
+        """`terminal`: the output is a person's terminal (styled), not a pipe."""
         self.config = config
+        self.terminal = terminal
         self.channels: dict[str, set[str]] = {}
         self._directory = ConsoleDirectory(config, self.channels)
-        self._sender = ConsoleSender(out)
+        self._sender = ConsoleSender(out, terminal)
 
     def directory(self, workspace_external_id: str) -> ConsoleDirectory:
         return self._directory

@@ -195,9 +195,11 @@ def _recognition_blocks(digest: TeamDigest, config: Config) -> list[Block]:
 
 
 def _pulse_blocks(digest: TeamDigest, config: Config) -> list[Block]:
-    if not digest.rounds:
-        return []
     blocks: list[Block] = [Divider(), Section(spans=[Strong(text="Pulse — EASY and VALUE")])]
+    if not digest.rounds_this_week:  # said, so a lead does not wonder if pulses were left out
+        blocks.append(Context(spans=[Text(text="No pulse round for this team closed this week.")]))
+    if not digest.rounds:
+        return blocks
     threshold = config.pulses.min_responses
     for summary in digest.rounds_this_week:
         rate = f"{summary.responded}/{summary.invited} answered ({_percent(summary.response_rate)})"

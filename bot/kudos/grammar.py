@@ -3,6 +3,7 @@ that says what to type."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 
@@ -19,6 +20,7 @@ from bot.kudos.commands import (
 from bot.lexicon import MAX_COMMAND_LENGTH, MENTION, TAG, ParseError, tags_in
 
 _SEPARATORS = {",", "and", "&", "+"}
+_KEYWORDS = ("help", "undo", "stats", "top", "leaderboard")
 
 KUDOS_USAGE = "/kudos @person [@person …] what they did #tag"
 
@@ -80,6 +82,7 @@ def _parse_give(args: str) -> GiveKudos:
                 recipients.append(user_id.group(1))
         position = match.end()
     if not recipients:
+        _suggest_keyword(args)
         raise ParseError(
             f"Start with who you are thanking, e.g. `{KUDOS_USAGE}` — "
             "or type /kudos alone for a form."
@@ -88,6 +91,14 @@ def _parse_give(args: str) -> GiveKudos:
     tags = tags_in(remainder)
     reason = re.sub(r"\s+", " ", TAG.sub("", remainder)).strip()
     return GiveKudos(recipients=tuple(recipients), reason=reason, tags=tags)
+
+
+def _suggest_keyword(args: str) -> None:
+    """`/kudos stat` or `/kudos tops` is a slip of the keyboard, not a kudos for nobody."""
+    first = args.split()[0].lower()
+    close = difflib.get_close_matches(first, _KEYWORDS, n=1, cutoff=0.75)
+    if close:
+        raise ParseError(f"I don't know '/kudos {first}'. Did you mean `/kudos {close[0]}`?")
 
 
 def command_from_form(values: Mapping[str, object]) -> GiveKudos:

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.ops import credentials
 from bot.ops.config import Config
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -93,6 +94,9 @@ async def pulse_key(config: Config) -> Verdict:
 
 async def slack(config: Config, http: aiohttp.ClientSession) -> Verdict:
     settings = config.slack
+    problem = credentials.slack_problem(config)
+    if problem:
+        return Verdict("FAIL", problem)
     if not config.slack_enabled:
         return Verdict("skip", "slack: not configured")
     if not settings.bot_token:
@@ -119,6 +123,9 @@ async def slack(config: Config, http: aiohttp.ClientSession) -> Verdict:
 
 async def teams(config: Config, http: aiohttp.ClientSession) -> Verdict:
     settings = config.teams
+    problem = credentials.teams_problem(config)
+    if problem:
+        return Verdict("FAIL", problem)
     if not config.teams_enabled:
         return Verdict("skip", "teams: not configured")
     if settings.app_type == "UserAssignedMSI":

@@ -10,12 +10,13 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from bot.app import ROLES, Application
-from bot.ops import logsetup, opscli
+from bot.ops import credentials, logsetup, opscli
 from bot.ops.config import Config, ConfigError, load_config
 from bot.ops.metrics_endpoint import MULTIPROCESS_DIR
 from bot.runtime import processes
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, help="path of app.yaml (default: $KUDOS_PULSE_CONFIG or ./app.yaml)"
     )
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING …")
+    parser.add_argument("--version", action="version", version=f"kudos-pulse {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = commands.add_parser(
         "run",
@@ -66,7 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--app-id", help="Teams: the Microsoft app id (default: config)")
     manifest.add_argument("--out", type=Path, help="where to write the file (Teams package)")
     opscli.add_parsers(commands)
+    for command in commands.choices.values():  # `kudos-pulse check --log-level DEBUG` too
+        command.add_argument(
+            "--log-level", default=argparse.SUPPRESS, help="DEBUG, INFO, WARNING …"
+        )
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("kudos-pulse")
+    except metadata.PackageNotFoundError:  # a source checkout that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,6 +120,11 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         role = "web" if workers > 0 else "all"
     if role != "web":
         workers = 0  # only the process that answers the platforms starts workers
+    incomplete = credentials.problems(config)
+    if incomplete:  # an operator's mistake: never a silent fall-back to the console
+        for line in incomplete:
+            print(f"kudos-pulse: {line}", file=sys.stderr)
+        return 2
     if role == "worker" and config.worker_priority == "background":
         processes.run_in_background()  # first, so every thread started later inherits it
     app = Application(config, role=role)
@@ -114,6 +132,13 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
     if not adapters:
         if role == "worker":
             print("kudos-pulse: a worker needs Slack or Teams credentials", file=sys.stderr)
+            return 2
+        if not sys.stdin.isatty():  # a service (systemd, a container) must not just end
+            print(
+                "kudos-pulse: no Slack or Teams credentials are set, and there is no terminal "
+                "for the local console; set them (docs/DEPLOY.md) or run `kudos-pulse console`",
+                file=sys.stderr,
+            )
             return 2
         print("No Slack or Teams credentials found — starting the local console.\n")
         return await _console(config, args)
@@ -161,19 +186,31 @@ async def _serve(
     return 0
 
 
-async def _console(config: Config, args: argparse.Namespace, app: Application | None = None) -> int:
+async def _console(
+    config: Config,
+    args: argparse.Namespace,
+    app: Application | None = None,
+    read: Callable[[str], Awaitable[str]] | None = None,
+) -> int:
+    """The chat in this terminal, with everything `run` does behind it: the scheduler closes
+    rounds and sends digests on the same clock, the outbox delivers (`read`: tests type)."""
     from adapters.console import ConsoleChat  # the console is an adapter like any other
 
     app = app or Application(config)
     await app.prepare()
-    platform = app.load_adapter("console")
+    platform = app.load_adapter("console", terminal=sys.stdout.isatty())
     chat = ConsoleChat(
         app, platform, getattr(args, "user", "alice"), getattr(args, "channel", "general")
     )
+    # The scheduler ticks as in `run`; the chat delivers the outbox itself, in turn with
+    # typed lines (the console takes no platform requests, so it needs no inbox).
+    background = [
+        asyncio.create_task(work(app.stopping)) for work in (app.scheduler.run, chat.deliver)
+    ]
     try:
-        await chat.repl()
+        await (chat.repl() if read is None else chat.repl(read))
     finally:
-        await app.close()
+        await app.close(background)
     return 0
 
 

@@ -83,6 +83,12 @@ async def pulse_batches(
         yield batch
 
 
+def pulse_fields() -> tuple[str, ...]:
+    from bot.pulses.export import FIELDS
+
+    return FIELDS
+
+
 async def _batched(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
     async for row in rows:

@@ -55,7 +55,7 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.what == "pulses":
             rows = export.pulse_batches(db, config, since=since, workspace=args.workspace)
-            fields = None
+            fields = export.pulse_fields()
         else:
             rows = export.recognition_batches(db, since=since, workspace=args.workspace)
             fields = export.RECOGNITION_FIELDS

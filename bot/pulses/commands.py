@@ -79,6 +79,20 @@ class ChangePulse:
 
 
 @dataclass(frozen=True)
+class CancelRound:
+    """End an open round (pulse N) without results."""
+
+    round_id: int
+
+
+@dataclass(frozen=True)
+class ClosePulse:
+    """Close an open round (pulse N, not schedule N) now: results go out as at its end."""
+
+    round_id: int
+
+
+@dataclass(frozen=True)
 class PulseResults:
     round_id: int | None = None  # None: the latest closed round the caller may see
 
@@ -97,5 +111,13 @@ class AnswerPulse:
 
 
 PulseCommand = (
-    SchedulePulse | PulseNow | ListPulses | ChangePulse | PulseResults | PulseHelp | AnswerPulse
+    SchedulePulse
+    | PulseNow
+    | ListPulses
+    | ChangePulse
+    | ClosePulse
+    | CancelRound
+    | PulseResults
+    | PulseHelp
+    | AnswerPulse
 )

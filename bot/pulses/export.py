@@ -12,6 +12,29 @@ from storage.models import Workspace
 from storage.repositories import pulses as repo
 from storage.repositories import workspaces as workspace_rows
 
+# The columns, in order: an export with no round to show still names them.
+FIELDS = (
+    "round_id",
+    "schedule_id",
+    "workspace",
+    "platform",
+    "team_id",
+    "subject",
+    "scheduled_for",
+    "closes_at",
+    "invited",
+    "responded",
+    "response_rate",
+    "easy_mean",
+    "value_mean",
+    "easy_favourable",
+    "value_favourable",
+    "easy_and_valuable",
+    "easy_only",
+    "valuable_only",
+    "neither",
+)
+
 
 async def export_rows(
     db: Database,

@@ -10,8 +10,10 @@ from bot.pulses.commands import (
     AnswerPulse,
     Audience,
     Cadence,
+    CancelRound,
     ChangePulse,
     ChannelAudience,
+    ClosePulse,
     Cron,
     ListPulses,
     Once,
@@ -73,6 +75,12 @@ def parse_pulse(args: str) -> PulseCommand:
             if rest:
                 raise ParseError("'/pulse list' takes nothing after it.")
             return ListPulses()
+        if keyword == "close":
+            return ClosePulse(_round_id(rest, "/pulse close N"))
+        if keyword == "cancel" and rest and rest[0].lower() in {"pulse", "round"}:
+            return CancelRound(_round_id(rest[1:], "/pulse cancel pulse N"))
+        if keyword in {"pause", "resume", "cancel"} and rest and rest[0].lower() == "schedule":
+            rest = rest[1:]  # "cancel schedule 3" says plainly what "cancel 3" means
         if keyword in {"pause", "resume", "cancel"}:
             return ChangePulse(keyword, _schedule_id(rest, f"/pulse {keyword} ID"))  # type: ignore[arg-type]
         if keyword == "results":
@@ -83,7 +91,7 @@ def parse_pulse(args: str) -> PulseCommand:
         raise ParseError(str(error)) from None
     raise ParseError(
         f"I don't know '/pulse {words[0]}'. Try /pulse schedule, now, list, pause, resume, "
-        "cancel, results or help."
+        "cancel, close, results or help."
     )
 
 
@@ -92,6 +100,12 @@ def _schedule_id(rest: list[str], usage: str) -> int:
     if number is None:
         raise ParseError(f"Usage: {usage}   (the number from /pulse list)")
     return number
+
+
+def _round_id(rest: list[str], usage: str) -> int:
+    if len(rest) != 1 or not rest[0].lstrip("#").isdigit():
+        raise ParseError(f"Usage: {usage}   (an open pulse's number from /pulse list)")
+    return int(rest[0].lstrip("#"))
 
 
 def _subject_and_audience(rest: list[str], usage: str) -> tuple[str, Audience, list[str]]:

@@ -11,7 +11,9 @@ from bot.ops.keys import FingerprintCheck, load_keyring
 from bot.pulses.ballot import BallotBox
 from bot.pulses.commands import (
     AnswerPulse,
+    CancelRound,
     ChangePulse,
+    ClosePulse,
     ListPulses,
     PulseHelp,
     PulseNow,
@@ -49,6 +51,8 @@ def install(host: Host) -> Pulses:
     host.register_command(PulseNow, service.now)
     host.register_command(ListPulses, lambda caller, _command: service.list(caller))
     host.register_command(ChangePulse, service.change)
+    host.register_command(ClosePulse, service.close)
+    host.register_command(CancelRound, service.cancel_round)
     host.register_command(PulseResults, service.results)
     host.register_command(PulseHelp, show_help)
     host.register_command(AnswerPulse, service.answer, anonymous=True)

@@ -292,6 +292,26 @@ class Rounds:
             SCHEDULER_FIRINGS.labels("close").inc()
             self.on_enqueue()
 
+    async def cancel(self, session: Unit, round_id: int) -> bool:
+        """End an open round without results, in the caller's transaction: its sealed answers
+        are deleted unread, questions and reminders still queued are not sent, and it stays
+        out of every digest and trend. False when it had already closed."""
+        if not await repo.claim_flag(session, round_id, "closed"):
+            return False
+        await outbox_rows.cancel_pending_prefix(session, rules.round_prefix(round_id))
+        await repo.delete_ballots(session, round_id)
+        await repo.save_closed(
+            session,
+            round_id,
+            responded=0,
+            tally=None,
+            scores_shown=False,
+            comments_shown=False,
+            hidden_reason=repo.CANCELLED_ROUND,
+            comments=[],
+        )
+        return True
+
     async def _seal_result(self, session: Unit, round_: PulseRound) -> None:
         """Open the buckets, tally the answers, shuffle the comments, judge visibility once,
         delete the buckets — all in the closing transaction."""

@@ -28,8 +28,10 @@ from bot.pulses import audience, rules, timing, visibility
 from bot.pulses.ballot import Answer, BallotBox
 from bot.pulses.commands import (
     AnswerPulse,
+    CancelRound,
     ChangePulse,
     ChannelAudience,
+    ClosePulse,
     Cron,
     Once,
     PulseNow,
@@ -46,6 +48,10 @@ from storage.models import PulseSchedule
 from storage.repositories import audit
 from storage.repositories import pulses as repo
 
+_NO_OPEN_PULSE = (
+    "There is no open pulse {round_id}. /pulse list shows the open pulses (pulse N) apart "
+    "from the schedules (schedule N)."
+)
 # Rounds this recent (open, or closed and shown) are compared with a new audience.
 COMPARABLE_FOR = timedelta(days=90)
 
@@ -150,9 +156,10 @@ class PulseService:
             return Reply.refused(rules.ADMINS_ONLY.format(what="list pulse schedules"))
         async with self.db.read() as session:
             found = await repo.schedules(session, caller.workspace_id)
-        if not found:
+            running = await repo.open_rounds(session, caller.workspace_id)
+        if not found and not running:
             return Reply.private("No pulse schedules yet. Start one with /pulse schedule.")
-        lines = []
+        lines = [] if found else ["No pulse schedules."]
         for schedule in found:
             when = f'cron "{schedule.cron}"' if schedule.cron else "once"
             next_at = (
@@ -161,12 +168,72 @@ class PulseService:
                 else "—"
             )
             lines.append(
-                f"{schedule.id}. “{schedule.subject}” → {audience.describe(schedule.audience)} · "
+                f"schedule {schedule.id}. “{schedule.subject}” → "
+                f"{audience.describe(schedule.audience)} · "
                 f"{when} · {schedule.timezone} · open {_duration(schedule.open_minutes)} · "
                 f"{schedule.status} · next {next_at}"
             )
+        if running:
+            lines.append(
+                "Open pulses (/pulse close N: end now with results; /pulse cancel pulse N: "
+                "end without):"
+            )
+        for round_ in running:
+            zone_name = zone_of(caller.person, self.config).key
+            lines.append(
+                f"pulse {round_.id} “{round_.subject}” · schedule {round_.schedule_id} · "
+                f"asked {round_.invited} · closes {timing.local_time(round_.closes_at, zone_name)}"
+            )
         blocks: list[Block] = [Section(spans=[Text(text=line)]) for line in lines]
         return Reply(messages=[Message(audience=ReplyTo(), text="\n".join(lines), blocks=blocks)])
+
+    async def close(self, caller: Caller, command: ClosePulse) -> Reply:
+        return await self._counted("pulse", self._close(caller, command))
+
+    async def _close(self, caller: Caller, command: ClosePulse) -> Reply:
+        rules.check_admin(caller.is_admin, "close pulses")
+        now = self.clock.now()
+        async with self.db.write() as session:
+            round_ = await repo.round_by_id(session, caller.workspace_id, command.round_id)
+            if round_ is None or not await repo.close_early(session, command.round_id, now):
+                raise Refused(_NO_OPEN_PULSE.format(round_id=command.round_id))
+            await audit.record(
+                session,
+                workspace_id=caller.workspace_id,
+                actor=caller.actor.user_id,
+                action="pulse.close",
+                detail=f"pulse {command.round_id}",
+                now=now,
+            )
+        await self.rounds.close_due(now)  # as at its end: results to its owner and lead
+        return Reply.private(
+            f"🔒 Pulse {command.round_id} “{round_.subject}” is closed; its results are on "
+            "their way to its owner (and a team's lead)."
+        )
+
+    async def cancel_round(self, caller: Caller, command: CancelRound) -> Reply:
+        return await self._counted("pulse", self._cancel_round(caller, command))
+
+    async def _cancel_round(self, caller: Caller, command: CancelRound) -> Reply:
+        rules.check_admin(caller.is_admin, "cancel pulses")
+        async with self.db.write() as session:
+            round_ = await repo.round_by_id(session, caller.workspace_id, command.round_id)
+            if round_ is None or not await self.rounds.cancel(session, command.round_id):
+                raise Refused(_NO_OPEN_PULSE.format(round_id=command.round_id))
+            await audit.record(
+                session,
+                workspace_id=caller.workspace_id,
+                actor=caller.actor.user_id,
+                action="pulse.cancel_round",
+                detail=f"pulse {command.round_id}",
+                now=self.clock.now(),
+            )
+        await self.db.compact(repo.BALLOT_TABLE)  # the deleted answers' old versions go too
+        return Reply.private(
+            f"🗑 Pulse {command.round_id} “{round_.subject}” is cancelled: no results, its "
+            "answers are deleted unread. Its schedule (if it repeats) goes on; "
+            f"/pulse cancel schedule {round_.schedule_id} stops that."
+        )
 
     async def change(self, caller: Caller, command: ChangePulse) -> Reply:
         return await self._counted("pulse", self._change(caller, command))

@@ -58,7 +58,13 @@ class Scheduler:
         # disposal. Shielded, the tick finishes and `run` waits for it.
         if self._in_flight is None or self._in_flight.done():
             self._in_flight = asyncio.create_task(self.tick())
-        await asyncio.shield(self._in_flight)
+        try:
+            await asyncio.shield(self._in_flight)
+        except asyncio.CancelledError:
+            if not self._stopped:
+                raise
+            # APScheduler cancels its job at shutdown (Ctrl-C during a tick): not a failure,
+            # the tick itself runs on and `run` waits for it.
 
     async def run(self, stop: asyncio.Event) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")

@@ -29,6 +29,8 @@ ACTIVE, PAUSED, CANCELLED, DONE = "active", "paused", "cancelled", "done"
 CHUNK = 1000
 FAVOURABLE = 4  # the lowest favourable rating (bot.pulses.rules counts the same way)
 BALLOT_TABLE = PulseBallot.__tablename__
+# A round an admin cancelled: closed without results, and in no digest, trend or total.
+CANCELLED_ROUND = "cancelled by an admin"
 
 
 def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -297,6 +299,25 @@ async def due_reminders(unit: Unit, now: datetime, limit: int = 20) -> list[Puls
     return list((await unit.session.exec(statement)).all())
 
 
+async def open_rounds(unit: Unit, workspace_id: int) -> list[PulseRound]:
+    statement = (
+        select(PulseRound)
+        .where(PulseRound.workspace_id == workspace_id, col(PulseRound.closed).is_(False))
+        .order_by(col(PulseRound.id))
+    )
+    return list((await unit.session.exec(statement)).all())
+
+
+async def close_early(unit: Unit, round_id: int, now: datetime) -> bool:
+    """Make an open round due to close now; False when it is already closed."""
+    result = await unit.session.exec(
+        update(PulseRound)
+        .where(col(PulseRound.id) == round_id, col(PulseRound.closed).is_(False))
+        .values(closes_at=now)
+    )
+    return bool(result.rowcount)
+
+
 async def due_closes(unit: Unit, now: datetime, limit: int = 20) -> list[PulseRound]:
     statement = (
         select(PulseRound)
@@ -407,6 +428,7 @@ def _team_rounds() -> Select[Any]:
             PulseRound.workspace_id == bindparam("workspace_id"),
             PulseRound.team_id == bindparam("team_id"),
             col(PulseRound.scheduled_for) < bindparam("until"),
+            col(PulseRound.hidden_reason).is_distinct_from(CANCELLED_ROUND),
         )
         .order_by(col(PulseRound.scheduled_for).desc())
         .limit(bindparam("limit"))

@@ -38,7 +38,10 @@ EXPECTED_DIGEST = """\
     > for covering support on Tuesday
     *Values:* ⚡ Made it EASY 2  ·  💎 Added VALUE 1
     *No recognition in 30 days:* @erin
-      Worth a look — a word of thanks goes a long way."""
+      Worth a look — a word of thanks goes a long way.
+    ---
+    *Pulse — EASY and VALUE*
+      No pulse round for this team closed this week."""
 
 
 async def test_lead_asks_for_the_digest_and_the_numbers_are_exact(

@@ -11,6 +11,8 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Application
+from bot.ops.export import RECOGNITION_FIELDS
+from bot.pulses.export import FIELDS
 from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import AuditEntry
@@ -137,7 +139,7 @@ async def test_pulses_export_holds_only_anonymous_aggregates_of_rounds_over_the_
     for person in people:  # nobody's id, and no comment tied to a person, leaves the database
         assert person not in text
     assert await cli("export", "pulses", "--workspace", "T-OTHER", "--out", str(out)) == 0
-    assert out.read_text(encoding="utf-8") == ""
+    assert out.read_text(encoding="utf-8").splitlines() == [",".join(FIELDS)]  # header only
     async with db.read() as unit:
         session = unit.session
         entries = (await session.exec(select(AuditEntry))).all()
@@ -145,3 +147,15 @@ async def test_pulses_export_holds_only_anonymous_aggregates_of_rounds_over_the_
         "export.pulses",
         "export.pulses",
     ]
+
+
+async def test_an_empty_csv_export_still_names_its_columns(
+    db: object, cli: Cli, tmp_path: Path
+) -> None:
+    for what in ("pulses", "recognitions"):
+        out = tmp_path / f"{what}.csv"
+        assert await cli("export", what, "--format", "csv", "--out", str(out)) == 0
+        with out.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        assert len(rows) == 1, rows  # the header, nothing else
+        assert tuple(rows[0]) == (FIELDS if what == "pulses" else RECOGNITION_FIELDS)
