@@ -115,9 +115,10 @@ class _TokenNotice(logging.Filter):
 
 
 def _quiet_token_notice() -> None:
-    bolt_log = get_bolt_logger(AsyncApp)
-    if not any(isinstance(known, _TokenNotice) for known in bolt_log.filters):
-        bolt_log.addFilter(_TokenNotice())
+    # On Bolt's own logger for the app and on the one this bot hands it (`bolt_logger`).
+    for bolt_log in (get_bolt_logger(AsyncApp), bolt_logger()):
+        if not any(isinstance(known, _TokenNotice) for known in bolt_log.filters):
+            bolt_log.addFilter(_TokenNotice())
 
 
 def build_bolt_app(config: Config, clients: SlackClients, db: Database, clock: Clock) -> AsyncApp:
