@@ -160,6 +160,16 @@ def insert_for(dialect: str) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+def missing_file(url: str) -> Path | None:
+    """The SQLite file `url` names when it does not exist yet (opening it would create it)."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    path = Path(name)
+    return None if path.exists() else path
+
+
 def single_writer(url: str) -> bool:
     """Whether the database lets one process write at a time (SQLite): worker processes
     would only queue for it."""

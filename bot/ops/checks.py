@@ -44,8 +44,17 @@ async def run(config: Config, out: Callable[[str], None] = print) -> int:
 
 async def database(config: Config) -> list[Verdict]:
     from storage import migrate
-    from storage.db import Database
+    from storage.db import Database, missing_file
 
+    missing = missing_file(config.database_url)
+    if missing is not None:  # opening it would create it: a check changes nothing
+        return [
+            Verdict(
+                "FAIL",
+                f"database schema is behind — run `kudos-pulse migrate` ({missing} does not "
+                "exist yet)",
+            )
+        ]
     db = Database(config.database_url)
     try:
         await db.ping()
@@ -64,21 +73,23 @@ async def database(config: Config) -> list[Verdict]:
 async def pulse_key(config: Config) -> Verdict:
     """Where the pulse key comes from, and whether the database was first used with it."""
     from bot.ops.keys import FINGERPRINT_SETTING, KeyProblem, load_keyring, mismatch_message
-    from storage.db import Database
+    from storage.db import Database, missing_file
     from storage.repositories import settings
 
     try:
         keyring = load_keyring(config, create=False)
     except KeyProblem as problem:
         keyring, missing = None, problem
-    db = Database(config.database_url)
-    try:
-        async with db.read() as session:
-            stored = await settings.find(session, FINGERPRINT_SETTING)
-    except Exception:
-        stored = None  # the database check above already says what is wrong with it
-    finally:
-        await db.dispose()
+    stored = None  # no database file yet: no fingerprint, and opening it would create it
+    if missing_file(config.database_url) is None:
+        db = Database(config.database_url)
+        try:
+            async with db.read() as session:
+                stored = await settings.find(session, FINGERPRINT_SETTING)
+        except Exception:
+            stored = None  # the database check above already says what is wrong with it
+        finally:
+            await db.dispose()
     if keyring is None:
         if stored is not None:  # another process already seals answers with its key
             return Verdict("FAIL", f"pulse key: {missing} This database already uses one.")

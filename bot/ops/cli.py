@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import shutil
@@ -17,11 +18,22 @@ from typing import Any
 
 from bot.app import ROLES, Application
 from bot.ops import credentials, logsetup, opscli
-from bot.ops.config import Config, ConfigError, load_config
+from bot.ops.config import (
+    DEFAULT_DATABASE_URL,
+    Config,
+    ConfigError,
+    default_config_path,
+    load_config,
+)
 from bot.ops.metrics_endpoint import MULTIPROCESS_DIR
 from bot.runtime import processes
 
 log = logging.getLogger("kudos_pulse")
+# Commands that act on the configuration, so a missing app.yaml deserves a word.
+NOTICE_NO_CONFIG = {"run", "console", "check", "migrate"}
+# The console keeps its own file unless a database is configured: its messages, for people
+# on no platform, would otherwise wait forever in the outbox of a Slack or Teams run.
+CONSOLE_DATABASE_URL = "sqlite+aiosqlite:///./kudos_pulse_console.db"
 # Set (to its pid) by the `run` process that created the metrics directory and removes it.
 OWNS_METRICS_DIR = "KUDOS_PULSE_OWNS_METRICS_DIR"
 
@@ -88,8 +100,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as error:
+        if command == "check":  # check reports it in its own verdict format
+            print(f"FAIL  configuration: {error}")
+            return 1
         print(f"kudos-pulse: {error}", file=sys.stderr)
         return 2
+    if args.config is None and default_config_path() is None and command in NOTICE_NO_CONFIG:
+        print(
+            "kudos-pulse: no ./app.yaml (nor KUDOS_PULSE_CONFIG): running on built-in defaults "
+            "and the environment",
+            file=sys.stderr,
+        )
     quiet = command in {"console", "run"} and not (config.slack_enabled or config.teams_enabled)
     logsetup.configure(
         config,
@@ -182,7 +203,18 @@ async def _serve(
         app.config.port,
         f"{workers} worker process{'es' if workers > 1 else ''}" if workers else "one process",
     )
-    await app.serve()
+    try:
+        await app.serve()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"kudos-pulse: port {app.config.port} is already in use (another kudos-pulse?); "
+            "set PORT or `port:` in app.yaml",
+            file=sys.stderr,
+        )
+        await app.close()
+        return 2
     return 0
 
 
@@ -196,6 +228,8 @@ async def _console(
     rounds and sends digests on the same clock, the outbox delivers (`read`: tests type)."""
     from adapters.console import ConsoleChat  # the console is an adapter like any other
 
+    if app is None and config.database_url == DEFAULT_DATABASE_URL:
+        config = config.model_copy(update={"database_url": CONSOLE_DATABASE_URL})
     app = app or Application(config)
     await app.prepare()
     platform = app.load_adapter("console", terminal=sys.stdout.isatty())

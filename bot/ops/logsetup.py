@@ -18,6 +18,10 @@ from bot.ops.redaction import Redactor, config_secrets
 
 # Libraries that log whole request/response bodies or SQL parameters (form answers, tokens)
 # below WARNING; they stay at WARNING whatever level the bot itself logs at.
+# Libraries whose INFO lines are routine, not news: alembic's two context lines on every
+# connection it inspects (each /readyz probe, each start and check), APScheduler's lines on
+# every tick. Below DEBUG they say only what an operator acts on (warnings and errors).
+ROUTINE = ("alembic", "apscheduler")
 CHATTY = (
     "slack_bolt",
     "slack_sdk",
@@ -103,4 +107,7 @@ def configure(
     root.setLevel(level.upper())
     for name in CHATTY:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in ROUTINE:
+        debugging = root.level <= logging.DEBUG
+        logging.getLogger(name).setLevel(logging.NOTSET if debugging else logging.WARNING)
     return handler
