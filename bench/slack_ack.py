@@ -198,10 +198,15 @@ def spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
 
 
 def spawn_bot(
-    api_url: str, database_url: str, workers: int | None, log: Path
+    api_url: str,
+    database_url: str,
+    workers: int | None,
+    log: Path,
+    *,
+    log_level: str = "WARNING",
 ) -> tuple[subprocess.Popen[str], int]:
-    """`python -m bot run` with Slack credentials (its log goes to `log`); returns once it
-    answers /healthz."""
+    """`python -m bot run` with Slack credentials (its log, at `log_level`, goes to `log`);
+    returns once it answers /healthz."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -218,7 +223,7 @@ def spawn_bot(
         env["WORKERS"] = str(workers)
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"],
+            [sys.executable, "-m", "bot", "--log-level", log_level, "run"],
             cwd=ROOT,
             env=env,
             text=True,

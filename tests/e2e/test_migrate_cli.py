@@ -9,10 +9,10 @@ import sys
 import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 
-from tests.conftest import ON_POSTGRES, PG_URL, ROOT
+from tests.conftest import ON_POSTGRES, ROOT
+from tests.harness.postgres import as_admin, database_url
 
 
 def _migrate(url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -59,22 +59,13 @@ def test_default_database_is_created_in_the_working_directory(tmp_path: Path) ->
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs TEST_DATABASE_URL=postgresql+asyncpg://…")
 def test_migrate_an_empty_postgres_database(tmp_path: Path) -> None:
     name = f"kp_migrate_{uuid.uuid4().hex[:8]}"
-    server = PG_URL.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(f"{server}/postgres")
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(as_admin(f'CREATE DATABASE "{name}"'))
     try:
-        url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+        url = database_url(name)
         first = _migrate(url, tmp_path)
         assert first.returncode == 0, first.stderr
         assert "Migrated empty database →" in first.stdout
         second = _migrate(url, tmp_path)
         assert "Database is up to date" in second.stdout
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

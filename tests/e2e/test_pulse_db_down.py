@@ -9,13 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
-
 from storage.db import Database
-from tests.conftest import ON_POSTGRES, PG_URL
+from tests.conftest import ON_POSTGRES
 from tests.e2e.test_slack_pulses import _answer_click, _answers_to, _questions
 from tests.e2e.test_teams_pulses import answer
 from tests.harness.helpers import sealed_answers
+from tests.harness.postgres import as_admin
 from tests.harness.slack import SlackHarness
 from tests.harness.teams import (
     TeamsChat,
@@ -32,19 +31,15 @@ async def database_down(db: Database) -> AsyncIterator[None]:
     await db.dispose()
     if ON_POSTGRES:
         name = db.url.rsplit("/", 1)[1]
-        server = PG_URL.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]
-        admin = await asyncpg.connect(f"{server}/postgres")
+        await as_admin(
+            f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+        )
         try:
-            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = $1 AND pid <> pg_backend_pid()",
-                name,
-            )
             yield
         finally:
-            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-            await admin.close()
+            await as_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         return
     folder = Path(db.url.split("///", 1)[1]).parent
     away = folder.with_name(folder.name + "-away")

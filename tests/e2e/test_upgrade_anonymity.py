@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -17,8 +16,9 @@ from bot.ops.config import Config
 from bot.runtime.clock import ManualClock
 from storage import migrate
 from storage.db import Database
-from tests.conftest import ON_POSTGRES, PG_URL, ConsoleHarness
+from tests.conftest import ON_POSTGRES, ConsoleHarness
 from tests.e2e import attacker
+from tests.harness.postgres import as_admin, database_url
 
 OLD_HEADS = ("0002_pulses", "0003_digests", "0004_inbox")
 PEOPLE = ["admin", "bob", "carol", "dan", "erin", "frank", "gina"]
@@ -36,20 +36,11 @@ async def old_db(tmp_path: Path) -> AsyncIterator[Database]:
         await database.dispose()
         return
     name = f"kp_upgrade_{uuid.uuid4().hex[:8]}"
-    server = PG_URL.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(f"{server}/postgres")
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    await admin(f'CREATE DATABASE "{name}"')
-    database = Database(PG_URL.rsplit("/", 1)[0] + f"/{name}")
+    await as_admin(f'CREATE DATABASE "{name}"')
+    database = Database(database_url(name))
     yield database
     await database.dispose()
-    await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _write_old_version_data(db: Database) -> None:
