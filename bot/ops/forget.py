@@ -37,32 +37,88 @@ def register_eraser(name: str, eraser: Eraser) -> None:
 class Forgotten:
     workspace: str
     platform: str
+    user_id: str = ""
     reasons: int = 0
     references: int = 0
-    messages: int = 0
+    # Outbox rows naming them, by what had happened to them: still waiting to go out
+    # (cancelled or renamed before sending), already delivered (only the bot's stored copy
+    # changes), never to be sent (failed or cancelled before).
+    queued: int = 0
+    sent: int = 0
+    unsent: int = 0
     other: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Candidate:
+    platform: str
+    workspace: str
+    user_id: str
+    display_name: str
+
+
+class Ambiguous(Exception):
+    """`who` names more than one person: nothing was changed."""
+
+    def __init__(self, candidates: list[Candidate]) -> None:
+        super().__init__(f"{len(candidates)} people match")
+        self.candidates = candidates
+
+
+_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def _ways_of_naming(who: str) -> tuple[list[str], str]:
+    """The platform ids and the display name `who` may stand for: a platform id (U…, 29:…,
+    a console handle), @handle, a pasted Slack mention <@U…>, or a display or real name."""
+    who = who.strip()
+    mention = _SLACK_MENTION.match(who)
+    if mention:
+        return [mention.group(1)], ""
+    handle = who.removeprefix("@").strip()
+    return sorted({who, handle} - {""}), handle
+
+
+def looks_like_email(who: str) -> bool:
+    local, at, domain = who.strip().partition("@")
+    return bool(local and at and "." in domain)
+
+
 async def forget(
-    db: Database, user_id: str, *, now: datetime, workspace: str | None = None
+    db: Database, who: str, *, now: datetime, workspace: str | None = None
 ) -> list[Forgotten]:
-    """Forget `user_id` in every workspace (or only `workspace`); [] if nothing is held."""
+    """Forget the person `who` names in every workspace (or only `workspace`); [] if no one
+    is held under that name. Raises Ambiguous, changing nothing, when it names several people
+    (one platform id seen in several workspaces is one person, forgotten in each)."""
+    ids, name = _ways_of_naming(who)
     done: list[Forgotten] = []
     async with db.write() as unit:
-        for person, place in await erasure.people_with_id(unit, user_id, workspace):
+        found = await erasure.people_named(unit, ids, name, workspace)
+        if len(found) > 1 and not all(by_id for _, _, by_id in found):
+            raise Ambiguous(
+                [
+                    Candidate(
+                        place.platform, place.external_id, person.external_id, person.display_name
+                    )
+                    for person, place, _ in found
+                ]
+            )
+        for person, place, _ in found:
             done.append(await _forget_one(unit, person, place, now))
     return done
 
 
 async def _forget_one(unit: Unit, person: Person, place: Workspace, now: datetime) -> Forgotten:
     assert person.id is not None and place.id is not None
-    result = Forgotten(workspace=place.external_id, platform=place.platform)
+    result = Forgotten(
+        workspace=place.external_id, platform=place.platform, user_id=person.external_id
+    )
     pseudonym = f"forgotten-{person.id}"
     for name, eraser in _ERASERS:
         result.other[name] = await eraser(unit, person, now)
     result.reasons = await _erase_reasons(unit, person.id)
     result.references = await erasure.delete_user_references(unit, place.id, person.external_id)
-    result.messages = await _erase_messages(unit, place.id, person, pseudonym)
+    await _erase_messages(unit, place.id, person, pseudonym, result)
     await erasure.pseudonymise(unit, person.id, pseudonym, now)
     await audit.record(
         unit,
@@ -72,7 +128,7 @@ async def _forget_one(unit: Unit, person: Person, place: Workspace, now: datetim
         # Never the id or the name: the audit log must not bring them back.
         detail=(
             f"person #{person.id}: {result.reasons} reasons, {result.references} conversation "
-            f"references, {result.messages} messages erased"
+            f"references, {result.queued + result.sent + result.unsent} messages erased"
         ),
         now=now,
     )
@@ -98,14 +154,16 @@ async def _blank(unit: Unit, item: OutboxItem, audience: dict[str, object]) -> N
     await erasure.rewrite_queued(unit, item.id, message=blank, status=status, clear_error=True)
 
 
-async def _erase_messages(unit: Unit, workspace_id: int, person: Person, pseudonym: str) -> int:
+async def _erase_messages(
+    unit: Unit, workspace_id: int, person: Person, pseudonym: str, result: Forgotten
+) -> None:
     """Queued messages naming the person: DMs to them are blanked (and cancelled if unsent);
     elsewhere their id and name give way to the pseudonym. Keys ending in their id are
     rewritten the way they would now be built for the pseudonym."""
     user_id = person.external_id
-    touched = 0
     for item in await erasure.queued_mentioning(unit, workspace_id, user_id):
         assert item.id is not None
+        status = item.status  # before rewriting: the session may refresh the row
         audience = item.message.get("audience", {})
         if audience.get("kind") == "direct" and audience.get("user_id") == user_id:
             await _blank(unit, item, {"kind": "direct", "user_id": pseudonym})
@@ -115,8 +173,12 @@ async def _erase_messages(unit: Unit, workspace_id: int, person: Person, pseudon
         if item.dedupe_key.endswith(f":{user_id}"):
             new_key = item.dedupe_key.removesuffix(user_id) + pseudonym
             await erasure.rewrite_queued(unit, item.id, key=new_key)
-        touched += 1
-    return touched
+        if status in (outbox_rows.PENDING, outbox_rows.SENDING):
+            result.queued += 1
+        elif status == outbox_rows.SENT:
+            result.sent += 1
+        else:
+            result.unsent += 1
 
 
 def _rename(value: Any, names: list[str], pseudonym: str) -> Any:

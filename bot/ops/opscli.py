@@ -31,7 +31,10 @@ def add_parsers(commands: Any) -> None:
     forget = commands.add_parser(
         "forget", help="erase a person's personal data (kept counts stay consistent)"
     )
-    forget.add_argument("user", help="their platform user id (U…, 29:…, or a console handle)")
+    forget.add_argument(
+        "user",
+        help="who: @handle, display name, or platform user id (U…, 29:…, a console handle)",
+    )
     forget.add_argument("--workspace", help="only in this workspace (default: every workspace)")
 
     copy = commands.add_parser(
@@ -87,24 +90,44 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _forget(config: Config, args: argparse.Namespace) -> int:
-    from bot.ops.forget import forget
+    from bot.ops.forget import Ambiguous, forget, looks_like_email
     from storage.db import Database
 
+    who = args.user
     db = Database(config.database_url)
     try:
-        done = await forget(db, args.user, workspace=args.workspace, now=SystemClock().now())
+        done = await forget(db, who, workspace=args.workspace, now=SystemClock().now())
+    except Ambiguous as ambiguous:
+        print(
+            f"kudos-pulse forget: {who!r} names {len(ambiguous.candidates)} people; nothing "
+            "was changed. Name one by platform id (with --workspace if needed):"
+        )
+        for c in ambiguous.candidates:
+            print(f"  {c.platform} workspace {c.workspace}: id {c.user_id} ({c.display_name!r})")
+        return 1
     finally:
         await db.dispose()
     if not done:
         where = f" in workspace {args.workspace}" if args.workspace else ""
-        print(f"No personal data held for {args.user}{where} (never seen, or already forgotten).")
-        return 0
+        print(
+            f"kudos-pulse forget: no one held under {who!r}{where} (never seen, or already "
+            "forgotten). Nothing was changed."
+        )
+        if looks_like_email(who):
+            print(
+                "  The bot keeps no email addresses (the platforms give it none it stores): "
+                "name them by @handle, display name or platform id."
+            )
+        return 1
     for place in done:
         extra = "".join(f", {count} {name}" for name, count in place.other.items())
         print(
-            f"Forgot {args.user} in {place.platform} workspace {place.workspace}: name and ids "
-            f"erased, {place.reasons} reasons, {place.references} conversation references, "
-            f"{place.messages} queued messages{extra}. Counts are kept; recorded in the audit log."
+            f"Forgot {who} (id {place.user_id}) in {place.platform} workspace {place.workspace}: "
+            f"name and ids erased, {place.reasons} reasons, {place.references} conversation "
+            f"references{extra}; messages naming them: {place.queued} still queued (cancelled "
+            f"or renamed before sending), {place.sent} already sent (the bot's copy erased; "
+            f"what was delivered stays on the platform), {place.unsent} never sent (erased). "
+            "Counts are kept; recorded in the audit log."
         )
     return 0
 

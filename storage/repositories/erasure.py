@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, or_, update
+from sqlalchemy import Text, cast, delete, func, or_, update
 from sqlmodel import col, select
 
 from storage.models import (
@@ -29,19 +29,24 @@ def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
     return [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
 
 
-async def people_with_id(
-    unit: Unit, user_id: str, workspace: str | None = None
-) -> list[tuple[Person, Workspace]]:
-    """Everyone known by platform id `user_id`, with their workspace (only `workspace`, a
-    platform id, when given)."""
+async def people_named(
+    unit: Unit, ids: Sequence[str], name: str, workspace: str | None = None
+) -> list[tuple[Person, Workspace, bool]]:
+    """People not yet forgotten whose platform id is one of `ids` or whose display name is
+    `name` (ignoring case), with their workspace (only `workspace`, a platform id, when
+    given) and whether the match was by id."""
+    by_id = col(Person.external_id).in_(list(ids))
+    by_name = func.lower(col(Person.display_name)) == name.lower()
     statement = (
         select(Person, Workspace)
         .join(Workspace, col(Workspace.id) == Person.workspace_id)
-        .where(Person.external_id == user_id)
+        .where(or_(by_id, by_name) if name else by_id, col(Person.forgotten_at).is_(None))
+        .order_by(col(Workspace.platform), col(Workspace.external_id), col(Person.external_id))
     )
     if workspace is not None:
         statement = statement.where(Workspace.external_id == workspace)
-    return [(person, place) for person, place in (await unit.session.exec(statement)).all()]
+    rows = (await unit.session.exec(statement)).all()
+    return [(person, place, person.external_id in ids) for person, place in rows]
 
 
 async def recognitions_worded_by(unit: Unit, person_id: int) -> list[int]:

@@ -93,8 +93,11 @@ async def test_forget_erases_personal_data_and_keeps_counts(
 
     assert await cli("forget", "alice") == 0
     printed = capsys.readouterr().out
-    assert "Forgot alice in console workspace local" in printed
+    assert "Forgot alice (id alice) in console workspace local" in printed
     assert "1 conversation references" in printed
+    # The question waiting for her is the only message still queued.
+    # The celebrations and notices of the kudos went out already: they are not "queued".
+    assert "1 still queued" in printed and "4 already sent" in printed
 
     # Rows stay, so totals and leaderboards add up as before.
     assert await _snapshot(db) == before
@@ -122,9 +125,9 @@ async def test_forget_erases_personal_data_and_keeps_counts(
     assert [(e.actor, e.action) for e in audit_entries] == [("cli", "person.forget")]
     assert "alice" not in audit_entries[0].detail
 
-    # Idempotent: a second run finds nothing and changes nothing.
-    assert await cli("forget", "alice") == 0
-    assert "No personal data held for alice" in capsys.readouterr().out
+    # A second run finds no one, says so, fails, and changes nothing.
+    assert await cli("forget", "alice") == 1
+    assert "no one held under 'alice'" in capsys.readouterr().out
     assert await _snapshot(db) == before
     assert await count(db, AuditEntry) == 1
 
@@ -137,8 +140,8 @@ async def test_forget_only_in_the_named_workspace(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     await _history(console, clock, db)
-    assert await cli("forget", "alice", "--workspace", "T-ELSEWHERE") == 0
-    assert "No personal data held for alice in workspace T-ELSEWHERE" in capsys.readouterr().out
+    assert await cli("forget", "alice", "--workspace", "T-ELSEWHERE") == 1
+    assert "no one held under 'alice' in workspace T-ELSEWHERE" in capsys.readouterr().out
     async with db.read() as unit:
         session = unit.session
         assert (await session.exec(select(Person).where(FORGOTTEN))).all() == []
