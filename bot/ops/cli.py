@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--channel", default="general", help="channel you type in (default general)"
     )
+    init = commands.add_parser(
+        "init",
+        help="write app.yaml, an environment file and the pulse key (never overwrites)",
+    )
+    init.add_argument(
+        "directory", nargs="?", type=Path, default=Path("."), help="where (default: here)"
+    )
     commands.add_parser("migrate", help="create or upgrade the database schema")
     commands.add_parser("check", help="check configuration, database and platform credentials")
     manifest = commands.add_parser(
@@ -97,6 +104,10 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "run"
+    if command == "init":  # it writes the configuration, so it cannot need one
+        from bot.ops.init import init
+
+        return init(args.directory)
     try:
         config = load_config(args.config)
     except ConfigError as error:
