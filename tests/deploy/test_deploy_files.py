@@ -1,5 +1,6 @@
-"""The example environment file in deploy/ is the one `kudos-pulse init` writes, and it
-lists every environment variable the code reads (found by scanning the source)."""
+"""deploy/ and DEPLOY.md agree with the code: the example environment file is the one
+`kudos-pulse init` writes and lists every environment variable the code reads (found by
+scanning the source), and DEPLOY.md quotes the nginx file the TLS test runs."""
 
 from __future__ import annotations
 
@@ -101,3 +102,10 @@ def test_every_variable_the_bot_reads_is_listed() -> None:
     wanted = (in_code | set(ENV_OVERRIDES) | from_yaml) - INTERNAL
     assert sorted(wanted - listed) == []
     assert sorted(listed - wanted) == []  # nothing listed that the bot ignores
+
+
+def test_deploy_md_quotes_the_nginx_file_the_tls_test_runs() -> None:
+    deploy = (ROOT / "docs" / "DEPLOY.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```nginx\n(.*?)```", deploy, re.DOTALL)
+    site = (ROOT / "deploy" / "nginx" / "kudos-pulse.conf").read_text(encoding="utf-8")
+    assert blocks == [site]
