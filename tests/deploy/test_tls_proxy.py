@@ -344,6 +344,15 @@ async def test_slack_and_teams_through_nginx_over_https(stack: Stack, db: Databa
     assert "Kudos sent to <@UBOB>" in str(stack.fake.responses[0])
     await _until_async(lambda: _kudos_in(db, "slack"), 1, 30, "the Slack kudos stored")
 
+    # DEPLOY.md's smoke test: the URL check Slack makes when the Request URL is entered.
+    challenge = '{"type": "url_verification", "token": "-", "challenge": "smoke-test"}'
+    signed = {"Content-Type": "application/json", **sign(challenge, int(time.time()))}
+    async with stack.http.post(
+        f"{stack.proxy.https}/slack/events", data=challenge, headers=signed
+    ) as response:
+        assert response.status == 200
+        assert await response.json() == {"challenge": "smoke-test"}
+
     # A forged Slack signature is refused through the proxy as it is directly.
     forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
     async with stack.http.post(
