@@ -111,4 +111,3 @@ class ChartLinks:
 
 def mount(web_app: web.Application, links: ChartLinks) -> None:
     web_app.router.add_get(ROUTE, links.serve)
-

@@ -99,8 +99,15 @@ def _map(axes: Any, chart: Chart) -> None:
         (low - 0.25, mid, low - 0.25, mid, VERMILLION, "neither", "left", "bottom"),
     ]
     for x0, x1, y0, y1, colour, label, h_align, v_align in shade:
-        axes.axvspan(x0, x1, ymin=(y0 - 0.75) / 4.5, ymax=(y1 - 0.75) / 4.5, color=colour,
-                     alpha=0.12, linewidth=0)
+        axes.axvspan(
+            x0,
+            x1,
+            ymin=(y0 - 0.75) / 4.5,
+            ymax=(y1 - 0.75) / 4.5,
+            color=colour,
+            alpha=0.12,
+            linewidth=0,
+        )
         axes.text(
             x1 - 0.08 if h_align == "right" else x0 + 0.08,
             y1 - 0.08 if v_align == "top" else y0 + 0.08,

@@ -94,8 +94,10 @@ async def queued_charts(db: Database, prefix: str) -> list[dict[str, Any]]:
 def assert_gated(charts: list[dict[str, Any]]) -> None:
     """The hidden round is no point and no value; the shown ones are, at their means."""
     by_kind = {chart["chart"]: chart for chart in charts}
-    points = {point["label"]: (point["x"], point["y"], point["size"]) for point in by_kind[
-        "easy_value_map"]["points"]}
+    points = {
+        point["label"]: (point["x"], point["y"], point["size"])
+        for point in by_kind["easy_value_map"]["points"]
+    }
     assert points == {SHOWN[0]: (4.5, 4.5, 6), SHOWN[1]: (2.0, 4.0, 5)}
     assert HIDDEN not in by_kind["easy_value_map"]["alt"]
     assert "1 more hidden to keep answers anonymous" in by_kind["easy_value_map"]["alt"]
@@ -242,7 +244,7 @@ async def test_teams_pulse_results_card_loads_the_charts_from_a_signed_expiring_
         assert "private" in headers["Cache-Control"]
 
     url = images[0]["url"]
-    head, _, tail = url.rpartition(".")
+    head = url.rpartition(".")[0]
     token = head.rsplit("/", 1)[1]
     chart_id, expires, signature = token.split(".")
     forged_signature = url.replace(signature, ("A" if signature[0] != "A" else "B") + signature[1:])
@@ -297,3 +299,25 @@ async def test_console_pulse_results_save_the_charts_as_files(
         assert path.parent == tmp_path and path.read_bytes().startswith(PNG)
     assert "📊 EASY × VALUE — support" in shown
     assert HIDDEN not in shown.split("📊", 1)[1].split("📊")[0]  # not in the map's words
+
+
+async def test_slack_results_whose_charts_cannot_be_drawn_arrive_as_words(
+    slack: SlackHarness, clock: ManualClock
+) -> None:
+    clock.set(DIGEST_TIME - timedelta(hours=1))
+    await slack_team(slack)
+    slack.app.pictures.timeout = 0.0  # every draw overruns: the text-only fallback
+
+    await slack.command("results", user="UDAN", channel="CSUPPORT", command="/pulse")
+    await slack.settle()
+
+    assert slack.fake.uploads == []
+    [charts] = [
+        call
+        for call in slack.fake.to("chat.postMessage")
+        if call.args["channel"] == "UDAN" and "Charts for pulse 3" in str(call.args["text"])
+    ]
+    words = json.dumps(charts.args["blocks"], ensure_ascii=False)
+    assert "EASY × VALUE — support" in words
+    assert "“new deploy pipeline”: EASY 4.5, VALUE 4.5, 6 answers" in words
+    assert HIDDEN not in words
