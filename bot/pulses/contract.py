@@ -74,6 +74,10 @@ def _shown(summary: RoundSummary) -> bool:
     return summary.shown and summary.easy_mean is not None and summary.value_mean is not None
 
 
+def _mean(summary: RoundSummary, mean: float | None) -> float | None:
+    return round(mean, 2) if mean is not None and _shown(summary) else None
+
+
 def easy_value_map(team_name: str, rounds: Sequence[RoundSummary]) -> Chart | None:
     """Every shown round at its mean EASY and VALUE, sized by answers; None when none is shown.
 
@@ -112,8 +116,8 @@ def pulse_trend(team_name: str, rounds: Sequence[RoundSummary]) -> Chart | None:
     if not any(_shown(summary) for summary in closed):
         return None
     categories = [f"{s.scheduled_for:%d %b}" for s in closed]
-    easy = [round(s.easy_mean, 2) if _shown(s) and s.easy_mean else None for s in closed]
-    value = [round(s.value_mean, 2) if _shown(s) and s.value_mean else None for s in closed]
+    easy = [_mean(s, s.easy_mean) for s in closed]
+    value = [_mean(s, s.value_mean) for s in closed]
 
     def words(values: list[float | None]) -> str:
         return ", ".join("hidden" if v is None else f"{v:.1f}" for v in values)

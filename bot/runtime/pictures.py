@@ -27,6 +27,9 @@ class PictureRenderer:
     def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
         self.timeout = timeout
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        # One draw at a time, so each timeout measures that chart's draw, not the queue of
+        # charts ahead of it (several deliveries may ask at once).
+        self._turn = asyncio.Lock()
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
@@ -41,10 +44,11 @@ class PictureRenderer:
 
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(
-                self._executor(), render_png, chart.model_dump(mode="json")
-            )
-            return await asyncio.wait_for(future, self.timeout)
+            async with self._turn:
+                future = loop.run_in_executor(
+                    self._executor(), render_png, chart.model_dump(mode="json")
+                )
+                return await asyncio.wait_for(future, self.timeout)
         except (TimeoutError, BrokenProcessPool) as error:
             # A stuck or dead worker: start afresh next time rather than queue behind it.
             log.warning("chart %s not drawn (%s); sending its text instead", chart.chart, error)
