@@ -68,8 +68,10 @@ class DigestService:
         """Digests of `teams` for the week ending at `end`, weeks counted in `zone`."""
         window = window_ending(end, zone, self.config.digests.quiet_member_days)
         team_ids = [team.id for team in teams if team.id is not None]
+        starts = charts.week_starts(window.this_start, window.zone)
         async with self.db.read() as session:
             facts = await rows.kudos_facts(session, team_ids, _query_window(window))
+            weekly = await rows.kudos_by_week(session, team_ids, starts, window.end)
             leads = await people_rows.by_ids(session, [t.lead_id for t in teams if t.lead_id])
         digests = []
         for team in teams:
@@ -79,9 +81,6 @@ class DigestService:
                 team.workspace_id, team.id, until=window.end, limit=PULSE_ROUNDS
             )
             lead_zone = zone_of(lead, self.config) if lead else zone
-            starts = charts.week_starts(window.this_start, window.zone)
-            async with self.db.read() as session:
-                weekly = await rows.kudos_by_week(session, team.id, starts, window.end)
             digests.append(
                 TeamDigest(
                     lead_zone=lead_zone,
@@ -95,7 +94,9 @@ class DigestService:
                     kudos=facts[team.id],
                     rounds=rounds,
                     quiet_member_days=self.config.digests.quiet_member_days,
-                    charts=charts.team_charts(team.name, rounds, starts, weekly, window.zone),
+                    charts=charts.team_charts(
+                        team.name, rounds, starts, weekly[team.id], window.zone
+                    ),
                 )
             )
         return digests

@@ -264,6 +264,8 @@ async def test_teams_weekly_digest_card_references_its_charts(
     clock.set(DIGEST_TIME - timedelta(days=1))
     await teams_team(teams)
     await teams.say("alice", "digest schedule team:support every fri at 16:00 tz UTC")
+    await teams.say("bob", f"kudos {at('carol')} for covering support", mentions=("carol",))
+    await teams.say("frank", f"kudos {at('carol')} for the runbook", mentions=("carol",))
 
     clock.set(DIGEST_TIME + timedelta(minutes=1))
     await app.scheduler.tick()
@@ -271,8 +273,11 @@ async def test_teams_weekly_digest_card_references_its_charts(
 
     [digest] = [post for post in teams.dms_to("dan") if "Weekly digest" in post.shown]
     images = card_images(digest.card)
-    assert len(images) == 2
+    assert len(images) == 3
     assert_map_alt(images[0]["altText"])
+    # Kudos by week: Carol received two, Bob (a member) gave one, Frank is outside the team.
+    assert "week of 13 Nov: 2 received, 1 given." in images[2]["altText"]
+    assert "week of 06 Nov: 0 received, 0 given" in images[2]["altText"]
     assert_gated(await queued_charts(app.db, "digest:"))
     for image in images:
         status, body, _ = await fetch(teams, image["url"])
