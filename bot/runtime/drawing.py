@@ -186,6 +186,7 @@ def _trend(axes: Any, chart: Chart) -> None:
     axes.set_yticks([1, 2, 3, 4, 5])
     axes.set_xticks(positions, [_text(label, 12) for label in chart.categories])
     axes.set_ylabel("mean (1–5)")
+    axes.set_xlabel("round, by the day it was asked")
     axes.grid(axis="y", alpha=0.3)
     axes.legend(loc="lower left")
     if any(value is None for series in chart.series for value in series.values):
@@ -219,6 +220,7 @@ def _kudos(axes: Any, chart: Chart) -> None:
         )
     axes.set_xticks(positions, [_text(label, 12) for label in chart.categories])
     axes.set_ylabel("kudos")
+    axes.set_xlabel("week starting")
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.grid(axis="y", alpha=0.3)
     axes.legend(loc="upper left")
