@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import logging
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -24,8 +23,6 @@ from aiohttp import web
 from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.repositories import charts as rows
-
-log = logging.getLogger(__name__)
 
 ROUTE = "/charts/{name}"
 KEY_PURPOSE = "chart-url"
