@@ -32,6 +32,7 @@ from bot.pulses import install as pulses
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.inbox import Inbox, InboxSettings
 from bot.runtime.outbox import OutboxWorker
+from bot.runtime.pictures import PictureRenderer
 from bot.runtime.scheduler import Scheduler
 from storage import migrate
 from storage.db import Database
@@ -76,7 +77,11 @@ class Application:
         self.clock = clock or SystemClock()
         self.db = db or Database(config.database_url)
         self.platforms: dict[str, Platform] = {}
-        self.outbox = OutboxWorker(self.db, self.platforms, self.clock, config.outbox)
+        # Charts are drawn where the outbox delivers, in a process started on first use.
+        self.pictures = PictureRenderer()
+        self.outbox = OutboxWorker(
+            self.db, self.platforms, self.clock, config.outbox, pictures=self.pictures
+        )
         self.scheduler = Scheduler(self.clock)
         # A worker process has no acks to protect and its handlers mostly wait on the platform,
         # so it runs more at once; beside acks (role "all") a few keep the loop responsive.
@@ -191,6 +196,7 @@ class Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*late, return_exceptions=True)
         await self.inbox.close()
+        await asyncio.to_thread(self.pictures.close)
         for hook in self._shutdown_hooks:
             with contextlib.suppress(Exception):
                 await hook()

@@ -163,8 +163,48 @@ class Form(_Model):
     modal: bool = False
 
 
+class ChartPoint(_Model):
+    """One change on the EASY × VALUE map: its subject, mean EASY (x), mean VALUE (y), answers."""
+
+    label: str
+    x: float
+    y: float
+    size: int = 0
+
+
+class ChartSeries(_Model):
+    """One line or bar series; None where a value may not be shown (a hidden round)."""
+
+    name: str
+    values: list[float | None]
+
+
+ChartKind = Literal["easy_value_map", "pulse_trend", "kudos_weeks"]
+
+
+class Chart(_Model):
+    """A picture as data: adapters show the rendered PNG, or `alt` where there is none.
+
+    Only aggregates the visibility gate let through ever become points or values. The PNG is
+    attached by the outbox just before delivery and never stored with the queued message."""
+
+    kind: Literal["chart"] = "chart"
+    chart: ChartKind
+    title: str
+    # The text alternative: what the picture says, in words (screen readers, text fallback).
+    alt: str
+    categories: list[str] = Field(default_factory=list)
+    series: list[ChartSeries] = Field(default_factory=list)
+    points: list[ChartPoint] = Field(default_factory=list)
+    png: bytes | None = Field(default=None, exclude=True, repr=False)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.chart.replace('_', '-')}.png"
+
+
 Block = Annotated[
-    Header | Section | Quote | Fields | Context | Divider | Buttons | Form,
+    Header | Section | Quote | Fields | Context | Divider | Buttons | Form | Chart,
     Field(discriminator="kind"),
 ]
 
@@ -205,6 +245,10 @@ class Message(_Model):
     @property
     def form(self) -> Form | None:
         return next((block for block in self.blocks if isinstance(block, Form)), None)
+
+    @property
+    def charts(self) -> list[Chart]:
+        return [block for block in self.blocks if isinstance(block, Chart)]
 
 
 def private_reply(text: str, *blocks: Block) -> Message:

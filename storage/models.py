@@ -351,3 +351,16 @@ class PulseComment(SQLModel, table=True):
     round_id: int = Field(foreign_key="pulse_rounds.id", primary_key=True)
     position: int = Field(primary_key=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ChartImage(SQLModel, table=True):
+    """A drawn chart a Teams card shows by URL, served by GET /charts/<token>.png until it
+    expires. In the database, not a directory, so every process against one database can
+    serve what any worker drew. Holds only what the chart shows: gated aggregates."""
+
+    __tablename__ = "chart_images"
+
+    id: str = Field(primary_key=True, max_length=64)
+    png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc(index=True)

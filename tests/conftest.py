@@ -103,6 +103,7 @@ def config() -> Config:
 async def app(config: Config, db: Database, clock: ManualClock) -> AsyncIterator[Application]:
     application = Application(config, clock=clock, db=db)
     yield application
+    application.pictures.close()
     for task in asyncio.all_tasks():
         if task is not asyncio.current_task() and "outbox" in repr(task.get_coro()):
             task.cancel()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from adapters.console.render import render
 from bot.messages import Message, ReplyTo, ToChannel, ToPerson
@@ -51,31 +54,57 @@ class ConsoleDirectory:
         return sorted(self.channels.get(channel_id, set()))
 
 
+def default_charts_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "kudos-pulse-charts"
+
+
 class ConsoleSender:
-    def __init__(self, out: Callable[[str], None], terminal: bool = False) -> None:
+    def __init__(
+        self, out: Callable[[str], None], terminal: bool = False, charts_dir: Path | None = None
+    ) -> None:
         self.out = out
         self.terminal = terminal
+        self.charts_dir = charts_dir or default_charts_dir()
         self._sent = 0
 
     async def send(self, message: Message, *, key: str, replace_ref: str | None = None) -> Delivery:
         edited = replace_ref is not None
-        self.out(format_message(message, edited=edited, terminal=self.terminal))
+        text = format_message(message, edited=edited, terminal=self.terminal)
+        saved = [f"    saved as {path}" for path in self._save_charts(message, key)]
+        self.out("\n".join([text, *saved]))
         self._sent += 1
         return Delivery(ref=f"console-{self._sent}")
+
+    def _save_charts(self, message: Message, key: str) -> list[Path]:
+        """Each drawn chart as a PNG file (the console cannot show pictures)."""
+        paths = []
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", key)[:80]
+        for index, chart in enumerate(message.charts):
+            if chart.png is None:
+                continue  # not drawn: its text alternative is all there is
+            self.charts_dir.mkdir(parents=True, exist_ok=True)
+            path = self.charts_dir / f"{stem}-{index + 1}-{chart.filename}"
+            path.write_bytes(chart.png)
+            paths.append(path)
+        return paths
 
 
 class ConsolePlatform:
     name = "console"
 
     def __init__(
-        self, config: Config, out: Callable[[str], None], terminal: bool = False
+        self,
+        config: Config,
+        out: Callable[[str], None],
+        terminal: bool = False,
+        charts_dir: Path | None = None,
     ) -> None:
         """`terminal`: the output is a person's terminal (styled), not a pipe."""
         self.config = config
         self.terminal = terminal
         self.channels: dict[str, set[str]] = {}
         self._directory = ConsoleDirectory(config, self.channels)
-        self._sender = ConsoleSender(out, terminal)
+        self._sender = ConsoleSender(out, terminal, charts_dir)
 
     def directory(self, workspace_external_id: str) -> ConsoleDirectory:
         return self._directory

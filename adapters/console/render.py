@@ -11,6 +11,7 @@ import re
 from bot.messages import (
     Buttons,
     ChannelLink,
+    Chart,
     Context,
     Divider,
     Fields,
@@ -92,6 +93,9 @@ def render(message: Message, terminal: bool = False) -> list[str]:
                 lines.append("  ".join(f"[{_visible(button.label)}]" for button in buttons))
             case Form():
                 lines.extend(_form(block))
+            case Chart(title=title, alt=alt):  # the picture is saved as a file (platform.py)
+                lines.append(f"📊 {_visible(title)}")
+                lines.append(f"  {_visible(alt)}")
     return lines
 
 

@@ -17,6 +17,7 @@ from bot.messages import (
     Block,
     Buttons,
     ChannelLink,
+    Chart,
     ChoiceInput,
     Context,
     Divider,
@@ -121,7 +122,17 @@ def render_block(block: Block) -> list[dict[str, Any]]:
             return _buttons(block)
         case Form():
             return inline_form(block)
+        case Chart():
+            return [{"type": "context", "elements": [mrkdwn(chart_text(block), CONTEXT_TEXT)]}]
     return []
+
+
+def chart_text(chart: Chart) -> str:
+    """A chart's line in the message: its title, and its words when there is no picture (not
+    drawn, or not uploadable); an uploaded picture carries the words as its alt text."""
+    if chart.png is not None:
+        return f"📊 *{escape(chart.title)}* (picture below)"
+    return f"📊 *{escape(chart.title)}*: {escape(chart.alt)}"
 
 
 def _fields(items: list[tuple[str, str]]) -> list[dict[str, Any]]:

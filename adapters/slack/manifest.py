@@ -26,6 +26,7 @@ BOT_SCOPES = [
     "channels:read",  # conversations.members: pulse audiences and team channels
     "groups:read",
     "im:write",  # open a DM with a person
+    "files:write",  # charts uploaded to a lead's DM (files.getUploadURLExternal)
 ]
 
 BOT_EVENTS = [

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blockkit import fallback_text, render_blocks
 from adapters.slack.clients import SlackClients
 from adapters.slack.errors import delivery_error
+from adapters.slack.text import cut_plain, escape
 from bot.messages import Audience, Message, ToChannel, ToPerson
 from bot.ports import Delivery, DeliveryError, PermanentFailure, RateLimited
 
@@ -31,6 +32,8 @@ HISTORY_PAGE = 15
 HISTORY_PAGES = 3
 # Our clock and Slack's may disagree a little; look back that much further.
 CLOCK_SKEW = timedelta(minutes=2)
+# Slack cuts a file's alt text at 1000 characters; we cut first, with an ellipsis.
+ALT_TEXT = 1000
 # Known DM channels (user id → D…); dropped wholesale when full, they are cheap to relearn.
 IM_CACHE = 50_000
 
@@ -78,7 +81,30 @@ class SlackSender:
         posted_in = str(response.get("channel") or channel)
         if isinstance(message.audience, ToPerson) and posted_in != channel:
             self._remember_im(channel, posted_in)
+        if not replace_ref:
+            await self._upload_charts(client, message, posted_in)
         return Delivery(ref=f"{posted_in}:{response.get('ts') or ''}")
+
+    async def _upload_charts(self, client: AsyncWebClient, message: Message, channel: str) -> None:
+        """Each drawn chart as a file in the conversation just posted to, with the current
+        upload API (files.getUploadURLExternal → POST the bytes → files.completeUploadExternal,
+        which files_upload_v2 performs). The message itself is already delivered and says what
+        the charts show, so a failed upload is logged, not retried (a retry would repost it)."""
+        for chart in message.charts:
+            if chart.png is None:
+                continue
+            try:
+                await client.files_upload_v2(
+                    channel=channel,
+                    file=chart.png,
+                    filename=chart.filename,
+                    title=cut_plain(chart.title, ALT_TEXT),
+                    alt_txt=cut_plain(chart.alt, ALT_TEXT),
+                    # Shown as message text: escaped, so a team's name can never ping.
+                    initial_comment=escape(cut_plain(f"📊 {chart.title}", ALT_TEXT)),
+                )
+            except Exception as error:
+                log.warning("slack: chart %s not uploaded: %s", chart.chart, delivery_error(error))
 
     async def find_delivered(
         self, key: str, *, message: Message, since: datetime | None = None

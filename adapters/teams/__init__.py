@@ -16,7 +16,9 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 
+from adapters.teams import charts
 from adapters.teams.auth import BotFrameworkAuth, KeySet
+from adapters.teams.charts import ChartLinks
 from adapters.teams.conversations import ConversationRefs
 from adapters.teams.gate import Rejected, TeamsGate
 from adapters.teams.handler import KudosTeamsBot
@@ -24,6 +26,7 @@ from adapters.teams.pages import mount as mount_pages
 from adapters.teams.platform import TeamsPlatform
 from bot.app import Application
 from bot.ops.config import ConfigError, TeamsSettings
+from bot.ops.keys import load_keyring
 from bot.ops.metrics import ACK_SECONDS
 
 __all__ = ["ROUTE", "TeamsPlatform", "install"]
@@ -69,6 +72,12 @@ def install(app: Application) -> TeamsPlatform:
     adapter = CloudAdapter(framework)
     refs = ConversationRefs(app.db, app.core.people, app.clock)
     platform = TeamsPlatform(adapter, settings.app_id or "", refs)
+    # Chart links are signed with a key of their own, derived from the pulse key every
+    # process against this database holds (bot/ops/keys.py).
+    keyring = load_keyring(app.config, create=True)
+    platform.charts = ChartLinks(
+        app.db, app.clock, keyring.derive(charts.KEY_PURPOSE), app.config.public_url
+    )
     bot = KudosTeamsBot(platform, app.core)
     auth = (
         BotFrameworkAuth(settings.app_id, KeySet(settings.openid_metadata_url))
@@ -93,6 +102,7 @@ def install(app: Application) -> TeamsPlatform:
         return web.Response(status=201)
 
     app.web.router.add_post(ROUTE, messages)
+    charts.mount(app.web, platform.charts)
     mount_pages(app.web, app.config)  # what the package's privacyUrl/termsOfUseUrl link to
     app.add_platform(platform)
     return platform

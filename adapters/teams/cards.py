@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from botbuilder.schema import Mention as MentionEntity
 from bot.messages import (
     Buttons,
     ChannelLink,
+    Chart,
     ChoiceInput,
     Context,
     Divider,
@@ -41,6 +43,8 @@ CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.4"
 # Teams' documented limit for bot messages is larger, but 28 KB is what every client accepts.
 MAX_CARD_BYTES = 28 * 1024
+# An image's text alternative: room for a map's every point, well inside the card budget.
+ALT_TEXT = 2000
 
 # Our buttons are Action.Execute (Universal Actions): the press arrives as an
 # `adaptiveCard/action` invoke the bot answers with an updated card. Cards sent before still
@@ -118,13 +122,17 @@ People = list[tuple[str, str]]  # (29: id, name)
 
 
 def render(
-    message: Message, *, origin: str | None = None, people: People | None = None
+    message: Message,
+    *,
+    origin: str | None = None,
+    people: People | None = None,
+    chart_urls: Mapping[int, str] | None = None,
 ) -> Activity:
     """One outgoing activity for `message`. `origin` is the channel a form was asked for in;
     `people`, when known, are offered as a choice list instead of the org-wide people picker."""
     if not message.blocks:
         return Activity(type=ActivityTypes.message, text=escape(message.text), text_format="xml")
-    card = adaptive_card(message, origin=origin, people=people)
+    card = adaptive_card(message, origin=origin, people=people, chart_urls=chart_urls)
     return Activity(
         type=ActivityTypes.message,
         summary=message.text[:200],
@@ -143,10 +151,15 @@ def render(
 
 
 def adaptive_card(
-    message: Message, *, origin: str | None = None, people: People | None = None
+    message: Message,
+    *,
+    origin: str | None = None,
+    people: People | None = None,
+    chart_urls: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
+    """`chart_urls`: where each drawn chart (by block index) can be loaded from."""
     card = _Card()
-    for block in message.blocks:
+    for index, block in enumerate(message.blocks):
         match block:
             case Header(text=text):
                 card.add(_text(escape(text), size="Medium", weight="Bolder"))
@@ -180,6 +193,8 @@ def adaptive_card(
                 )
             case Form():
                 _form(card, block, origin, people)
+            case Chart():
+                _chart(card, block, (chart_urls or {}).get(index))
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -193,6 +208,19 @@ def adaptive_card(
     if card.mentions:
         content["msteams"]["entities"] = list(card.mentions.values())
     return fit(content)
+
+
+def _chart(card: _Card, chart: Chart, url: str | None) -> None:
+    """A chart as an Image by URL (never inlined: a data URI would eat the 28 KB budget), with
+    only the properties of Adaptive Cards 1.0–1.2, which older Teams mobile clients render;
+    its words instead when it has no URL (not drawn, or the bot has no public address)."""
+    card.add(_text(f"📊 **{escape(chart.title)}**", size="Small"))
+    if url is None:
+        card.add(_text(escape(chart.alt), size="Small", isSubtle=True))
+        return
+    card.add(
+        {"type": "Image", "url": url, "altText": chart.alt[:ALT_TEXT], "size": "Stretch"}
+    )
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:

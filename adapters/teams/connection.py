@@ -3,9 +3,14 @@ conversation references, and the names learned from mentions and rosters."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from botbuilder.core import BotAdapter
 
 from adapters.teams.conversations import ConversationRefs
+
+if TYPE_CHECKING:
+    from adapters.teams.charts import ChartLinks
 
 # Names learned from mention entities and rosters, so a freshly mentioned person has a name
 # even before the connector is asked. Bounded: it is only a hint.
@@ -18,6 +23,8 @@ class TeamsConnection:
         self.app_id = app_id
         self.refs = refs
         self.names: dict[tuple[str, str], str] = {}
+        # Where drawn charts are published for cards to load (set by `install`).
+        self.charts: ChartLinks | None = None
 
     def learn_names(self, tenant_id: str, people: list[tuple[str, str]]) -> None:
         if len(self.names) > MAX_NAMES:

@@ -17,7 +17,7 @@ from adapters.teams import cards
 from adapters.teams.connection import TeamsConnection
 from adapters.teams.connector import create_personal, delivery_error, in_conversation
 from adapters.teams.conversations import personal_reference
-from bot.messages import Message, ReplyTo, ToChannel, ToPerson
+from bot.messages import Chart, Message, ReplyTo, ToChannel, ToPerson
 from bot.ports import Delivery, DeliveryError, PermanentFailure
 from storage.repositories import teams_refs
 
@@ -55,7 +55,23 @@ class TeamsSender:
         else:
             assert isinstance(audience, ReplyTo)
             raise PermanentFailure("a reply has no proactive destination")
-        return await self.post(reference, cards.render(message), replace_ref=replace_ref)
+        chart_urls = await self._publish_charts(message)
+        return await self.post(
+            reference, cards.render(message, chart_urls=chart_urls), replace_ref=replace_ref
+        )
+
+    async def _publish_charts(self, message: Message) -> dict[int, str]:
+        """URL by block index of each drawn chart, stored for GET /charts/<token>.png."""
+        links = self.platform.charts
+        urls: dict[int, str] = {}
+        if links is None:
+            return urls
+        for index, block in enumerate(message.blocks):
+            if isinstance(block, Chart) and block.png is not None:
+                url = await links.publish(block.png)
+                if url:
+                    urls[index] = url
+        return urls
 
     async def personal(self, user_id: str) -> ConversationReference:
         """The 1:1 chat with `user_id`, created (and stored) if the bot never had one."""

@@ -4,7 +4,7 @@ replies to /digest schedule, list, cancel and help."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from bot.lexicon import shorten
 from bot.messages import (
     Audience,
     Block,
+    Chart,
     Context,
     Divider,
     Fields,
@@ -59,6 +60,8 @@ class TeamDigest:
     quiet_member_days: int
     # Where the lead is: quiet hours are theirs.
     lead_zone: ZoneInfo = _UTC
+    # Pictures of the same facts (bot/digests/charts.py), drawn by the outbox on delivery.
+    charts: list[Chart] = field(default_factory=list)
 
     @property
     def rounds_this_week(self) -> list[RoundSummary]:
@@ -105,7 +108,9 @@ def _when(moment: datetime, zone: str) -> str:
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
-def render_digest(digest: TeamDigest, config: Config, audience: Audience) -> Message:
+def render_digest(
+    digest: TeamDigest, config: Config, audience: Audience, *, with_charts: bool = True
+) -> Message:
     window = digest.window
     span = f"{_when(window.this_start, window.zone)} – {_when(window.end, window.zone)}"
     title = f"Weekly digest — {digest.team_name}"
@@ -145,6 +150,8 @@ def render_digest(digest: TeamDigest, config: Config, audience: Audience) -> Mes
     ]
     blocks += _recognition_blocks(digest, config)
     blocks += _pulse_blocks(digest, config)
+    if with_charts:
+        blocks += digest.charts
     text = (
         f"{title}: {kudos.received_this_week} kudos received (last week "
         f"{kudos.received_last_week}), {kudos.given_this_week} given (last week "

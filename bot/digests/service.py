@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.digests import messages, rules
+from bot.digests import charts, messages, rules
 from bot.digests.commands import CancelDigest, DigestHelp, DigestNow, ListDigests, ScheduleDigest
 from bot.digests.messages import TeamDigest, render_digest
 from bot.digests.rules import after_quiet_hours, next_fire, period_key, window_ending
-from bot.messages import Refused, Reply, ReplyTo, ToPerson
+from bot.messages import Chart, Refused, Reply, ReplyTo, ToPerson
 from bot.ops import logcontext
 from bot.ops.config import Config
 from bot.ops.metrics import SCHEDULER_FIRINGS
@@ -68,8 +68,10 @@ class DigestService:
         """Digests of `teams` for the week ending at `end`, weeks counted in `zone`."""
         window = window_ending(end, zone, self.config.digests.quiet_member_days)
         team_ids = [team.id for team in teams if team.id is not None]
+        starts = charts.week_starts(window.this_start, window.zone)
         async with self.db.read() as session:
             facts = await rows.kudos_facts(session, team_ids, _query_window(window))
+            weekly = await rows.kudos_by_week(session, team_ids, starts, window.end)
             leads = await people_rows.by_ids(session, [t.lead_id for t in teams if t.lead_id])
         digests = []
         for team in teams:
@@ -92,9 +94,19 @@ class DigestService:
                     kudos=facts[team.id],
                     rounds=rounds,
                     quiet_member_days=self.config.digests.quiet_member_days,
+                    charts=charts.team_charts(
+                        team.name, rounds, starts, weekly[team.id], window.zone
+                    ),
                 )
             )
         return digests
+
+    async def team_charts(self, team: Team, now: datetime, zone: ZoneInfo) -> list[Chart]:
+        """A team's pictures for the week ending `now` (weeks counted in `zone`): the pulse map
+        and trend as the visibility gate allows, and kudos by week. Neutral `Chart` blocks; put
+        them in a message and the outbox draws them on delivery."""
+        (digest,) = await self.build([team], now, zone)
+        return digest.charts
 
     # -- the scheduler's work ---------------------------------------------------------------
 
@@ -263,7 +275,9 @@ class DigestService:
         active_zone = schedule.timezone if schedule is not None and schedule.active else None
         zone = rules.week_zone(active_zone, zone_of(lead or caller.person, self.config))
         (digest,) = await self.build([team], self.clock.now(), zone)
-        return Reply(messages=[render_digest(digest, self.config, ReplyTo())])
+        # Answered now, so without pictures: drawing is no work for a reply someone waits on
+        # (the scheduled digest, delivered by the outbox, carries them).
+        return Reply(messages=[render_digest(digest, self.config, ReplyTo(), with_charts=False)])
 
     async def list(self, caller: Caller, _command: ListDigests) -> Reply:
         async with self.db.read() as session:

@@ -7,9 +7,13 @@ aggregates, and the aggregates are None unless the round met the anonymity thres
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from bot.lexicon import shorten
+from bot.messages import Chart, ChartPoint, ChartSeries
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,88 @@ class NoPulses:
         self, workspace_id: int, team_id: int, *, until: datetime, limit: int = 8
     ) -> list[RoundSummary]:
         return []
+
+
+# -- pictures of a team's rounds (bot/messages.py `Chart`), for results, digests and the home --
+
+# Where the 1–5 scales are split into the four quadrants of the EASY × VALUE map.
+MIDPOINT = 3.0
+MAP_LABEL = 40
+
+
+def quadrant(easy: float, value: float) -> str:
+    if easy >= MIDPOINT:
+        return "easy & valuable" if value >= MIDPOINT else "easy, little value"
+    return "valuable, not easy" if value >= MIDPOINT else "neither easy nor valuable"
+
+
+def _shown(summary: RoundSummary) -> bool:
+    """The gate's verdict as the summary carries it: no mean, no point."""
+    return summary.shown and summary.easy_mean is not None and summary.value_mean is not None
+
+
+def _mean(summary: RoundSummary, mean: float | None) -> float | None:
+    return round(mean, 2) if mean is not None and _shown(summary) else None
+
+
+def easy_value_map(team_name: str, rounds: Sequence[RoundSummary]) -> Chart | None:
+    """Every shown round at its mean EASY and VALUE, sized by answers; None when none is shown.
+
+    A round the visibility gate hid gives no point: it is only counted in the words."""
+    points = [
+        ChartPoint(
+            label=shorten(summary.subject, MAP_LABEL),
+            x=round(summary.easy_mean or 0.0, 2),
+            y=round(summary.value_mean or 0.0, 2),
+            size=summary.responded,
+        )
+        for summary in rounds
+        if _shown(summary)
+    ]
+    if not points:
+        return None
+    described = "; ".join(
+        f"“{point.label}”: EASY {point.x:.1f}, VALUE {point.y:.1f}, {point.size} answers "
+        f"({quadrant(point.x, point.y)})"
+        for point in points
+    )
+    hidden = sum(1 for summary in rounds if summary.closed and not _shown(summary))
+    note = f" {hidden} more hidden to keep answers anonymous." if hidden else ""
+    return Chart(
+        chart="easy_value_map",
+        title=f"EASY × VALUE — {shorten(team_name, 60)}",
+        alt=f"Map of {len(points)} changes by mean EASY (across) and VALUE (up), 1–5: "
+        f"{described}.{note}",
+        points=points,
+    )
+
+
+def pulse_trend(team_name: str, rounds: Sequence[RoundSummary]) -> Chart | None:
+    """Mean EASY and VALUE of the closed rounds, oldest first; a gap where one was hidden."""
+    closed = [summary for summary in rounds if summary.closed]
+    if not any(_shown(summary) for summary in closed):
+        return None
+    categories = [f"{s.scheduled_for:%d %b}" for s in closed]
+    easy = [_mean(s, s.easy_mean) for s in closed]
+    value = [_mean(s, s.value_mean) for s in closed]
+
+    def words(values: list[float | None]) -> str:
+        return ", ".join("hidden" if v is None else f"{v:.1f}" for v in values)
+
+    return Chart(
+        chart="pulse_trend",
+        title=f"EASY and VALUE, last {len(closed)} rounds — {shorten(team_name, 60)}",
+        alt=f"Trend over {len(closed)} rounds ({categories[0]} to {categories[-1]}), "
+        f"oldest first. EASY: {words(easy)}. VALUE: {words(value)}.",
+        categories=categories,
+        series=[ChartSeries(name="EASY", values=easy), ChartSeries(name="VALUE", values=value)],
+    )
+
+
+def pulse_charts(team_name: str, rounds: Sequence[RoundSummary]) -> list[Chart]:
+    """The map and the trend of a team's rounds, whichever has anything shown."""
+    return [
+        chart
+        for chart in (easy_value_map(team_name, rounds), pulse_trend(team_name, rounds))
+        if chart
+    ]

@@ -16,16 +16,18 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bot.messages import Block
+from bot.messages import Block, Chart
 from bot.ops.config import Config
 from bot.ops.keys import FingerprintCheck, KeyProblem
 from bot.ops.metrics import SCHEDULER_FIRINGS
 from bot.ports import Platform
 from bot.pulses import audience, messages, rules, visibility
 from bot.pulses.ballot import BUCKETS, Answer, BallotBox
+from bot.pulses.contract import pulse_charts
 from bot.pulses.rules import RoundResult, add, from_tally, tally
+from bot.pulses.summaries import StoredPulseSummaries, summary_of
 from bot.runtime import outbox
 from bot.runtime.clock import Clock
 from storage.db import Database
@@ -37,6 +39,8 @@ from storage.repositories import teams as team_rows
 from storage.repositories import workspaces
 from storage.unit import Unit
 
+# Rounds of a team drawn beside a result: as many as a digest shows.
+CHART_ROUNDS = 8
 log = logging.getLogger(__name__)
 TREND_ROUNDS = 4
 
@@ -422,6 +426,25 @@ class Rounds:
             zone=schedule.timezone,
             progress="" if round_.closed else await self.progress(session, round_),
         )
+
+
+    async def charts(self, round_: PulseRound) -> list[Chart]:
+        """Pictures for a closed round's results: the EASY × VALUE map and trend of its team's
+        recent rounds up to this one (or of this round alone without a team). Built from the
+        gated summaries, so a hidden round is no point and no value."""
+        if not round_.closed:
+            return []
+        if round_.team_id is None:
+            return pulse_charts(round_.subject, [summary_of(round_)])
+        async with self.db.read() as session:
+            team = await team_rows.get(session, round_.team_id)
+        found = await StoredPulseSummaries(self.db, self.config).for_team(
+            round_.workspace_id,
+            round_.team_id,
+            until=round_.scheduled_for + timedelta(microseconds=1),
+            limit=CHART_ROUNDS,
+        )
+        return pulse_charts(team.name if team else round_.subject, found)
 
 
 def identity(workspace: Workspace, user_id: str) -> str:

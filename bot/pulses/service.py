@@ -9,6 +9,7 @@ from typing import Any
 from bot.lexicon import clean_user_text, typed_number
 from bot.messages import (
     Block,
+    Chart,
     Context,
     Mention,
     Message,
@@ -18,6 +19,7 @@ from bot.messages import (
     Section,
     Span,
     Text,
+    ToPerson,
     plain_text,
 )
 from bot.ops.config import Config
@@ -42,6 +44,7 @@ from bot.pulses.commands import (
     Weekly,
 )
 from bot.pulses.rounds import Rounds, identity
+from bot.runtime import outbox
 from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.models import PulseSchedule
@@ -312,7 +315,32 @@ class PulseService:
                         f"There is no pulse round {command.round_id} whose results you can see."
                     )
             text, blocks = await self.rounds.results(session, round_)
+        charts = await self.rounds.charts(round_)
+        if charts:
+            await self._send_charts(caller, round_.id or 0, charts)
+            note = "Charts of these results follow in a direct message from me."
+            blocks = [*blocks, Context(spans=[Text(text=note)])]
         return Reply(messages=[Message(audience=ReplyTo(), text=text, blocks=blocks)])
+
+    async def _send_charts(self, caller: Caller, round_id: int, charts: list[Chart]) -> None:
+        """The pictures go through the outbox, which draws them in its own process after this
+        reply: by DM to whoever asked, since results are theirs alone, not the channel's."""
+        now = self.clock.now()
+        message = Message(
+            audience=ToPerson(user_id=caller.actor.user_id),
+            text=f"Charts for pulse {round_id}",
+            blocks=list(charts),
+        )
+        async with self.db.write() as session:
+            await outbox.enqueue(
+                session,
+                workspace_id=caller.workspace_id,
+                platform=caller.workspace.platform,
+                key=f"pulse-charts:{round_id}:{caller.actor.user_id}:{now.isoformat()}",
+                message=message,
+                now=now,
+            )
+        self.rounds.on_enqueue()
 
     # -- answering ---------------------------------------------------------------------------
 

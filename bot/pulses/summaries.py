@@ -6,7 +6,9 @@ from datetime import datetime
 
 from bot.ops.config import Config
 from bot.pulses.contract import RoundSummary
+from bot.pulses.rules import from_tally
 from storage.db import Database
+from storage.models import PulseRound
 from storage.repositories import pulses as repo
 
 
@@ -47,3 +49,29 @@ class StoredPulseSummaries:
                 )
             )
         return summaries
+
+
+def summary_of(round_: PulseRound) -> RoundSummary:
+    """One stored round as the contract's summary: aggregates only if the gate showed it."""
+    assert round_.id is not None
+    result = from_tally(
+        round_.invited,
+        round_.tally,
+        shown=bool(round_.closed and round_.scores_shown),
+        responded=round_.responded,
+    )
+    return RoundSummary(
+        round_id=round_.id,
+        schedule_id=round_.schedule_id,
+        subject=round_.subject,
+        scheduled_for=round_.scheduled_for,
+        closes_at=round_.closes_at,
+        closed=round_.closed,
+        invited=round_.invited,
+        responded=result.responded,
+        shown=result.shown,
+        easy_mean=result.easy_mean,
+        value_mean=result.value_mean,
+        easy_favourable=result.easy_favourable,
+        value_favourable=result.value_favourable,
+    )

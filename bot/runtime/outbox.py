@@ -31,6 +31,7 @@ from bot.ports import (
     TemporaryFailure,
 )
 from bot.runtime.clock import Clock
+from bot.runtime.pictures import PictureRenderer
 from bot.runtime.polling import claim_until_stopped
 from bot.runtime.retries import Retry, after_rate_limit, outbox_retry
 from storage.db import Database
@@ -140,8 +141,12 @@ class OutboxWorker:
         *,
         worker_id: str | None = None,
         concurrency: int = 16,
+        pictures: PictureRenderer | None = None,
     ) -> None:
         self.db = db
+        # Draws a message's charts just before delivery, in a process of its own; without it
+        # charts go out as their text alternative.
+        self.pictures = pictures
         self.platforms = platforms
         self.clock = clock
         self.settings = settings
@@ -314,6 +319,8 @@ class OutboxWorker:
                 if replace_ref is _SKIP:
                     await self._settle(item, rows.CANCELLED)
                     return
+                if message.charts and self.pictures is not None:
+                    message = await self.pictures.attach(message)
                 await self._wait_for_slot(self._pacer(item.platform, item.workspace_id))
                 if self.stopping.is_set() or time.monotonic() >= lease_ends:
                     # Shutting down, or waited so long (e.g. behind a Retry-After) that the

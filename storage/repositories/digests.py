@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, select, update
@@ -447,3 +447,40 @@ async def _add_highlights(
                 tags=tag_names[recognition_id],
             )
         )
+
+
+async def kudos_by_week(
+    unit: Unit, team_ids: list[int], starts: list[datetime], end: datetime
+) -> dict[int, list[tuple[int, int]]]:
+    """(received, given) by each team's members in each week [starts[i], starts[i+1] or end),
+    `starts` oldest first, counted like the digest's weekly numbers (recipient-awards, live).
+    Two statements for the whole batch; the weeks are counted here."""
+    counts = {team_id: [[0, 0] for _ in starts] for team_id in team_ids}
+    if not team_ids or not starts:
+        return {team_id: [] for team_id in team_ids}
+    joined, where = _live_awards_of_members(team_ids, starts[0], end)
+    received = await _rows(
+        unit, select(members.c.team_id, awards.c.created_at).select_from(joined).where(where)
+    )
+    given = await _rows(
+        unit,
+        select(members.c.team_id, kudos.c.created_at)
+        .select_from(
+            members.join(kudos, kudos.c.giver_id == members.c.person_id).join(
+                awards, awards.c.recognition_id == kudos.c.id
+            )
+        )
+        .where(
+            members.c.team_id.in_(team_ids),
+            kudos.c.created_at >= starts[0],
+            kudos.c.created_at < end,
+            kudos.c.revoked_at.is_(None),
+        ),
+    )
+    for column, found in ((0, received), (1, given)):
+        for team_id, created_at in found:
+            moment = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
+            week = sum(1 for start in starts if start <= moment) - 1
+            if 0 <= week < len(starts):
+                counts[team_id][week][column] += 1
+    return {team_id: [(r, g) for r, g in weeks] for team_id, weeks in counts.items()}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -272,10 +274,16 @@ async def test_scheduled_digest_is_dmed_to_the_lead_once_per_period(
     await app.outbox.drain()
 
     delivered = "\n".join(console.lines[start:])
-    assert delivered == EXPECTED_DIGEST.replace("[only @dana sees]", "[DM to @dana]").replace(
+    # The words, then the picture of the weeks' kudos: its text alternative and its file.
+    words, _, picture = delivered.partition("\n    📊 ")
+    assert words == EXPECTED_DIGEST.replace("[only @dana sees]", "[DM to @dana]").replace(
         "(UTC)",
         "(Europe/London)",  # London is on UTC in November: the same week
     )
+    assert picture.startswith("Kudos by week — support\n")
+    assert "week of 13 Nov: 4 received, 2 given." in picture
+    saved = picture.splitlines()[-1].strip().removeprefix("saved as ")
+    assert (await asyncio.to_thread(Path(saved).read_bytes)).startswith(b"\x89PNG")
     assert await count(app.db, DigestRun) == 1
     assert await count(app.db, OutboxItem, OutboxItem.dedupe_key == "digest:1:2026-W47") == 1
     assert SCHEDULER_FIRINGS.labels("digest")._value.get() == firings + 1

@@ -178,6 +178,7 @@ async def running(
     finally:
         await client.close()
         await adapter.close()
+        app.pictures.close()
 
 
 @pytest.fixture

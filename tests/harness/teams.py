@@ -200,6 +200,9 @@ async def teams_fixture(app: Application) -> AsyncIterator[TeamsChat]:
     connector_runner = await start_connector(connector)
     platform: TeamsPlatform = app.load_adapter("teams")
     runner, url = await serve(app.web)
+    # Cards load charts from the bot's own server: what `public_url` says in production.
+    assert platform.charts is not None
+    platform.charts.base = url.removesuffix(ROUTE)
     async with aiohttp.ClientSession() as http:
         yield TeamsChat(app, connector, platform, http, url)
     await runner.cleanup()

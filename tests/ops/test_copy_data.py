@@ -21,6 +21,7 @@ from storage.db import Database
 from storage.models import (
     AppSetting,
     AuditEntry,
+    ChartImage,
     Person,
     SlackInstallation,
     SlackOAuthState,
@@ -94,6 +95,12 @@ async def _filled_sqlite(path: Path, config: Config, clock: ManualClock) -> str:
             )
         )
         session.add(AppSetting(key="pulse_secret", value="generated"))
+        # A drawn chart a Teams card links to (bytes survive the copy like any column).
+        session.add(
+            ChartImage(
+                id="chart-1", png=b"\x89PNG\r\n\x1a\n", created_at=now, expires_at=now
+            )
+        )
         session.add(
             AuditEntry(
                 workspace_id=workspace.id,

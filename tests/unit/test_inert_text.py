@@ -199,3 +199,71 @@ def test_the_fuzz_can_see_what_it_forbids() -> None:
     assert BROADCAST.search("hi @here")
     assert not BROADCAST.search(clean_user_text("hi <!here> @\x00here @\u200bchannel"))
     assert TERMINAL.search("\x1b[31m") and not TERMINAL.search(clean_user_text("\x1b[31mred"))
+
+
+# -- charts: hostile subjects and names drawn into PNGs ----------------------------------------
+
+TEX_AND_GLYPHS = [
+    "$x$",
+    "$\\frac{a}{b$",
+    "$$\\\\$$",
+    "\\begin{equation}",
+    "$^_^$",
+    "%%%",
+    "🚀🎉👍🏽",
+    "日本語のテキスト",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    "\U0010ffff",
+    "\ud7ff",
+    "x" * 400,
+]
+
+
+def _hostile_labels(count: int) -> list[str]:
+    tokens = HOSTILE_TOKENS + TEX_AND_GLYPHS
+    return [
+        "".join(tokens[(index * 7 + shift) % len(tokens)] for shift in range(3))
+        for index in range(count)
+    ]
+
+
+def test_hostile_text_draws_into_every_kind_of_chart() -> None:
+    """A handful of charts, each with many hostile labels (mathtext, broken TeX, emoji, CJK,
+    controls, very long text): every one draws to a PNG without an exception."""
+    from bot.messages import Chart, ChartPoint, ChartSeries
+    from bot.runtime.drawing import render_png
+
+    labels = _hostile_labels(40)
+    charts = [
+        Chart(
+            chart="easy_value_map",
+            title=labels[0],
+            alt=labels[1],
+            points=[
+                ChartPoint(label=label, x=1 + (i % 9) / 2, y=5 - (i % 7) / 1.5, size=i)
+                for i, label in enumerate(labels)
+            ],
+        ),
+        Chart(
+            chart="pulse_trend",
+            title=labels[2],
+            alt="",
+            categories=labels[:12],
+            series=[
+                ChartSeries(name=labels[3], values=[None if i % 4 == 0 else 3.0 for i in range(12)]),
+                ChartSeries(name=labels[4], values=[2.5] * 12),
+            ],
+        ),
+        Chart(
+            chart="kudos_weeks",
+            title=labels[5],
+            alt="",
+            categories=labels[6:14],
+            series=[
+                ChartSeries(name=labels[7], values=[float(i) for i in range(8)]),
+                ChartSeries(name=labels[8], values=[None] * 8),
+            ],
+        ),
+    ]
+    for chart in charts:
+        assert render_png(chart.model_dump(mode="json")).startswith(b"\x89PNG\r\n\x1a\n")

@@ -70,6 +70,19 @@ class Call:
 
 
 @dataclass
+class Upload:
+    """A file that went through files.getUploadURLExternal → POST → files.completeUploadExternal."""
+
+    file_id: str
+    filename: str
+    data: bytes
+    channel: str | None = None
+    title: str = ""
+    alt_text: str = ""
+    initial_comment: str = ""
+
+
+@dataclass
 class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=default_users)
     channels: dict[str, list[str]] = field(default_factory=dict)
@@ -97,6 +110,10 @@ class FakeSlack:
         self.socket_acks: list[dict[str, Any]] = []
         self._socket_open = asyncio.Event()
         self._ws: web.WebSocketResponse | None = None
+        # Files: announced by getUploadURLExternal, bytes by POST, shared by completeUpload.
+        self._files: dict[str, Upload] = {}
+        self._file_ids = itertools.count(1)
+        self.uploads: list[Upload] = []
 
     # -- control ---------------------------------------------------------------------------
 
@@ -135,6 +152,7 @@ class FakeSlack:
         server.router.add_route("*", "/api/{method}", self._api)
         server.router.add_post("/respond/{name}", self._respond)
         server.router.add_get("/socket", self._socket)
+        server.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(server, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -194,7 +212,52 @@ class FakeSlack:
         assert self._ws is not None
         await self._ws.send_json(envelope)
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload_url: Slack takes the bytes raw or as a multipart form's file."""
+        upload = self._files.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = next(iter(form.values()))
+            upload.data = part.file.read() if hasattr(part, "file") else str(part).encode()
+        else:
+            upload.data = await request.read()
+        return web.Response(text=f"OK - {len(upload.data)}")
+
     # -- methods ---------------------------------------------------------------------------
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length") or "").isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):08d}"
+        self._files[file_id] = Upload(
+            file_id, str(args["filename"]), b"", alt_text=str(args.get("alt_txt") or "")
+        )
+        return {
+            "ok": True,
+            "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}",
+            "file_id": file_id,
+        }
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files") or "[]"
+        files = json.loads(files) if isinstance(files, str) else files
+        done = []
+        for entry in files:
+            upload = self._files.pop(str(entry.get("id")), None)
+            if upload is None or not upload.data:
+                return {"ok": False, "error": "file_not_found"}
+            upload.channel = args.get("channel_id") or args.get("channels")
+            upload.title = str(entry.get("title") or "")
+            upload.initial_comment = str(args.get("initial_comment") or "")
+            if self.record:
+                self.uploads.append(upload)
+            done.append({"id": upload.file_id, "title": upload.title, "name": upload.filename})
+        return {"ok": True, "files": done}
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "file": {"id": args.get("file"), "name": "chart.png"}}
 
     def _apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
