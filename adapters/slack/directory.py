@@ -1,4 +1,5 @@
-"""People and channel members of one Slack workspace (users.info, conversations.members)."""
+"""People and channel members of one Slack workspace or Grid org (users.info,
+conversations.members)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,16 @@ MEMBERS_PAGE = 200
 
 
 class SlackDirectory:
-    def __init__(self, clients: SlackClients, team_id: str) -> None:
+    def __init__(self, clients: SlackClients, scope: str) -> None:
         self.clients = clients
-        self.team_id = team_id
+        self.scope = scope  # the Grid org id, else the team id
         self._people: dict[str, tuple[float, PersonInfo | None]] = {}
 
     async def person(self, user_id: str) -> PersonInfo | None:
         cached = self._people.get(user_id)
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        client = await self.clients.for_workspace(self.team_id)
+        client = await self.clients.for_workspace(self.scope)
         try:
             response = await client.users_info(user=user_id)
         except SlackApiError as error:
@@ -33,12 +34,12 @@ class SlackDirectory:
                 self._people[user_id] = (time.monotonic(), None)
                 return None
             raise delivery_error(error) from error
-        info = person_info(response.get("user") or {})
+        info = person_info(response.get("user") or {}, self.scope)
         self._people[user_id] = (time.monotonic(), info)
         return info
 
     async def channel_members(self, channel_id: str) -> list[str]:
-        client = await self.clients.for_workspace(self.team_id)
+        client = await self.clients.for_workspace(self.scope)
         members: list[str] = []
         cursor: str | None = None
         while True:
@@ -54,7 +55,7 @@ class SlackDirectory:
                 return members
 
 
-def person_info(user: dict) -> PersonInfo:
+def person_info(user: dict, scope: str = "") -> PersonInfo:
     profile = user.get("profile") or {}
     name = (
         profile.get("display_name")
@@ -69,4 +70,18 @@ def person_info(user: dict) -> PersonInfo:
         timezone=user.get("tz") or None,
         is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
         is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+        is_external=bool(scope) and _of_another_org(user, scope),
     )
+
+
+def _of_another_org(user: dict, scope: str) -> bool:
+    """Slack Connect: the person belongs to neither this workspace nor this Grid org.
+
+    A Grid user carries `enterprise_user` (their org and its workspaces); anyone else carries
+    their own `team_id`. Slack marks people it cannot describe further `is_stranger`."""
+    if user.get("is_stranger"):
+        return True
+    grid = user.get("enterprise_user") or {}
+    homes = {user.get("team_id") or "", grid.get("enterprise_id") or "", *(grid.get("teams") or [])}
+    homes.discard("")
+    return bool(homes) and scope not in homes

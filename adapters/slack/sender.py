@@ -36,9 +36,10 @@ IM_CACHE = 50_000
 
 
 class SlackSender:
-    def __init__(self, clients: SlackClients, team_id: str) -> None:
+    def __init__(self, clients: SlackClients, scope: str, team_id: str = "") -> None:
         self.clients = clients
-        self.team_id = team_id
+        self.scope = scope  # the workspace record's id: the Grid org, else the team
+        self.team_id = team_id  # the team asked from, when answering a request
         self._ims: dict[str, str] = {}
         self._history_paused_until = 0.0
 
@@ -56,11 +57,11 @@ class SlackSender:
             "unfurl_links": False,
             "unfurl_media": False,
         }
-        paused = self.clients.pauses.remaining(self.team_id)
+        paused = self.clients.pauses.remaining(self.team_id or self.scope)
         if paused:
             raise RateLimited(paused, "slack: app_rate_limited for this workspace")
         try:
-            client = await self.clients.for_workspace(self.team_id)
+            client = await self.clients.for_workspace(self.scope, self.team_id)
             if replace_ref:
                 ref_channel, _, ts = replace_ref.partition(":")
                 response = await client.chat_update(
@@ -91,7 +92,7 @@ class SlackSender:
         if time.monotonic() < self._history_paused_until:
             return None
         try:
-            client = await self.clients.for_workspace(self.team_id)
+            client = await self.clients.for_workspace(self.scope, self.team_id)
             channel = await self._conversation(client, message.audience)
             oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}" if since else None
             cursor: str | None = None

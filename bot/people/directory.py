@@ -99,6 +99,7 @@ class People:
                 timezone=hint.timezone,
                 is_bot=info.is_bot,
                 is_admin=info.is_admin or hint.is_admin,
+                is_external=info.is_external,
             )
         return await self._save(workspace, info)
 
@@ -115,6 +116,7 @@ class People:
                 is_bot=info.is_bot,
                 is_platform_admin=info.is_admin,
                 now=self.clock.now(),
+                is_external=info.is_external,
             )
 
     async def leads(self, caller: Caller, member_external_id: str) -> bool:
