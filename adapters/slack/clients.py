@@ -19,7 +19,7 @@ from bot.ports import PermanentFailure
 
 @runtime_checkable
 class ScopedBots(Protocol):
-    async def bot_token_for(self, scope: str, team_id: str = "") -> str | None: ...
+    async def bot_tokens_for(self, scope: str, team_id: str = "") -> list[str]: ...
 
 
 class SlackClients:
@@ -54,14 +54,18 @@ class SlackClients:
         return self.for_token(await self.token(scope, team_id))
 
     async def token(self, scope: str, team_id: str = "") -> str:
+        return (await self.tokens(scope, team_id))[0]
+
+    async def tokens(self, scope: str, team_id: str = "") -> list[str]:
+        """The tokens that may serve this workspace record, best first (never empty)."""
         if self.installations is None and self.settings.bot_token:
-            return self.settings.bot_token
+            return [self.settings.bot_token]
         if isinstance(self.installations, ScopedBots):
-            token = await self.installations.bot_token_for(scope, team_id)
-            if token:
-                return token
+            found = await self.installations.bot_tokens_for(scope, team_id)
+            if found:
+                return found
         if self.settings.bot_token:  # OAuth mode, but this workspace was set up by hand
-            return self.settings.bot_token
+            return [self.settings.bot_token]
         raise PermanentFailure(f"slack: no installation for workspace {team_id or scope}")
 
     def forget(self, token: str) -> None:

@@ -73,7 +73,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         # Refuses to seal or open with a key other than the one the database was used with.
         self.key_check = key_check
         self._cache: dict[_Key, tuple[float, Installation | None]] = {}
-        self._tokens: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self._tokens: dict[tuple[str, str], tuple[float, list[str]]] = {}
         self._ready: asyncio.Task[None] | None = None
 
     @property
@@ -132,10 +132,17 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         """The bot token serving a workspace record (`scope`: a Grid org id or a team id),
         preferring the install of `team_id` itself, then the org-wide install, then the
         newest install of any workspace of the org."""
+        tokens = await self.bot_tokens_for(scope, team_id)
+        return tokens[0] if tokens else None
+
+    async def bot_tokens_for(self, scope: str, team_id: str = "") -> list[str]:
+        """Every distinct bot token that may serve `scope`, best first (see `bot_token_for`):
+        with per-workspace installs inside an org, a channel of one workspace is reached
+        only with that workspace's token."""
         key = (scope, team_id)
         cached = self._tokens.get(key)
         if cached is not None:
-            ttl = CACHE_SECONDS if cached[1] is not None else MISSING_SECONDS
+            ttl = CACHE_SECONDS if cached[1] else MISSING_SECONDS
             if time.monotonic() - cached[0] < ttl:
                 return cached[1]
         await self.ready()
@@ -145,9 +152,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             (row for row in rows if row.data.get("bot_token")),
             key=lambda row: _preference(row, scope, team_id),
         )  # a stable sort: newest first within a rank
-        token = self.seal.open(ranked[0].data["bot_token"], "bot_token") if ranked else None
-        self._tokens[key] = (time.monotonic(), token)
-        return token
+        tokens = list(
+            dict.fromkeys(self.seal.open(row.data["bot_token"], "bot_token") for row in ranked)
+        )
+        self._tokens[key] = (time.monotonic(), tokens)
+        return tokens
 
     async def async_save_bot(self, bot: Bot) -> None:
         # Bots are read from the latest installation; nothing separate to keep.
@@ -187,6 +196,10 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             if time.monotonic() - cached[0] < ttl:
                 return cached[1]
         found = await self._find(enterprise_id, team_id, user_id)
+        if found is None and enterprise_id and team_id:
+            # A workspace of an org that installed org-wide, asked about without the payload's
+            # `is_enterprise_install` (not every payload kind carries it).
+            found = await self._find(enterprise_id, None, user_id)
         self._cache[key] = (time.monotonic(), found)
         return found
 

@@ -33,10 +33,10 @@ class InstallNotAllowed(BoltError):
 
 def allows(allowlist: Iterable[str], installation: Installation) -> bool:
     """Listed: the workspace itself, or the Grid org it (or an org-wide install) belongs to."""
-    listed = set(allowlist)
+    listed = {entry.strip().upper() for entry in allowlist} - {""}
     if not listed:
         return True
-    ids = {installation.team_id or "", installation.enterprise_id or ""} - {""}
+    ids = {(installation.team_id or "").upper(), (installation.enterprise_id or "").upper()}
     return bool(ids & listed)
 
 
@@ -63,8 +63,10 @@ class AllowListOAuthFlow(AsyncOAuthFlow):
         self, request: AsyncBoltRequest, installation: Installation
     ) -> None:
         if not allows(self.allowlist, installation):
-            installing = installation.enterprise_id if installation.is_enterprise_install else (
-                installation.team_id or installation.enterprise_id or "unknown"
+            installing = (
+                installation.enterprise_id
+                if installation.is_enterprise_install
+                else (installation.team_id or installation.enterprise_id or "unknown")
             )
             log.warning("slack: refused an install from %s (not on the allow-list)", installing)
             await self._revoke(installation)
@@ -92,6 +94,4 @@ def refusal_page(installing: str) -> BoltResponse:
         "the person who runs this server to add your workspace (or org) id to "
         "<code>slack.install_allowlist</code>.</p></body></html>"
     )
-    return BoltResponse(
-        status=403, body=body, headers={"Content-Type": "text/html; charset=utf-8"}
-    )
+    return BoltResponse(status=403, body=body, headers={"Content-Type": "text/html; charset=utf-8"})

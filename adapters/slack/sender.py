@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blockkit import fallback_text, render_blocks
 from adapters.slack.clients import SlackClients
-from adapters.slack.errors import delivery_error
+from adapters.slack.errors import delivery_error, error_code
 from bot.messages import Audience, Message, ToChannel, ToPerson
 from bot.ports import Delivery, DeliveryError, PermanentFailure, RateLimited
 
@@ -31,6 +31,10 @@ HISTORY_PAGE = 15
 HISTORY_PAGES = 3
 # Our clock and Slack's may disagree a little; look back that much further.
 CLOCK_SKEW = timedelta(minutes=2)
+# Answers meaning "not visible with this token", where another install of the org may reach it.
+ELSEWHERE = frozenset(
+    {"channel_not_found", "not_in_channel", "user_not_found", "cannot_dm_bot", "not_allowed"}
+)
 # Known DM channels (user id → D…); dropped wholesale when full, they are cheap to relearn.
 IM_CACHE = 50_000
 
@@ -61,25 +65,45 @@ class SlackSender:
         if paused:
             raise RateLimited(paused, "slack: app_rate_limited for this workspace")
         try:
-            client = await self.clients.for_workspace(self.scope, self.team_id)
-            if replace_ref:
-                ref_channel, _, ts = replace_ref.partition(":")
-                response = await client.chat_update(
-                    channel=ref_channel, ts=ts, **_editable(payload)
-                )
-            else:
-                # A user id posts straight into the bot's DM with them: no conversations.open.
-                response = await client.chat_postMessage(
-                    channel=channel,
-                    metadata={"event_type": OUTBOX_EVENT, "event_payload": {"key": key}},
-                    **payload,
-                )
+            tokens = await self.clients.tokens(self.scope, self.team_id)
         except Exception as error:
             raise delivery_error(error) from error
+        for attempt, token in enumerate(tokens, start=1):
+            try:
+                response = await self._post(
+                    self.clients.for_token(token), payload, channel, key, replace_ref
+                )
+                break
+            except SlackApiError as error:
+                # Per-workspace installs inside a Grid org: a channel (or person) of another
+                # workspace of the org is reached with that workspace's own token.
+                if attempt < len(tokens) and error_code(error) in ELSEWHERE:
+                    continue
+                raise delivery_error(error) from error
+            except Exception as error:
+                raise delivery_error(error) from error
         posted_in = str(response.get("channel") or channel)
         if isinstance(message.audience, ToPerson) and posted_in != channel:
             self._remember_im(channel, posted_in)
         return Delivery(ref=f"{posted_in}:{response.get('ts') or ''}")
+
+    @staticmethod
+    async def _post(
+        client: AsyncWebClient,
+        payload: dict[str, Any],
+        channel: str,
+        key: str,
+        replace_ref: str | None,
+    ) -> Any:
+        if replace_ref:
+            ref_channel, _, ts = replace_ref.partition(":")
+            return await client.chat_update(channel=ref_channel, ts=ts, **_editable(payload))
+        # A user id posts straight into the bot's DM with them: no conversations.open.
+        return await client.chat_postMessage(
+            channel=channel,
+            metadata={"event_type": OUTBOX_EVENT, "event_payload": {"key": key}},
+            **payload,
+        )
 
     async def find_delivered(
         self, key: str, *, message: Message, since: datetime | None = None
