@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,11 +20,19 @@ from sqlalchemy.types import JSON
 from sqlmodel import select
 
 from bot.ops.config import Config
+from bot.pulses.ballot import Answer
 from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import Person, Recognition, SlackInstallation, Workspace
-from tests.harness.fakes.slack_api import FakeSlack, block_text, org_install, workspace_install
-from tests.harness.helpers import count
+from storage.repositories import pulses as repo
+from tests.harness.fakes.slack_api import (
+    TEAM,
+    FakeSlack,
+    block_text,
+    org_install,
+    workspace_install,
+)
+from tests.harness.helpers import count, pulse_round, sealed_answers
 from tests.harness.slack import SlackHarness, running, slack_config, slash_command
 
 pytestmark = pytest.mark.asyncio
@@ -467,3 +476,86 @@ async def test_no_token_is_stored_in_clear_and_old_rows_are_sealed_on_start(
         assert {call.token for call in slack.fake.to("chat.postMessage")} == {"xoxb-old-clear"}
         dump = await _text_in_every_table(db)
         assert "xoxb-" not in dump and "xoxp-" not in dump and "xoxe-" not in dump
+
+
+# -- pulse respondent tags ---------------------------------------------------------------------
+
+
+async def _closed_round(slack: SlackHarness, clock: ManualClock) -> Any:
+    clock.advance(timedelta(hours=25))
+    await slack.app.scheduler.tick()
+    await slack.settle()
+    return await pulse_round(slack.app.db, 1)
+
+
+async def test_an_answer_saved_before_the_identity_change_still_counts_once(
+    slack: SlackHarness, clock: ManualClock
+) -> None:
+    """Outside Grid a person's identity string is exactly what earlier versions tagged
+    answers with ("slack:<team>:<user>"): an answer sealed under it and one given now are the
+    same person's, and count once."""
+    slack.fake.channels["CFIN"] = ["UBOB", "UCAROL"]
+    await slack.command(
+        'now "the new tool" to <#CFIN|finance> open 24h', user="UADMIN", command="/pulse"
+    )
+    await slack.settle()
+    assert await sealed_answers(slack.app, 1) == 0
+
+    # Bob's answer as the previous version sealed it: tagged from the literal old identity.
+    box = slack.app.pulses.rounds.box
+    old_tag = box.tag(1, f"slack:{TEAM}:UBOB")
+    bucket = box.bucket_of(old_tag)
+    async with slack.app.db.write() as session:
+        await repo.locked_ballot(session, 1, bucket)
+        await repo.save_ballot(
+            session, 1, bucket, box.seal(1, bucket, {old_tag: Answer(easy=1, value=1)})
+        )
+    assert await sealed_answers(slack.app, 1) == 1
+
+    await slack.command("1 easy=5 value=4", user="UBOB", command="/answer")
+    await slack.settle()
+    assert await sealed_answers(slack.app, 1) == 1  # replaced, not added
+    async with slack.app.db.read() as session:
+        sealed = dict(await repo.ballots(session, 1))[bucket]
+    assert box.open(1, bucket, sealed) == {old_tag: Answer(easy=5, value=4)}
+    assert (await _closed_round(slack, clock)).responded == 1
+
+
+async def test_a_grid_member_answering_from_two_workspaces_counts_once(
+    config: Config, db: Database, clock: ManualClock, fake_grid: FakeSlack
+) -> None:
+    fake_grid.users["WADMIN"] = _grid_user("WADMIN", "ada", NORTH) | {"is_admin": True}
+    fake_grid.channels["CORG"] = ["WANNA", "UBRUNO"]
+    async with oauth_bot(config, db, clock, fake_grid) as slack:
+        await install(slack, org_install(ORG))
+        asked = await command(
+            slack,
+            'now "the org survey" to <#CORG|org> open 24h',
+            user="WADMIN",
+            team=NORTH,
+            command="/pulse",
+            org_wide=True,
+        )
+        await slack.settle()
+        assert "on its way to 2 people" in answered(slack, asked)
+        questions = {call.args["channel"] for call in slack.fake.to("chat.postMessage")}
+        assert questions == {"WANNA", "UBRUNO"}
+
+        for team, score in ((NORTH, 2), (SOUTH, 4)):
+            said = await command(
+                slack,
+                f"1 easy={score} value={score}",
+                user="WANNA",
+                team=team,
+                command="/answer",
+                org_wide=True,
+            )
+            await slack.settle()
+            assert "saved anonymously" in answered(slack, said)
+        assert await sealed_answers(slack.app, 1) == 1
+        box = slack.app.pulses.rounds.box
+        tag = box.tag(1, f"slack:{ORG}:WANNA")  # identified in the org, not the workspace
+        async with slack.app.db.read() as session:
+            sealed = dict(await repo.ballots(session, 1))[box.bucket_of(tag)]
+        assert box.open(1, box.bucket_of(tag), sealed) == {tag: Answer(easy=4, value=4)}
+        assert (await _closed_round(slack, clock)).responded == 1
