@@ -3,13 +3,17 @@ conversations.members)."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.clients import SlackClients
 from adapters.slack.errors import delivery_error, error_code
-from bot.ports import PersonInfo
+from bot.ports import PersonInfo, RateLimited
+
+log = logging.getLogger(__name__)
 
 # users.info is Tier 4; the core keeps people for a day, this only absorbs bursts.
 CACHE_SECONDS = 300.0
@@ -21,6 +25,7 @@ class SlackDirectory:
         self.clients = clients
         self.scope = scope  # the Grid org id, else the team id
         self._people: dict[str, tuple[float, PersonInfo | None]] = {}
+        self._shared: dict[str, tuple[float, bool]] = {}
 
     async def person(self, user_id: str) -> PersonInfo | None:
         cached = self._people.get(user_id)
@@ -39,6 +44,9 @@ class SlackDirectory:
         return info
 
     async def channel_members(self, channel_id: str) -> list[str]:
+        """The channel's members of this workspace (or Grid org): in a channel shared with
+        another organisation (Slack Connect), its guests are left out, looked up one by one
+        (only there: other channels cost no look-up per member)."""
         client = await self.clients.for_workspace(self.scope)
         members: list[str] = []
         cursor: str | None = None
@@ -52,7 +60,33 @@ class SlackDirectory:
             members.extend(response.get("members") or [])
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
-                return members
+                break
+        if not await self._shared_with_other_orgs(client, channel_id):
+            return members
+        kept = []
+        for member in members:
+            info = await self.person(member)
+            if info is None or not info.is_external:
+                kept.append(member)
+        return kept
+
+    async def _shared_with_other_orgs(self, client: AsyncWebClient, channel_id: str) -> bool:
+        cached = self._shared.get(channel_id)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        try:
+            response = await client.conversations_info(channel=channel_id)
+        except SlackApiError as error:
+            failure = delivery_error(error)
+            if isinstance(failure, RateLimited):
+                raise failure from error
+            # Members were listed, so the channel is readable; treat it as not shared.
+            log.warning("slack: conversations.info %s failed (%s)", channel_id, failure)
+            return False
+        channel = response.get("channel") or {}
+        shared = bool(channel.get("is_ext_shared") or channel.get("is_pending_ext_shared"))
+        self._shared[channel_id] = (time.monotonic(), shared)
+        return shared
 
 
 def person_info(user: dict, scope: str = "") -> PersonInfo:

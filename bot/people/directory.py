@@ -129,7 +129,8 @@ class People:
     async def channel_member_ids(
         self, workspace: Workspace, directory: Directory, channel_id: str
     ) -> list[int]:
-        """Person ids of the channel's human members; people we have not met are looked up."""
+        """Person ids of the channel's human members of this workspace (or Grid org); people we
+        have not met are looked up."""
         assert workspace.id is not None
         external_ids = await directory.channel_members(channel_id)
         async with self.db.read() as session:
@@ -139,7 +140,13 @@ class People:
             person = known.get(external_id) or await self.resolve(
                 workspace, directory, external_id
             )
-            if person is not None and not person.is_bot and person.forgotten_at is None:
+            # Guests of another organisation (Slack Connect) are never asked or counted.
+            if (
+                person is not None
+                and not person.is_bot
+                and not person.is_external
+                and person.forgotten_at is None
+            ):
                 found.append(person)
         return [person.id for person in found if person.id]
 

@@ -374,6 +374,25 @@ async def test_slack_connect_guests_stay_outside_the_org(
         told = [call for call in slack.fake.calls if call.method.startswith("chat.post")]
         assert told and "another organisation" in str(told[-1].args)
 
+        # A pulse to the shared channel asks the org's members only.
+        fake_grid.users["WADMIN"] = _grid_user("WADMIN", "ada", NORTH) | {"is_admin": True}
+        fake_grid.channels["CSHARED"] = ["WANNA", "WGUEST", "WNEWGUEST"]
+        fake_grid.shared_channels.add("CSHARED")
+        # A guest the bot has never met is looked up (the channel is shared) and left out too.
+        fake_grid.users["WNEWGUEST"] = _grid_user("WNEWGUEST", "nia", "T0THIRD", org="E0THIRD")
+        slack.fake.calls.clear()
+        await command(
+            slack,
+            'now "the joint launch" to <#CSHARED|shared> open 24h',
+            user="WADMIN",
+            team=NORTH,
+            command="/pulse",
+            org_wide=True,
+        )
+        await slack.settle()
+        asked = {call.args["channel"] for call in slack.fake.to("chat.postMessage")}
+        assert asked == {"WANNA"}
+
 
 # -- the install allow-list ------------------------------------------------------------------
 

@@ -73,6 +73,8 @@ class Call:
 class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=default_users)
     channels: dict[str, list[str]] = field(default_factory=dict)
+    # Channels shared with another organisation (Slack Connect): conversations.info says so.
+    shared_channels: set[str] = field(default_factory=set)
     # (channel, ts) → message, for conversations.history / replies
     history: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # channel → what chat.postMessage put there (oldest first), for conversations.history
@@ -235,6 +237,13 @@ class FakeSlack:
         following = start + self.page_size
         cursor = str(following) if following < len(members) else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        return {
+            "ok": True,
+            "channel": {"id": channel, "is_ext_shared": channel in self.shared_channels},
+        }
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": "D" + str(args.get("users")).split(",")[0]}}
