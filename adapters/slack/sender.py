@@ -61,7 +61,9 @@ class SlackSender:
             "unfurl_links": False,
             "unfurl_media": False,
         }
-        paused = self.clients.pauses.remaining(self.team_id or self.scope)
+        # Slack names the workspace (or, for an org-wide install, the org) it holds back.
+        pauses = self.clients.pauses
+        paused = max(pauses.remaining(self.scope), pauses.remaining(self.team_id or self.scope))
         if paused:
             raise RateLimited(paused, "slack: app_rate_limited for this workspace")
         try:
