@@ -374,6 +374,17 @@ async def test_slack_connect_guests_stay_outside_the_org(
         told = [call for call in slack.fake.calls if call.method.startswith("chat.post")]
         assert told and "another organisation" in str(told[-1].args)
 
+        # Where the payload cannot tell (a command naming only the org it reached), the
+        # directory does: the guest is refused, and their row says they are from elsewhere.
+        name = await command(slack, "stats", user="WGUEST", team=NORTH, channel="CSHARED")
+        await slack.settle()
+        assert "you are a guest from another organisation" in answered(slack, name)
+        async with db.read() as unit:
+            guest = (
+                await unit.session.exec(select(Person).where(Person.external_id == "WGUEST"))
+            ).one()
+        assert guest.is_external
+
         # A pulse to the shared channel asks the org's members only.
         fake_grid.users["WADMIN"] = _grid_user("WADMIN", "ada", NORTH) | {"is_admin": True}
         fake_grid.channels["CSHARED"] = ["WANNA", "WGUEST", "WNEWGUEST"]
