@@ -19,6 +19,7 @@ from slack_bolt.request.internals import (
     extract_actor_enterprise_id,
     extract_actor_team_id,
     extract_enterprise_id,
+    extract_is_enterprise_install,
 )
 
 from adapters.slack.blockkit import BUTTON_ACTION, SUBMIT_ACTION
@@ -272,9 +273,11 @@ def read_rate_limit(body: dict[str, Any]) -> RateLimitNotice | None:
 
 
 def read_uninstall(body: dict[str, Any]) -> Uninstall:
+    # An org-wide install is kept under its org alone, whichever workspace the event names.
+    org_wide = bool(extract_is_enterprise_install(body))
     return Uninstall(
-        team_id=body.get("team_id"),
-        enterprise_id=body.get("enterprise_id") or None,
+        team_id=None if org_wide else body.get("team_id"),
+        enterprise_id=str(extract_enterprise_id(body) or "") or None,
         dedupe_key=event_key(body),
     )
 

@@ -239,6 +239,12 @@ async def test_an_org_wide_install_serves_every_workspace_and_counts_one_person_
         }
         assert (await slack.interaction(click)).status == 200
 
+        # The org removes the app: its one installation goes, whichever workspace's id the
+        # event carries.
+        await event(slack, {"type": "app_uninstalled"}, team=SOUTH, org=ORG, org_wide=True)
+        await slack.settle()
+        assert await count(db, SlackInstallation) == 0
+
 
 # -- per-workspace installs inside an org ----------------------------------------------------
 
