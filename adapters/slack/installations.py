@@ -89,12 +89,18 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     async def _prepare(self) -> None:
         if self.key_check is not None:
             await self.key_check()
+        async with self.db.read() as unit:
+            rows = await slack_oauth.all_installations(unit)
+        in_clear = {
+            row.id: row.data for row in rows if row.id and self._sealed(row.data) != row.data
+        }
+        if not in_clear:
+            return  # the usual start: no write at all
         async with self.db.write() as unit:
-            for row in await slack_oauth.all_installations(unit):
-                sealed = self._sealed(row.data)
-                if sealed != row.data and row.id is not None:
-                    await slack_oauth.replace_data(unit, row.id, sealed)
-                    log.info("slack: sealed the stored tokens of installation %s", row.id)
+            for row_id, data in in_clear.items():
+                # Sealing is idempotent, so a process doing the same at once does no harm.
+                await slack_oauth.replace_data(unit, row_id, self._sealed(data))
+                log.info("slack: sealed the stored tokens of installation %s", row_id)
 
     def _sealed(self, data: dict[str, Any]) -> dict[str, Any]:
         return {
