@@ -31,14 +31,18 @@ class SlackDirectory:
         cached = self._people.get(user_id)
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        client = await self.clients.for_workspace(self.scope)
-        try:
-            response = await client.users_info(user=user_id)
-        except SlackApiError as error:
-            if error_code(error) in {"user_not_found", "users_not_found"}:
-                self._people[user_id] = (time.monotonic(), None)
-                return None
-            raise delivery_error(error) from error
+        tokens = await self.clients.tokens(self.scope)
+        for attempt, token in enumerate(tokens, start=1):
+            try:
+                response = await self.clients.for_token(token).users_info(user=user_id)
+                break
+            except SlackApiError as error:
+                if error_code(error) not in {"user_not_found", "users_not_found"}:
+                    raise delivery_error(error) from error
+                if attempt == len(tokens):
+                    self._people[user_id] = (time.monotonic(), None)
+                    return None
+                # Per-workspace installs inside a Grid org: another install may see them.
         info = person_info(response.get("user") or {}, self.scope)
         self._people[user_id] = (time.monotonic(), info)
         return info

@@ -295,6 +295,18 @@ async def test_per_workspace_installs_inside_an_org_share_people_but_keep_their_
         ]
         assert len(tried) == 2 and tried[0].token != tried[1].token
 
+        # Someone only the other install can see is found through it.
+        fake_grid.users["WDORA"] = _grid_user("WDORA", "dora", NORTH)
+        slack.fake.calls.clear()
+        slack.fake.fail("users.info", "user_not_found")
+        name = await command(slack, "<@WDORA|dora> for the docs #easy", user="WANNA", team=NORTH)
+        await slack.settle()
+        assert "Kudos sent to <@WDORA>" in answered(slack, name)
+        lookups = [
+            call.token for call in slack.fake.to("users.info") if call.args["user"] == "WDORA"
+        ]
+        assert len(lookups) == 2 and lookups[0] != lookups[1]
+
         # Events from the org: a DM to the bot from the south workspace is answered.
         await event(
             slack,
