@@ -75,8 +75,14 @@ class Place:
         )
 
 
+def enterprise_of(body: dict[str, Any]) -> str:
+    """The payload's enterprise id (Bolt's reading: `enterprise`, the authorization, then the
+    envelope's `enterprise_id`), or "" outside Enterprise Grid."""
+    return str(extract_enterprise_id(body) or body.get("enterprise_id") or "")
+
+
 def place_of(body: dict[str, Any]) -> Place:
-    enterprise = str(extract_enterprise_id(body) or "")
+    enterprise = enterprise_of(body)
     team = team_of(body)
     if team == enterprise:  # an org-level payload naming no workspace
         team = ""
@@ -277,7 +283,7 @@ def read_uninstall(body: dict[str, Any]) -> Uninstall:
     org_wide = bool(extract_is_enterprise_install(body))
     return Uninstall(
         team_id=None if org_wide else body.get("team_id"),
-        enterprise_id=str(extract_enterprise_id(body) or "") or None,
+        enterprise_id=enterprise_of(body) or None,
         dedupe_key=event_key(body),
     )
 

@@ -21,12 +21,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("people") as batch:
-        batch.add_column(
-            sa.Column("is_external", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN on both databases: SQLite's batch mode would rebuild `people`, which
+    # every feature's tables point at.
+    op.add_column(
+        "people",
+        sa.Column("is_external", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("people") as batch:
-        batch.drop_column("is_external")
+    op.drop_column("people", "is_external")  # SQLite 3.35+ drops a column in place
