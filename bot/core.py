@@ -29,6 +29,12 @@ EVENT_MEMORY = timedelta(days=2)
 
 
 NOT_ASKED = "You weren't asked in that pulse, so there is nothing to answer."
+# Slack Connect: the organisation that installed the bot is its data boundary.
+EXTERNAL = (
+    "Kudos & Pulse here belongs to the organisation that installed it, and you are a guest "
+    "from another organisation in this shared channel, so it can't record anything for you. "
+    "Nothing was saved. Your own organisation can install Kudos & Pulse for itself."
+)
 
 
 class Grammar:
@@ -195,6 +201,9 @@ class Core:
         *,
         anonymous: bool = False,
     ) -> Reply:
+        if actor.is_external:  # refused before anything about them is looked up or stored
+            COMMANDS.labels(kind=kind, outcome="refused").inc()
+            return Reply.refused(EXTERNAL)
         try:
             if anonymous:
                 known = await self.people.known_caller(actor, self.directory(actor))
@@ -204,6 +213,9 @@ class Core:
                 caller = known
             else:
                 caller = await self.caller(actor)
+            if caller.person.is_external:  # the directory told what the payload did not
+                COMMANDS.labels(kind=kind, outcome="refused").inc()
+                return Reply.refused(EXTERNAL)
             result = work(caller)
             reply: Reply = await result  # type: ignore[misc]
         except Exception as error:

@@ -20,6 +20,8 @@ class PersonInfo:
     timezone: str | None = None
     is_bot: bool = False
     is_admin: bool = False
+    # Of another organisation (a Slack Connect guest): kept out of kudos, stats and pulses.
+    is_external: bool = False
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ class Person(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     is_bot: bool = False
     is_platform_admin: bool = False
+    # Of another organisation than the workspace's (Slack Connect): never thanked or counted.
+    is_external: bool = False
     refreshed_at: datetime = _utc()
     forgotten_at: datetime | None = _utc(default=None)
 

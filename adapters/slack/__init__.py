@@ -33,6 +33,7 @@ from adapters.slack.replies import ReplyPresenter
 from adapters.slack.verify import Rejected, SlackGate
 from bot.app import Application
 from bot.ops import logcontext
+from bot.ops.keys import TokenCipher
 from bot.ops.metrics import ACK_SECONDS
 
 __all__ = ["SlackAdapter", "install"]
@@ -89,7 +90,16 @@ def install(app: Application, **options: Any) -> SlackAdapter:
     settings = app.config.slack
     oauth = bool(settings.client_id and settings.client_secret)
     installations = (
-        DatabaseInstallationStore(app.db, app.clock, settings.client_id or "") if oauth else None
+        DatabaseInstallationStore(
+            app.db,
+            app.clock,
+            settings.client_id or "",
+            # Tokens are sealed under a key derived from the pulse key every process shares.
+            TokenCipher(app.pulses.service.box.keyring),
+            key_check=app.pulses.service.key_check.ensure,
+        )
+        if oauth
+        else None
     )
     clients = SlackClients(settings, installations)
     platform = SlackPlatform(clients)

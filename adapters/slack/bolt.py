@@ -29,6 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.clients import SlackClients
 from adapters.slack.installations import DatabaseInstallationStore, DatabaseOAuthStateStore
 from adapters.slack.manifest import BOT_SCOPES
+from adapters.slack.oauth import AllowListOAuthFlow
 from bot.ops.config import Config
 from bot.runtime.clock import Clock
 from storage.db import Database
@@ -152,6 +153,9 @@ def build_bolt_app(config: Config, clients: SlackClients, db: Database, clock: C
             installation_store=installations,
             state_store=DatabaseOAuthStateStore(db, clock),
         )
+        flow = AllowListOAuthFlow(
+            client=client, settings=oauth, allowlist=settings.install_allowlist
+        )
         authorize = AsyncInstallationStoreAuthorize(
             logger=log,
             installation_store=installations,
@@ -164,7 +168,7 @@ def build_bolt_app(config: Config, clients: SlackClients, db: Database, clock: C
             client=client,
             installation_store=installations,
             authorize=authorize,
-            oauth_settings=oauth,
+            oauth_flow=flow,
             **common,
         )
     identity = BotIdentity(clients.for_token(settings.bot_token))

@@ -1,6 +1,12 @@
-"""Web API clients per workspace: the single-workspace token, or the installed bot's token."""
+"""Web API clients per workspace: the single-workspace token, or the installed bot's token.
+
+A workspace is asked for by its scope (the Grid org id, else the team id: the key of the
+core's workspace record) and, when known, the team the request came from, so a per-workspace
+install inside an org answers with that workspace's own token."""
 
 from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
 
 import aiohttp
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -9,6 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.pauses import SendingPauses
 from bot.ops.config import SlackSettings
 from bot.ports import PermanentFailure
+
+
+@runtime_checkable
+class ScopedBots(Protocol):
+    async def bot_tokens_for(self, scope: str, team_id: str = "") -> list[str]: ...
 
 
 class SlackClients:
@@ -39,23 +50,23 @@ class SlackClients:
             )
         return self._by_token[key]
 
-    async def for_workspace(self, team_id: str) -> AsyncWebClient:
-        return self.for_token(await self.token(team_id))
+    async def for_workspace(self, scope: str, team_id: str = "") -> AsyncWebClient:
+        return self.for_token(await self.token(scope, team_id))
 
-    async def token(self, team_id: str) -> str:
+    async def token(self, scope: str, team_id: str = "") -> str:
+        return (await self.tokens(scope, team_id))[0]
+
+    async def tokens(self, scope: str, team_id: str = "") -> list[str]:
+        """The tokens that may serve this workspace record, best first (never empty)."""
         if self.installations is None and self.settings.bot_token:
-            return self.settings.bot_token
-        if self.installations is not None:
-            bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
-            if bot is None:  # an org-wide install is stored under its enterprise id
-                bot = await self.installations.async_find_bot(
-                    enterprise_id=team_id, team_id=None, is_enterprise_install=True
-                )
-            if bot is not None and bot.bot_token:
-                return bot.bot_token
+            return [self.settings.bot_token]
+        if isinstance(self.installations, ScopedBots):
+            found = await self.installations.bot_tokens_for(scope, team_id)
+            if found:
+                return found
         if self.settings.bot_token:  # OAuth mode, but this workspace was set up by hand
-            return self.settings.bot_token
-        raise PermanentFailure(f"slack: no installation for workspace {team_id}")
+            return [self.settings.bot_token]
+        raise PermanentFailure(f"slack: no installation for workspace {team_id or scope}")
 
     def forget(self, token: str) -> None:
         self._by_token.pop(token, None)

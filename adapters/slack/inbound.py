@@ -15,6 +15,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_bolt.request.internals import (
+    extract_actor_enterprise_id,
+    extract_actor_team_id,
+    extract_enterprise_id,
+    extract_is_enterprise_install,
+)
+
 from adapters.slack.blockkit import BUTTON_ACTION, SUBMIT_ACTION
 from adapters.slack.forms import read_button, read_metadata, read_plain_button, read_values
 from adapters.slack.text import neutral_text
@@ -30,6 +37,71 @@ class Where:
     channel_id: str | None = None
     response_url: str | None = None
     trigger_id: str | None = None
+    enterprise_id: str = ""
+
+    @property
+    def scope(self) -> str:
+        """The org (Grid) or the workspace: the key of the core's workspace record."""
+        return self.enterprise_id or self.team_id
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a payload comes from: the workspace (team) it was sent in and, under Enterprise
+    Grid, the org. The org is read from the payload's enterprise id (never guessed from a
+    user id's prefix: in a Grid org `U…` ids are org-wide too)."""
+
+    team_id: str
+    enterprise_id: str = ""
+
+    @property
+    def scope(self) -> str:
+        return self.enterprise_id or self.team_id
+
+    def actor(self, user_id: str, channel_id: str | None, **more: Any) -> Actor:
+        return Actor(
+            platform="slack",
+            workspace_id=self.scope,
+            user_id=user_id,
+            channel_id=channel_id,
+            team_id=self.team_id,
+            enterprise_id=self.enterprise_id,
+            **more,
+        )
+
+    def where(self, user_id: str, channel_id: str | None = None, **more: Any) -> Where:
+        return Where(
+            self.team_id, user_id, channel_id, enterprise_id=self.enterprise_id, **more
+        )
+
+
+def enterprise_of(body: dict[str, Any]) -> str:
+    """The payload's enterprise id (Bolt's reading: `enterprise`, the authorization, then the
+    envelope's `enterprise_id`), or "" outside Enterprise Grid."""
+    return str(extract_enterprise_id(body) or body.get("enterprise_id") or "")
+
+
+def place_of(body: dict[str, Any]) -> Place:
+    enterprise = enterprise_of(body)
+    team = team_of(body)
+    if team == enterprise:  # an org-level payload naming no workspace
+        team = ""
+    return Place(team_id=team, enterprise_id=enterprise)
+
+
+def from_other_org(body: dict[str, Any], place: Place) -> bool:
+    """A Slack Connect event from a person of another organisation, as the payload tells it
+    (Bolt's reading of `is_ext_shared_channel` events). Where the payload cannot tell, the
+    directory does (adapters/slack/directory.py)."""
+    if body.get("is_ext_shared_channel") is not True:
+        return False
+    actor_org = extract_actor_enterprise_id(body)
+    if actor_org:
+        return str(actor_org) != place.enterprise_id
+    actor_team = extract_actor_team_id(body)
+    if actor_team and not place.enterprise_id:
+        return str(actor_team) != place.team_id
+    return False
 
 
 @dataclass(frozen=True)
@@ -60,7 +132,7 @@ class Reaction:
 
     @property
     def where(self) -> Where:
-        return Where(self.actor.workspace_id, self.actor.user_id, channel_id=self.channel_id)
+        return _where_of(self.actor, self.channel_id)
 
 
 @dataclass(frozen=True)
@@ -75,7 +147,16 @@ class DirectMessage:
     @property
     def where(self) -> Where:
         # No channel: the answer is a message in the DM itself (an ephemeral one would vanish).
-        return Where(self.actor.workspace_id, self.actor.user_id)
+        return _where_of(self.actor, None)
+
+
+def _where_of(actor: Actor, channel_id: str | None) -> Where:
+    return Where(
+        actor.team_id or actor.workspace_id,
+        actor.user_id,
+        channel_id=channel_id,
+        enterprise_id=actor.enterprise_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -106,23 +187,23 @@ class FormSubmit:
 
 
 def read_command(body: dict[str, Any]) -> SlashCommand:
-    team_id = team_of(body)
-    actor = Actor(
-        platform="slack",
-        workspace_id=team_id,
-        user_id=body["user_id"],
-        channel_id=body.get("channel_id") or None,
+    place = place_of(body)
+    actor = place.actor(
+        body["user_id"],
+        body.get("channel_id") or None,
         display_name=body.get("user_name", ""),
-        workspace_name=body.get("team_domain", ""),
+        # An org's records are named after the org, not after one of its workspaces.
+        workspace_name=body.get("enterprise_name", "")
+        if place.enterprise_id
+        else body.get("team_domain", ""),
     )
     return SlashCommand(
         actor=actor,
         text=f"{body.get('command', '')} {neutral_text(body.get('text') or '')}".strip(),
         dedupe_key=command_key(body),
-        where=Where(
-            team_id=team_id,
-            user_id=actor.user_id,
-            channel_id=actor.channel_id,
+        where=place.where(
+            actor.user_id,
+            actor.channel_id,
             response_url=body.get("response_url"),
             trigger_id=body.get("trigger_id"),
         ),
@@ -145,8 +226,9 @@ def read_reaction(body: dict[str, Any]) -> Reaction | None:
     user, channel, ts = event.get("user"), item.get("channel"), item.get("ts")
     if not (user and channel and ts):
         return None
+    place = place_of(body)
     return Reaction(
-        actor=Actor(platform="slack", workspace_id=team_of(body), user_id=user, channel_id=channel),
+        actor=place.actor(user, channel, is_external=from_other_org(body, place)),
         added=event.get("type") == "reaction_added",
         emoji=str(event.get("reaction", "")).split("::")[0],  # drop ::skin-tone-N
         on_message=item.get("type") == "message",
@@ -168,12 +250,7 @@ def read_direct_message(body: dict[str, Any], bot_user_id: str | None) -> Direct
     if not user or not text or user == bot_user_id:
         return None
     return DirectMessage(
-        actor=Actor(
-            platform="slack",
-            workspace_id=team_of(body),
-            user_id=user,
-            channel_id=None,
-        ),
+        actor=place_of(body).actor(user, None),
         text=neutral_text(text),
         dedupe_key=event_key(body),
         event_id=body.get("event_id"),
@@ -202,9 +279,11 @@ def read_rate_limit(body: dict[str, Any]) -> RateLimitNotice | None:
 
 
 def read_uninstall(body: dict[str, Any]) -> Uninstall:
+    # An org-wide install is kept under its org alone, whichever workspace the event names.
+    org_wide = bool(extract_is_enterprise_install(body))
     return Uninstall(
-        team_id=body.get("team_id"),
-        enterprise_id=body.get("enterprise_id") or None,
+        team_id=None if org_wide else body.get("team_id"),
+        enterprise_id=enterprise_of(body) or None,
         dedupe_key=event_key(body),
     )
 
@@ -231,7 +310,7 @@ def read_view_submission(body: dict[str, Any]) -> FormSubmit | None:
         context=submission.context,
         # A double submit repeats the view's id and hash.
         dedupe_key=f"slack:view:{view.get('id')}:{view.get('hash')}",
-        where=Where(actor.workspace_id, actor.user_id, channel_id=actor.channel_id),
+        where=_where_of(actor, actor.channel_id),
         input_blocks=tuple(
             block["block_id"] for block in view.get("blocks", []) if block.get("type") == "input"
         ),
@@ -269,22 +348,19 @@ def read_action(body: dict[str, Any]) -> FormSubmit | None:
         # Slack may deliver one click twice: the same person and action time.
         dedupe_key=f"slack:action:{actor.user_id}:{action.get('action_ts')}",
         where=Where(
-            team_id=actor.workspace_id,
+            team_id=actor.team_id or actor.workspace_id,
             user_id=actor.user_id,
             channel_id=channel,
             response_url=body.get("response_url"),
+            enterprise_id=actor.enterprise_id,
         ),
     )
 
 
 def _actor(body: dict[str, Any], channel_id: str | None) -> Actor:
     user = body["user"]
-    return Actor(
-        platform="slack",
-        workspace_id=team_of(body),
-        user_id=user["id"],
-        channel_id=channel_id,
-        display_name=user.get("username") or user.get("name") or "",
+    return place_of(body).actor(
+        user["id"], channel_id, display_name=user.get("username") or user.get("name") or ""
     )
 
 

@@ -228,8 +228,8 @@ class SlackListeners:
                     actor, RevokeReactionKudos(message_ref=reaction.message_ref)
                 )
             elif reaction.author_id is not None:
-                text = await self._message_text(
-                    actor.workspace_id, reaction.channel_id, reaction.ts
+                text = "" if actor.is_external else await self._message_text(
+                    actor.workspace_id, actor.team_id, reaction.channel_id, reaction.ts
                 )
                 reply = await self.core.handle(
                     actor,
@@ -244,10 +244,10 @@ class SlackListeners:
                 return  # not expected: the door stores only reactions to someone's message
             await self._answer(reply, reaction.where)
 
-    async def _message_text(self, team_id: str, channel: str, ts: str) -> str:
+    async def _message_text(self, scope: str, team_id: str, channel: str, ts: str) -> str:
         """The reacted-to message's text, if Slack lets us read it; "" otherwise."""
         try:
-            client = await self.clients.for_workspace(team_id)
+            client = await self.clients.for_workspace(scope, team_id)
             history = await client.conversations_history(
                 channel=channel, latest=ts, inclusive=True, limit=1
             )

@@ -65,9 +65,11 @@ def build(config: Config, url: str | None) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "event_subscriptions": {"bot_events": BOT_EVENTS},
         "interactivity": {"is_enabled": True},
-        "org_deploy_enabled": False,
         "socket_mode_enabled": socket_mode,
         "token_rotation_enabled": False,
+        # Enterprise Grid: lets an org admin install once for the whole org (org-wide); a
+        # workspace outside Grid installs as before.
+        "org_deploy_enabled": True,
     }
     if events_url:
         settings["event_subscriptions"]["request_url"] = events_url

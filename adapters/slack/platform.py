@@ -1,4 +1,5 @@
-"""Slack as the core sees it: a Directory and a Sender per workspace (team id)."""
+"""Slack as the core sees it: a Directory and a Sender per workspace record (the Grid org id,
+else the team id), and per team inside an org for answers to a request."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ class SlackPlatform:
     def __init__(self, clients: SlackClients) -> None:
         self.clients = clients
         self._directories: dict[str, SlackDirectory] = {}
-        self._senders: dict[str, SlackSender] = {}
+        self._senders: dict[tuple[str, str], SlackSender] = {}
 
     def directory(self, workspace_external_id: str) -> SlackDirectory:
         if workspace_external_id not in self._directories:
@@ -22,7 +23,8 @@ class SlackPlatform:
             )
         return self._directories[workspace_external_id]
 
-    def sender(self, workspace_external_id: str) -> SlackSender:
-        if workspace_external_id not in self._senders:
-            self._senders[workspace_external_id] = SlackSender(self.clients, workspace_external_id)
-        return self._senders[workspace_external_id]
+    def sender(self, workspace_external_id: str, team_id: str = "") -> SlackSender:
+        key = (workspace_external_id, team_id)
+        if key not in self._senders:
+            self._senders[key] = SlackSender(self.clients, workspace_external_id, team_id)
+        return self._senders[key]

@@ -36,12 +36,12 @@ class ReplyPresenter:
         if isinstance(message.audience, ReplyTo):
             await self._answer(message, where, public=message.audience.public)
             return
-        await self.platform.sender(where.team_id).send(message, key="reply")
+        await self.platform.sender(where.scope, where.team_id).send(message, key="reply")
 
     async def _open_modal(self, message: Message, form: Form, where: Where) -> bool:
         others = [block for block in message.blocks if block is not form]
         view = modal_view(form, channel_id=where.channel_id, extra=others)
-        client = await self.clients.for_workspace(where.team_id)
+        client = await self.clients.for_workspace(where.scope, where.team_id)
         try:
             await client.views_open(trigger_id=where.trigger_id, view=view)
         except SlackApiError as error:  # e.g. expired_trigger: show the form inline instead
@@ -57,7 +57,7 @@ class ReplyPresenter:
         }
         if where.response_url and await self._respond(where.response_url, body, public):
             return
-        client = await self.clients.for_workspace(where.team_id)
+        client = await self.clients.for_workspace(where.scope, where.team_id)
         if public and where.channel_id:
             await client.chat_postMessage(channel=where.channel_id, link_names=False, **body)
         elif where.channel_id:

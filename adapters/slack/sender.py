@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blockkit import fallback_text, render_blocks
 from adapters.slack.clients import SlackClients
-from adapters.slack.errors import delivery_error
+from adapters.slack.errors import delivery_error, error_code
 from adapters.slack.text import cut_plain, escape
 from bot.messages import Audience, Message, ToChannel, ToPerson
 from bot.ports import Delivery, DeliveryError, PermanentFailure, RateLimited
@@ -34,14 +34,19 @@ HISTORY_PAGES = 3
 CLOCK_SKEW = timedelta(minutes=2)
 # Slack cuts a file's alt text at 1000 characters; we cut first, with an ellipsis.
 ALT_TEXT = 1000
+# Answers meaning "not visible with this token", where another install of the org may reach it.
+ELSEWHERE = frozenset(
+    {"channel_not_found", "not_in_channel", "user_not_found", "cannot_dm_bot", "not_allowed"}
+)
 # Known DM channels (user id → D…); dropped wholesale when full, they are cheap to relearn.
 IM_CACHE = 50_000
 
 
 class SlackSender:
-    def __init__(self, clients: SlackClients, team_id: str) -> None:
+    def __init__(self, clients: SlackClients, scope: str, team_id: str = "") -> None:
         self.clients = clients
-        self.team_id = team_id
+        self.scope = scope  # the workspace record's id: the Grid org, else the team
+        self.team_id = team_id  # the team asked from, when answering a request
         self._ims: dict[str, str] = {}
         self._history_paused_until = 0.0
 
@@ -59,25 +64,28 @@ class SlackSender:
             "unfurl_links": False,
             "unfurl_media": False,
         }
-        paused = self.clients.pauses.remaining(self.team_id)
+        # Slack names the workspace (or, for an org-wide install, the org) it holds back.
+        pauses = self.clients.pauses
+        paused = max(pauses.remaining(self.scope), pauses.remaining(self.team_id or self.scope))
         if paused:
             raise RateLimited(paused, "slack: app_rate_limited for this workspace")
         try:
-            client = await self.clients.for_workspace(self.team_id)
-            if replace_ref:
-                ref_channel, _, ts = replace_ref.partition(":")
-                response = await client.chat_update(
-                    channel=ref_channel, ts=ts, **_editable(payload)
-                )
-            else:
-                # A user id posts straight into the bot's DM with them: no conversations.open.
-                response = await client.chat_postMessage(
-                    channel=channel,
-                    metadata={"event_type": OUTBOX_EVENT, "event_payload": {"key": key}},
-                    **payload,
-                )
+            tokens = await self.clients.tokens(self.scope, self.team_id)
         except Exception as error:
             raise delivery_error(error) from error
+        for attempt, token in enumerate(tokens, start=1):
+            client = self.clients.for_token(token)
+            try:
+                response = await self._post(client, payload, channel, key, replace_ref)
+                break
+            except SlackApiError as error:
+                # Per-workspace installs inside a Grid org: a channel (or person) of another
+                # workspace of the org is reached with that workspace's own token.
+                if attempt < len(tokens) and error_code(error) in ELSEWHERE:
+                    continue
+                raise delivery_error(error) from error
+            except Exception as error:
+                raise delivery_error(error) from error
         posted_in = str(response.get("channel") or channel)
         if isinstance(message.audience, ToPerson) and posted_in != channel:
             self._remember_im(channel, posted_in)
@@ -105,6 +113,23 @@ class SlackSender:
                 )
             except Exception as error:
                 log.warning("slack: chart %s not uploaded: %s", chart.chart, delivery_error(error))
+    @staticmethod
+    async def _post(
+        client: AsyncWebClient,
+        payload: dict[str, Any],
+        channel: str,
+        key: str,
+        replace_ref: str | None,
+    ) -> Any:
+        if replace_ref:
+            ref_channel, _, ts = replace_ref.partition(":")
+            return await client.chat_update(channel=ref_channel, ts=ts, **_editable(payload))
+        # A user id posts straight into the bot's DM with them: no conversations.open.
+        return await client.chat_postMessage(
+            channel=channel,
+            metadata={"event_type": OUTBOX_EVENT, "event_payload": {"key": key}},
+            **payload,
+        )
 
     async def find_delivered(
         self, key: str, *, message: Message, since: datetime | None = None
@@ -117,7 +142,7 @@ class SlackSender:
         if time.monotonic() < self._history_paused_until:
             return None
         try:
-            client = await self.clients.for_workspace(self.team_id)
+            client = await self.clients.for_workspace(self.scope, self.team_id)
             channel = await self._conversation(client, message.audience)
             oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}" if since else None
             cursor: str | None = None

@@ -66,6 +66,7 @@ class Recipient(Protocol):
 
     display_name: str
     is_bot: bool
+    is_external: bool
     forgotten_at: datetime | None
 
 
@@ -131,6 +132,13 @@ def check_recipient(user_id: str, person: R | None) -> R:
         )
     if person.forgotten_at is not None:
         raise Refused("That person is no longer part of this workspace.", "recipients")
+    if person.is_external:
+        raise Refused(
+            f"{person.display_name or user_id} is a guest from another organisation (a shared "
+            "channel): kudos and their stats stay inside this organisation, so they can't "
+            "receive one here. Thank them in the channel instead!",
+            "recipients",
+        )
     return person
 
 

@@ -23,7 +23,7 @@ MULTI_TENANT_AUTHORITY = "botframework.com"
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str  # "ok", "FAIL" or "skip"
+    state: str  # "ok", "WARN", "FAIL" or "skip"
     text: str
 
     def line(self) -> str:
@@ -111,9 +111,17 @@ async def slack(config: Config, http: aiohttp.ClientSession) -> Verdict:
     if not config.slack_enabled:
         return Verdict("skip", "slack: not configured")
     if not settings.bot_token:
+        if not settings.install_allowlist:
+            return Verdict(
+                "WARN",
+                "slack: OAuth install mode and no slack.install_allowlist — any Slack "
+                "workspace that finds /slack/install can install this bot; list your "
+                "workspace (T…) or Grid org (E…) ids to allow only them",
+            )
         return Verdict(
             "skip",
-            "slack: OAuth install mode — each workspace's token is checked when it installs",
+            "slack: OAuth install mode — each workspace's token is checked when it installs "
+            f"(installs allowed from {', '.join(settings.install_allowlist)})",
         )
     url = settings.api_url.rstrip("/") + "/auth.test"
     try:

@@ -142,6 +142,14 @@ class SlackSettings(_Section):
     client_id: str | None = None
     client_secret: str | None = None
     api_url: str = "https://slack.com/api/"
+    # Who may install through the public /slack/install: Slack workspace (team, T…) and
+    # Enterprise Grid org (E…) ids. Empty: anyone who finds the page (warned by `check`).
+    install_allowlist: list[str] = Field(default_factory=list)
+
+    @field_validator("install_allowlist")
+    @classmethod
+    def _ids(cls, value: list[str]) -> list[str]:
+        return [entry.strip().upper() for entry in value if entry and entry.strip()]
 
 
 class TeamsSettings(_Section):

@@ -6,11 +6,13 @@ from a key file outside the database (`pulses.key_file`), which `run`, the conso
 create once, readable by its owner only, and never overwrite. A database dump or backup
 therefore carries no key; key backups live apart from database backups (docs/PRIVACY.md).
 
-Purposes get keys of their own, derived with HKDF, so no two uses share key material.
+Purposes get keys of their own, derived with HKDF, so no two uses share key material: pulse
+tags and ballots (bot/pulses/ballot.py) and stored platform tokens (`TokenCipher`).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -19,7 +21,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bot.ops.config import Config
@@ -121,3 +125,46 @@ class FingerprintCheck:
         if stored != self.keyring.fingerprint:
             raise KeyProblem(mismatch_message(self.keyring, stored))
         self._checked = True
+
+
+TOKENS_PURPOSE = "platform-tokens"
+
+
+class TokenCipher:
+    """Seals platform tokens (Slack bot, user and refresh tokens) stored in the database.
+
+    AES-GCM under a key derived from the pulse key for this purpose only, so the same secret
+    that every process against one database already shares (and whose fingerprint the
+    database keeps) unlocks them; a dump or backup of the database shows no usable token.
+    Each value is bound to its field name, so a sealed token cannot be moved to another field.
+    """
+
+    PREFIX = "sealed:v1:"
+
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring = keyring
+        self._aead = AESGCM(keyring.derive(TOKENS_PURPOSE))
+
+    def seal(self, value: str, field: str) -> str:
+        if self.is_sealed(value):
+            return value
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, value.encode(), field.encode())
+        return self.PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def open(self, value: str, field: str) -> str:
+        """The token; a value stored before tokens were sealed comes back as it is."""
+        if not self.is_sealed(value):
+            return value
+        raw = base64.urlsafe_b64decode(value.removeprefix(self.PREFIX))
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], field.encode()).decode()
+        except InvalidTag:
+            raise KeyProblem(
+                f"A stored {field} was sealed with another pulse key. "
+                + "Every process against one database needs the same key."
+            ) from None
+
+    @classmethod
+    def is_sealed(cls, value: str) -> bool:
+        return value.startswith(cls.PREFIX)

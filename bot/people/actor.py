@@ -12,7 +12,15 @@ from storage.models import Person, Workspace
 
 @dataclass(frozen=True)
 class Actor:
-    """The platform's view of the person behind an event, as an adapter saw it."""
+    """The platform's view of the person behind an event, as an adapter saw it.
+
+    `workspace_id` is the scope a person is identified in, and the data boundary: the Slack
+    Enterprise Grid org id when the payload carries one, else the workspace (team) id, the
+    Teams tenant or the console. (platform, workspace_id, user_id) is the stable platform
+    identity: one org user acting from two workspaces of the org is one person.
+    `team_id` and `enterprise_id` say where exactly the person acted (for per-workspace
+    settings and for tokens); outside Grid `team_id == workspace_id` and `enterprise_id` is
+    blank."""
 
     platform: str
     workspace_id: str
@@ -22,6 +30,10 @@ class Actor:
     is_platform_admin: bool = False
     timezone: str | None = None
     workspace_name: str = ""
+    team_id: str = ""
+    enterprise_id: str = ""
+    # The payload shows a person of another organisation (Slack Connect): outside the boundary.
+    is_external: bool = False
 
 
 @dataclass(frozen=True)

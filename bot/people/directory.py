@@ -99,6 +99,7 @@ class People:
                 timezone=hint.timezone,
                 is_bot=info.is_bot,
                 is_admin=info.is_admin or hint.is_admin,
+                is_external=info.is_external,
             )
         return await self._save(workspace, info)
 
@@ -115,6 +116,7 @@ class People:
                 is_bot=info.is_bot,
                 is_platform_admin=info.is_admin,
                 now=self.clock.now(),
+                is_external=info.is_external,
             )
 
     async def leads(self, caller: Caller, member_external_id: str) -> bool:
@@ -127,7 +129,8 @@ class People:
     async def channel_member_ids(
         self, workspace: Workspace, directory: Directory, channel_id: str
     ) -> list[int]:
-        """Person ids of the channel's human members; people we have not met are looked up."""
+        """Person ids of the channel's human members of this workspace (or Grid org); people we
+        have not met are looked up."""
         assert workspace.id is not None
         external_ids = await directory.channel_members(channel_id)
         async with self.db.read() as session:
@@ -137,7 +140,13 @@ class People:
             person = known.get(external_id) or await self.resolve(
                 workspace, directory, external_id
             )
-            if person is not None and not person.is_bot and person.forgotten_at is None:
+            # Guests of another organisation (Slack Connect) are never asked or counted.
+            if (
+                person is not None
+                and not person.is_bot
+                and not person.is_external
+                and person.forgotten_at is None
+            ):
                 found.append(person)
         return [person.id for person in found if person.id]
 

@@ -449,5 +449,8 @@ class Rounds:
 
 def identity(workspace: Workspace, user_id: str) -> str:
     """A person's stable platform identity, what respondent tags are made from (never a row
-    id, which a re-import or merge of people rows would change)."""
+    id, which a re-import or merge of people rows would change): platform, scope, user id.
+    The scope is the workspace record's platform id: the Slack team outside Enterprise Grid
+    (byte-identical to what earlier versions used), the Grid org inside one, so an org member
+    answering from two workspaces of the org is one respondent."""
     return f"{workspace.platform}:{workspace.external_id}:{user_id}"

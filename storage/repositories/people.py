@@ -51,6 +51,7 @@ async def save(
     is_bot: bool,
     is_platform_admin: bool,
     now: datetime,
+    is_external: bool = False,
 ) -> Person:
     await upsert(
         unit,
@@ -62,10 +63,18 @@ async def save(
             "timezone": timezone,
             "is_bot": is_bot,
             "is_platform_admin": is_platform_admin,
+            "is_external": is_external,
             "refreshed_at": now,
         },
         conflict=("workspace_id", "external_id"),
-        update=("display_name", "timezone", "is_bot", "is_platform_admin", "refreshed_at"),
+        update=(
+            "display_name",
+            "timezone",
+            "is_bot",
+            "is_platform_admin",
+            "is_external",
+            "refreshed_at",
+        ),
     )
     person = await find(unit, workspace_id, external_id)
     assert person is not None

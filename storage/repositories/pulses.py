@@ -516,13 +516,14 @@ async def led_team_ids(unit: Unit, workspace_id: int, person_id: int) -> list[in
 
 
 async def not_to_ask(unit: Unit, workspace_id: int, user_ids: Sequence[str]) -> set[str]:
-    """Of `user_ids`, the known bots and the people who asked to be forgotten."""
+    """Of `user_ids`, the known bots, guests of another organisation and the people who
+    asked to be forgotten."""
     excluded: set[str] = set()
     for chunk in _chunks(user_ids):
         statement = select(Person.external_id).where(
             Person.workspace_id == workspace_id,
             col(Person.external_id).in_(chunk),
-            col(Person.is_bot) | col(Person.forgotten_at).is_not(None),
+            col(Person.is_bot) | col(Person.is_external) | col(Person.forgotten_at).is_not(None),
         )
         excluded.update((await unit.session.exec(statement)).all())
     return excluded

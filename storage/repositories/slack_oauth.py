@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_, update
 from sqlmodel import col, delete, select
 
 from storage.models import SlackInstallation, SlackOAuthState
@@ -60,6 +61,39 @@ async def latest_installation(
     )
     row = (await unit.session.exec(statement)).first()
     return None if row is None else row.data
+
+
+async def installations_for(
+    unit: Unit, client_id: str, scope: str, team_id: str
+) -> list[SlackInstallation]:
+    """Every installation that may serve a workspace record (`scope`: a Grid org or a team)
+    or one team of it, newest first; which one serves is the caller's choice."""
+    teams = {scope, team_id} - {""}
+    statement = (
+        select(SlackInstallation)
+        .where(
+            col(SlackInstallation.client_id) == client_id,
+            or_(
+                col(SlackInstallation.enterprise_id) == scope,
+                col(SlackInstallation.team_id).in_(teams),
+            ),
+        )
+        .order_by(col(SlackInstallation.installed_at).desc(), col(SlackInstallation.id).desc())
+    )
+    return list((await unit.session.exec(statement)).all())
+
+
+async def all_installations(unit: Unit) -> list[SlackInstallation]:
+    statement = select(SlackInstallation).order_by(col(SlackInstallation.id))
+    return list((await unit.session.exec(statement)).all())
+
+
+async def replace_data(unit: Unit, installation_id: int, data: dict[str, Any]) -> None:
+    await unit.session.exec(
+        update(SlackInstallation)
+        .where(col(SlackInstallation.id) == installation_id)
+        .values(data=data)
+    )
 
 
 async def delete_installations(

@@ -47,7 +47,9 @@ async def test_installing_stores_the_workspace_and_its_token_is_used(
             session = unit.session
             stored = (await session.exec(select(SlackInstallation))).one()
         assert (stored.team_id, stored.client_id) == ("T0NEW", "111.222")
-        assert stored.data["bot_token"] == "xoxb-installed"
+        # Sealed at rest; the token in use is still the installed one (the posts below).
+        assert stored.data["bot_token"].startswith("sealed:v1:")
+        assert "xoxb-" not in str(stored.data)
         assert await count(db, SlackOAuthState) == 0  # a state works once
 
         replay = await slack.client.get(

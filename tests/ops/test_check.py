@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from bot.ops import checks
+from bot.ops.config import load_config
 from bot.ops.keys import FINGERPRINT_SETTING
 from storage.db import Database
 from storage.repositories import settings
 from tests.harness.fakes.credentials import FakeCredentials
-from tests.ops.conftest import Cli
+from tests.ops.conftest import ROOT, Cli
 
 NOTHING_CONFIGURED = {
     "SLACK_BOT_TOKEN": "",
@@ -134,3 +137,28 @@ async def test_check_says_where_the_pulse_key_is_and_catches_another_key(
     out = capsys.readouterr().out
     assert "FAIL  pulse key: This database was first used with another pulse key" in out
     assert "the-pulse-key" not in out
+
+
+async def test_an_open_install_page_is_warned_about_and_a_listed_one_is_not(
+    db: object, cli: Cli, fake: FakeCredentials, capsys: pytest.CaptureFixture[str]
+) -> None:
+    oauth = _platforms(
+        fake, SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="shh"
+    )
+    assert await cli("check", env=oauth) == 0  # a warning, not a failure
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        "WARN  slack: OAuth install mode and no slack.install_allowlist — any Slack workspace "
+        "that finds /slack/install can install this bot; list your workspace (T…) or Grid org "
+        "(E…) ids to allow only them"
+    ) in lines
+
+    config = load_config(ROOT / "app.yaml", env=oauth)
+    listed = config.model_copy(
+        update={
+            "slack": config.slack.model_copy(update={"install_allowlist": ["T0ACME", "E0ORG"]})
+        }
+    )
+    async with aiohttp.ClientSession() as http:
+        verdict = await checks.slack(listed, http)
+    assert verdict.state == "skip" and "installs allowed from T0ACME, E0ORG" in verdict.text

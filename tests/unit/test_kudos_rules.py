@@ -34,6 +34,7 @@ zones = st.timezones()
 class Someone:
     display_name: str = "Sam"
     is_bot: bool = False
+    is_external: bool = False
     forgotten_at: datetime | None = None
 
 
@@ -173,6 +174,10 @@ def test_only_known_living_humans_can_be_thanked() -> None:
     gone = Someone(forgotten_at=datetime(2026, 1, 1, tzinfo=UTC))
     assert refusal(lambda: rules.check_recipient("U3", gone)).message == (
         "That person is no longer part of this workspace."
+    )
+    guest = Someone(display_name="Gus", is_external=True)
+    assert refusal(lambda: rules.check_recipient("U4", guest)).message.startswith(
+        "Gus is a guest from another organisation"
     )
 
 

@@ -151,20 +151,24 @@ def test_a_slash_command_names_workspace_person_channel_and_neutral_text() -> No
     command = read_command(slash_command())
 
     actor = command.actor
+    # Slack's documented example comes from an Enterprise Grid org: the person is identified
+    # in the org (the payload's enterprise id), and acted in workspace TEAM of it.
     assert (actor.platform, actor.workspace_id, actor.user_id, actor.channel_id) == (
         "slack",
-        TEAM,
+        "E0001",
         "U2147483697",
         "C2147483705",
     )
-    assert (actor.display_name, actor.workspace_name) == ("steve", "example")
+    assert (actor.team_id, actor.enterprise_id) == (TEAM, "E0001")
+    assert (actor.display_name, actor.workspace_name) == ("steve", "Globular Construct Inc")
     # Slack's escaping undone; mentions already have the neutral shape.
     assert command.text == "/kudos <@U0BOB|bob> for R&D's <deploy> script #easy"
     key = "slack:command:T0001:13345224609.738474920.8088930838d88f008e0"
     assert command.dedupe_key == key == command_key(slash_command())
     where = command.where
-    assert (where.team_id, where.user_id, where.channel_id) == (
+    assert (where.team_id, where.enterprise_id, where.user_id, where.channel_id) == (
         TEAM,
+        "E0001",
         actor.user_id,
         actor.channel_id,
     )

@@ -37,6 +37,7 @@ class RateLimitedSlack:
         app.router.add_post("/api/chat.postMessage", self._post_message)
         app.router.add_route("*", "/api/conversations.members", self._conversations_members)
         app.router.add_route("*", "/api/users.info", self._users_info)
+        app.router.add_route("*", "/api/conversations.info", self._conversations_info)
         app.router.add_get("/stats", self._stats)
         app.router.add_get("/wait", self._wait)
         self._runner = web.AppRunner(app, access_log=None)
@@ -74,6 +75,11 @@ class RateLimitedSlack:
         return web.json_response(
             {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
         )
+
+    async def _conversations_info(self, request: web.Request) -> web.Response:
+        args = {**request.query, **(await request.post())}
+        channel = {"id": str(args.get("channel")), "is_ext_shared": False}
+        return web.json_response({"ok": True, "channel": channel})
 
     async def _users_info(self, request: web.Request) -> web.Response:
         args = {**request.query, **(await request.post())}

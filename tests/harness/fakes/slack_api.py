@@ -86,6 +86,8 @@ class Upload:
 class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=default_users)
     channels: dict[str, list[str]] = field(default_factory=dict)
+    # Channels shared with another organisation (Slack Connect): conversations.info says so.
+    shared_channels: set[str] = field(default_factory=set)
     # (channel, ts) → message, for conversations.history / replies
     history: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # channel → what chat.postMessage put there (oldest first), for conversations.history
@@ -100,6 +102,11 @@ class FakeSlack:
     page_size: int = 2
     # Benchmarks run for a long time: they need the answers, not a record of every call.
     record: bool = True
+    # What the next oauth.v2.access calls answer (oldest first); empty: a plain workspace
+    # install of T0NEW. See `workspace_install` and `org_install`.
+    installs: deque[dict[str, Any]] = field(default_factory=deque)
+    # The installs the fake issued tokens for: token → (team or "", enterprise or "").
+    issued: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._script: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
@@ -193,6 +200,8 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
+        if method == "users.info":
+            return web.json_response(self._users_info(args, _token(request)))
         return web.json_response(handler(args))
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -272,9 +281,15 @@ class FakeSlack:
             "url": "https://acme.slack.com/",
         }
 
-    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _users_info(self, args: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if not user:
+            return {"ok": False, "error": "user_not_found"}
+        team, _org = self.issued.get(token or "", ("", ""))
+        if user.get("team_id") == TEAM and team:
+            # The stock people belong to whichever workspace installed the app.
+            user = {**user, "team_id": team}
+        return {"ok": True, "user": user}
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         members = self.channels.get(str(args.get("channel")))
@@ -285,6 +300,13 @@ class FakeSlack:
         following = start + self.page_size
         cursor = str(following) if following < len(members) else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        return {
+            "ok": True,
+            "channel": {"id": channel, "is_ext_shared": channel in self.shared_channels},
+        }
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": "D" + str(args.get("users")).split(",")[0]}}
@@ -348,18 +370,49 @@ class FakeSlack:
         return {"ok": True, "view": {"id": "V1", "hash": "h1"}}
 
     def _oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "app_id": "A1",
-            "access_token": "xoxb-installed",
-            "token_type": "bot",
-            "scope": "commands,chat:write",
-            "bot_user_id": BOT_USER,
-            "team": {"id": "T0NEW", "name": "New Co"},
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "authed_user": {"id": "UINSTALLER"},
-        }
+        answer = self.installs.popleft() if self.installs else workspace_install("T0NEW")
+        team = (answer.get("team") or {}).get("id") or ""
+        org = (answer.get("enterprise") or {}).get("id") or ""
+        self.issued[answer["access_token"]] = (team, org)
+        return answer
+
+    def _auth_revoke(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "revoked": True}
+
+
+def workspace_install(
+    team: str, *, org: str | None = None, token: str = "xoxb-installed"
+) -> dict[str, Any]:
+    """oauth.v2.access for one workspace (inside the Grid org `org`, if given), shaped as
+    https://docs.slack.dev/reference/methods/oauth.v2.access documents it."""
+    return {
+        "ok": True,
+        "app_id": "A1",
+        "access_token": token,
+        "token_type": "bot",
+        "scope": "commands,chat:write",
+        "bot_user_id": BOT_USER,
+        "team": {"id": team, "name": f"Workspace {team}"},
+        "enterprise": {"id": org, "name": f"Org {org}"} if org else None,
+        "is_enterprise_install": False,
+        "authed_user": {"id": "UINSTALLER"},
+    }
+
+
+def org_install(org: str, *, token: str = "xoxb-org-wide") -> dict[str, Any]:
+    """oauth.v2.access for an org-wide Enterprise Grid install: the org, and no team."""
+    return {
+        "ok": True,
+        "app_id": "A1",
+        "access_token": token,
+        "token_type": "bot",
+        "scope": "commands,chat:write",
+        "bot_user_id": BOT_USER,
+        "team": None,
+        "enterprise": {"id": org, "name": f"Org {org}"},
+        "is_enterprise_install": True,
+        "authed_user": {"id": "WINSTALLER"},
+    }
 
 
 def _token(request: web.Request) -> str | None:
