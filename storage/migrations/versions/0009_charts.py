@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0009_charts"
-down_revision: str | Sequence[str] | None = "0005_sealed_answers"
+down_revision: str | Sequence[str] | None = "0006_grid_installs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
