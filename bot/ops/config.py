@@ -142,6 +142,9 @@ class SlackSettings(_Section):
     client_id: str | None = None
     client_secret: str | None = None
     api_url: str = "https://slack.com/api/"
+    # How long one Web API call may take; a post cut off by it may still have arrived, so the
+    # outbox checks the conversation before posting again.
+    api_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
 
 class TeamsSettings(_Section):

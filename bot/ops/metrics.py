@@ -29,8 +29,15 @@ OUTBOX_DEPTH = Gauge(
 )
 OUTBOX_SENDS = Counter(
     "kudos_pulse_outbox_sends_total",
-    "Delivery attempts by platform and outcome (sent, rate_limited, retried, failed, recovered).",
+    "Delivery attempts by platform and outcome "
+    "(sent, rate_limited, retried, in_doubt, failed, recovered).",
     ["platform", "outcome"],
+)
+OUTBOX_BLIND_RESENDS = Counter(
+    "kudos_pulse_outbox_blind_resends_total",
+    "Messages sent again although an earlier send may have arrived and the platform could "
+    "not be asked (Teams; Slack without history access): each may be a duplicate.",
+    ["platform"],
 )
 INBOX_ITEMS = Counter(
     "kudos_pulse_inbox_items_total",

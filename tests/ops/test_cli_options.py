@@ -37,6 +37,6 @@ def test_log_level_after_the_subcommand(tmp_path: Path) -> None:
     quiet = kudos_pulse(tmp_path, *config, "migrate", "--log-level", "WARNING")
     assert quiet.returncode == 0
     assert quiet.stderr == ""
-    assert "Database is up to date (0005_sealed_answers)." in quiet.stdout
+    assert "Database is up to date (0008_trust)." in quiet.stdout
     before = kudos_pulse(tmp_path, *config, "--log-level", "DEBUG", "migrate")
     assert " DEBUG " in before.stderr  # the old place still works
