@@ -23,7 +23,7 @@ MULTI_TENANT_AUTHORITY = "botframework.com"
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str  # "ok", "FAIL" or "skip"
+    state: str  # "ok", "FAIL", "warn" or "skip"
     text: str
 
     def line(self) -> str:
@@ -36,6 +36,7 @@ async def run(config: Config, out: Callable[[str], None] = print) -> int:
     async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
         verdicts.append(await slack(config, http))
         verdicts.append(await teams(config, http))
+    verdicts.append(admins(config))
     verdicts.append(await pulse_key(config))
     for verdict in verdicts:
         out(verdict.line())
@@ -101,6 +102,30 @@ async def pulse_key(config: Config) -> Verdict:
     return Verdict(
         "ok", f"pulse key from {keyring.source} (fingerprint {keyring.fingerprint})"
     )
+
+
+def admins(config: Config) -> Verdict:
+    """Whether `admins:` says where each admin is one (see bot/people/actor.py)."""
+    if isinstance(config.admins, dict):
+        people = sum(len(entries) for entries in config.admins.values())
+        return Verdict("ok", f"admins: {people} listed across {len(config.admins)} workspace(s)")
+    several = [
+        name
+        for name, possible in (
+            ("slack", config.slack_enabled and bool(config.slack.client_id)),
+            ("teams", config.teams_enabled and config.teams.app_type != "SingleTenant"),
+        )
+        if possible
+    ]
+    if config.admins and several:
+        return Verdict(
+            "warn",
+            "admins: a plain list applies only in the first workspace of each platform the "
+            f"bot came to know, and {' and '.join(several)} may be installed in several — in "
+            "the others it makes nobody an admin. Key it by workspace: "
+            "admins: {T0123ABC: [U0456DEF]}",
+        )
+    return Verdict("ok", f"admins: {len(config.admins)} listed (a single workspace)")
 
 
 async def slack(config: Config, http: aiohttp.ClientSession) -> Verdict:
