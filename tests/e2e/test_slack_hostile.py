@@ -16,6 +16,7 @@ from aiohttp import ClientResponse
 
 from adapters.slack.verify import MAX_BODY
 from bot.ops import logsetup
+from bot.ops.metrics import REJECTED_REQUESTS
 from storage.models import InboxItem, Person, ProcessedEvent, Workspace
 from tests.harness.helpers import count, stored_kudos
 from tests.harness.slack import SECRET, SlackHarness, slash_command
@@ -197,4 +198,30 @@ async def test_rejected_bodies_never_reach_the_log(
     assert MARKER not in log
     # One short line per rejection, whatever the body's size (measured: about 200 bytes).
     assert len(log.encode()) <= 300 * rounds * len(requests), len(log.encode())
+    await _nothing_happened(slack)
+
+
+async def test_rejections_are_counted_and_summed_up_not_logged_one_by_one(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    timestamp = str(int(time.time()))
+    forged = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": "v0=" + "0" * 64}
+    before = {
+        status: REJECTED_REQUESTS.labels(platform="slack", status=status)._value.get()
+        for status in ("401", "413")
+    }
+    for _ in range(40):
+        assert (await _post(slack, _command(slack, MARKER), forged)).status == 401
+    assert (await _post(slack, _command(slack, MARKER * MAX_BODY), forged)).status == 413
+
+    counted = {
+        status: REJECTED_REQUESTS.labels(platform="slack", status=status)._value.get() - n
+        for status, n in before.items()
+    }
+    assert counted == {"401": 40, "413": 1}
+    # At INFO (the default) at most one summary line for the lot, and never a body.
+    rejected_lines = [r for r in caplog.records if "rejected" in r.getMessage()]
+    assert len(rejected_lines) <= 1
+    assert not any(MARKER in r.getMessage() for r in caplog.records)
     await _nothing_happened(slack)
