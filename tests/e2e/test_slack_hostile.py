@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import io
@@ -224,4 +225,25 @@ async def test_rejections_are_counted_and_summed_up_not_logged_one_by_one(
     rejected_lines = [r for r in caplog.records if "rejected" in r.getMessage()]
     assert len(rejected_lines) <= 1
     assert not any(MARKER in r.getMessage() for r in caplog.records)
+    await _nothing_happened(slack)
+
+
+async def test_a_body_of_unknown_length_is_refused_before_it_is_read(slack: SlackHarness) -> None:
+    timestamp = str(int(time.time()))
+    body = _command(slack, MARKER)
+    # Neither Content-Length nor chunked: no length to check against the cap. (Bytes sent after
+    # such headers are a malformed next request to aiohttp's parser, which answers 400 itself.)
+    request = (
+        "POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"X-Slack-Request-Timestamp: {timestamp}\r\n"
+        f"X-Slack-Signature: {_signature(body, timestamp)}\r\n\r\n"
+    ).encode()
+    server = slack.client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(request)
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status_line.startswith(b"HTTP/1.1 411")
     await _nothing_happened(slack)
