@@ -45,8 +45,18 @@ class TemporaryFailure(DeliveryError):
     """Worth trying again later (timeouts, 5xx, 412)."""
 
 
+class OutcomeUnknown(TemporaryFailure):
+    """A new post failed after the request may have reached the platform (a timeout or a
+    dropped connection after sending, a 5xx): it may have been delivered. Its retry checks
+    first (`FindsDelivered`) or, where the platform cannot tell, counts a blind resend."""
+
+
 class PermanentFailure(DeliveryError):
     """Trying again cannot help (user gone, bot blocked, channel archived)."""
+
+
+class CannotTell(DeliveryError):
+    """A delivery check could not find out (no permission to read, too much to look through)."""
 
 
 class Directory(Protocol):
@@ -71,7 +81,8 @@ class FindsDelivered(Protocol):
 
     The outbox asks before resending an in-doubt row. `message` is what would be sent (its
     audience names where to look), `since` a time no such delivery can predate. Answer None
-    when it is not there — or when the platform cannot say: the outbox then resends."""
+    when it is certainly not there; raise `RateLimited` when it may be asked again later and
+    `CannotTell` when it cannot say: the outbox then resends blindly (and counts it)."""
 
     async def find_delivered(
         self, key: str, *, message: Message, since: datetime | None = None

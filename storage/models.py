@@ -130,6 +130,9 @@ class OutboxItem(SQLModel, table=True):
     sent_at: datetime | None = _utc(default=None)
     platform_ref: str | None = Field(default=None, max_length=200)
     last_error: str | None = Field(default=None, max_length=500)
+    # Set while an earlier try may have been delivered (its outcome was never learned): when
+    # that try began. The next try looks for it from then on before sending again.
+    in_doubt_since: datetime | None = _utc(default=None)
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -51,11 +51,12 @@ class SlackAdapter:
         """One HTTP request from Slack, answered as soon as the listener has acked."""
         assert self.gate is not None, "HTTP mode is mounted only with a signing secret"
         started = time.perf_counter()
+        try:
+            body = await self.gate.read(request)
+        except Rejected as rejected:
+            # Not timed (the ack metric is for real requests), given no request id, not logged.
+            return rejected.response()
         with logcontext.bind(platform="slack", request_id=uuid.uuid4().hex[:12]):
-            try:
-                body = await self.gate.read(request)
-            except Rejected as rejected:
-                return rejected.response()  # not timed: the ack metric is for real requests
             bolt_request = AsyncBoltRequest(
                 body=body.decode("utf-8", errors="replace"),
                 query=request.query_string,

@@ -7,7 +7,13 @@ import asyncio
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.ports import DeliveryError, PermanentFailure, RateLimited, TemporaryFailure
+from bot.ports import (
+    DeliveryError,
+    OutcomeUnknown,
+    PermanentFailure,
+    RateLimited,
+    TemporaryFailure,
+)
 
 # Errors no retry can fix (PLATFORMS.md §1.4): the person, channel or installation is gone.
 PERMANENT = frozenset(
@@ -44,19 +50,34 @@ def error_code(error: SlackApiError) -> str:
         return ""
 
 
-def delivery_error(error: BaseException) -> DeliveryError:
-    """Classify anything a Web API call raised."""
+# Failures raised before a byte of the request left: nothing can have arrived.
+NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, ConnectionRefusedError)
+
+
+def delivery_error(error: BaseException, *, posting: bool = False) -> DeliveryError:
+    """Classify anything a Web API call raised. `posting`: the call posts a new message, so a
+    failure after the request went out (a 5xx, a timeout, a dropped connection) leaves its
+    outcome unknown — Slack may have posted it. An `ok: false` answer or a 4xx is a known
+    failure: Slack said it did not."""
     if isinstance(error, DeliveryError):
         return error
     if isinstance(error, SlackApiError):
         code = error_code(error)
-        if error.response.status_code == 429 or code == "ratelimited":
+        status = error.response.status_code
+        if status == 429 or code == "ratelimited":
             return RateLimited(_retry_after(error), f"slack rate limited ({code or 429})")
         if code in PERMANENT:
             return PermanentFailure(f"slack: {code}")
-        return TemporaryFailure(f"slack: {code or error.response.status_code}")
-    if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        if posting and status >= 500:
+            return OutcomeUnknown(f"slack answered {status}")
+        return TemporaryFailure(f"slack: {code or status}")
+    if isinstance(error, NOT_SENT):
         return TemporaryFailure(f"slack unreachable: {type(error).__name__}")
+    if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        name = type(error).__name__
+        if posting:
+            return OutcomeUnknown(f"slack call broke off after sending: {name}")
+        return TemporaryFailure(f"slack unreachable: {name}")
     return TemporaryFailure(f"slack call failed: {type(error).__name__}: {error}")
 
 

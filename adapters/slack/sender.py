@@ -7,6 +7,7 @@ the channel's history instead of being posted twice (`find_delivered`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from adapters.slack.clients import SlackClients
 from adapters.slack.errors import delivery_error, error_code
 from adapters.slack.text import cut_plain, escape
 from bot.messages import Audience, Message, ToChannel, ToPerson
-from bot.ports import Delivery, DeliveryError, PermanentFailure, RateLimited
+from bot.ports import CannotTell, Delivery, DeliveryError, PermanentFailure, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class SlackSender:
         self.team_id = team_id  # the team asked from, when answering a request
         self._ims: dict[str, str] = {}
         self._history_paused_until = 0.0
+        # One history read at a time per workspace: a 429 then stops the next one from asking.
+        self._reading = asyncio.Lock()
 
     async def send(self, message: Message, *, key: str, replace_ref: str | None = None) -> Delivery:
         channel = _target(message.audience)
@@ -72,9 +75,12 @@ class SlackSender:
         try:
             tokens = await self.clients.tokens(self.scope, self.team_id)
         except Exception as error:
-            raise delivery_error(error) from error
+            raise delivery_error(error, posting=not replace_ref) from error
         for attempt, token in enumerate(tokens, start=1):
-            client = self.clients.for_token(token)
+            # New posts go through a client that never resends a dropped request by itself.
+            client = (
+                self.clients.for_token(token) if replace_ref else self.clients.for_posting(token)
+            )
             try:
                 response = await self._post(client, payload, channel, key, replace_ref)
                 break
@@ -83,9 +89,9 @@ class SlackSender:
                 # workspace of the org is reached with that workspace's own token.
                 if attempt < len(tokens) and error_code(error) in ELSEWHERE:
                     continue
-                raise delivery_error(error) from error
+                raise delivery_error(error, posting=not replace_ref) from error
             except Exception as error:
-                raise delivery_error(error) from error
+                raise delivery_error(error, posting=not replace_ref) from error
         posted_in = str(response.get("channel") or channel)
         if isinstance(message.audience, ToPerson) and posted_in != channel:
             self._remember_im(channel, posted_in)
@@ -134,13 +140,22 @@ class SlackSender:
     async def find_delivered(
         self, key: str, *, message: Message, since: datetime | None = None
     ) -> Delivery | None:
-        """The message posted under `key`, if the target conversation's recent history holds it.
+        """The message posted under `key`, if the target conversation's recent history holds it;
+        None if the history since `since` has been read to its end without it.
 
         History reads may be rate limited (new non-Marketplace apps get very low limits) or
-        forbidden (no history scope, not in the channel). Any failure answers None, so the
-        outbox resends: a rare duplicate is better than a lost message."""
-        if time.monotonic() < self._history_paused_until:
-            return None
+        forbidden (no history scope, not in the channel). After a 429 no history is asked for
+        in this workspace until Retry-After has passed — every check meanwhile answers
+        `RateLimited` at once — so each in-doubt message costs one check at most, and a
+        burst of them costs one refused call. Anything else that prevents an answer raises
+        `CannotTell`."""
+        async with self._reading:
+            return await self._look_up(key, message, since)
+
+    async def _look_up(self, key: str, message: Message, since: datetime | None) -> Delivery | None:
+        paused = self._history_paused_until - time.monotonic()
+        if paused > 0:
+            raise RateLimited(paused, "slack: history reads paused after a 429")
         try:
             client = await self.clients.for_workspace(self.scope, self.team_id)
             channel = await self._conversation(client, message.audience)
@@ -162,12 +177,11 @@ class SlackSender:
                     return None
         except (SlackApiError, DeliveryError, aiohttp.ClientError, TimeoutError, OSError) as error:
             failure = delivery_error(error)
-            if isinstance(failure, RateLimited):  # do not ask again for every in-doubt row
+            if isinstance(failure, RateLimited):
                 self._history_paused_until = time.monotonic() + failure.retry_after
-            log.warning("slack: cannot check whether %s arrived (%s); resending", key, failure)
-            return None
-        log.warning("slack: %s not among the newest messages checked; resending", key)
-        return None
+                raise failure from error
+            raise CannotTell(f"slack: cannot read the history ({failure})") from error
+        raise CannotTell(f"slack: more than {HISTORY_PAGE * HISTORY_PAGES} newer messages")
 
     async def _conversation(self, client: AsyncWebClient, audience: Audience) -> str:
         """The channel id whose history holds a message for `audience` (a DM's D… id)."""

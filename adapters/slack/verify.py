@@ -4,7 +4,8 @@ Bolt reads and parses the whole body before it checks the signature, and logs a 
 request with its body. Here the headers are checked first (a fresh whole-second timestamp, a
 well-formed `v0=` signature), then the body is read up to `MAX_BODY` and its HMAC compared;
 only a request that passes reaches Bolt. A rejection costs about what a small request does,
-is logged once at DEBUG without its body, and stores nothing.
+is logged once at DEBUG without its body (counted in `kudos_pulse_rejected_requests_total`,
+with a summary line at most once a minute), and stores nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+
+from bot.ops.metrics import RejectionTally
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ class SlackGate:
         self._secret = signing_secret.encode()
         self.max_body = max_body
         self._now = now
+        self.tally = RejectionTally("slack", log)
 
     async def read(self, request: web.Request) -> bytes:
         """The body of a request Slack signed, or `Rejected` (401, 413) without reading more
@@ -63,6 +67,8 @@ class SlackGate:
             raise self._reject(401, "stale timestamp")
         if request.content_length is not None and request.content_length > self.max_body:
             raise self._reject(413, "body too large")
+        if request.content_length is None and request.headers.get("Transfer-Encoding") is None:
+            raise self._reject(411, "no Content-Length")
         body = await self._read_capped(request)
         base = b"v0:" + timestamp.encode() + b":" + body
         expected = "v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest()
@@ -80,7 +86,7 @@ class SlackGate:
             parts.append(chunk)
         return b"".join(parts)
 
-    @staticmethod
-    def _reject(status: int, why: str) -> Rejected:
+    def _reject(self, status: int, why: str) -> Rejected:
+        self.tally.count(status)
         log.debug("slack request rejected: %s (%d)", why, status)
         return Rejected(status, why)

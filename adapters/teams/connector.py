@@ -9,10 +9,17 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import requests
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 
-from bot.ports import DeliveryError, PermanentFailure, RateLimited, TemporaryFailure
+from bot.ports import (
+    DeliveryError,
+    OutcomeUnknown,
+    PermanentFailure,
+    RateLimited,
+    TemporaryFailure,
+)
 
 T = TypeVar("T")
 
@@ -95,8 +102,10 @@ def retry_after(error: BaseException) -> float | None:
         return max(0.0, when.timestamp() - time.time())
 
 
-def delivery_error(error: BaseException) -> DeliveryError:
-    """What the outbox should do about a failed connector call."""
+def delivery_error(error: BaseException, *, posting: bool = False) -> DeliveryError:
+    """What the outbox should do about a failed connector call. `posting`: the call posts a
+    new activity, so a 5xx, a timeout or a dropped connection after the request went out
+    leaves its outcome unknown — Teams may have delivered it."""
     status = status_of(error)
     detail = f"Teams connector answered {status}: {error}" if status else f"{error!r}"
     if status == 429:
@@ -106,7 +115,32 @@ def delivery_error(error: BaseException) -> DeliveryError:
         return RateLimited(wait, detail)
     if status in (401, 403, 404, 413):
         return PermanentFailure(detail[:400])
+    if posting and ((status is None and _after_sending(error)) or (status or 0) >= 500):
+        return OutcomeUnknown(detail[:400])
     return TemporaryFailure(detail[:400])
+
+
+def _after_sending(error: BaseException) -> bool:
+    """Whether a call that got no answer may have been received: anything but a failure to
+    connect (msrest wraps the `requests` exception it caught; look along the chain)."""
+    seen: BaseException | None = error
+    chain: list[BaseException] = []
+    while seen is not None and len(chain) < 8:
+        chain.append(seen)
+        inner = getattr(seen, "inner_exception", None)
+        seen = inner if isinstance(inner, BaseException) else seen.__cause__ or seen.__context__
+    if any(isinstance(link, requests.ConnectTimeout | ConnectionRefusedError) for link in chain):
+        return False
+    if any(_refused(link) for link in chain):
+        return False
+    transport = (requests.RequestException, TimeoutError, ConnectionError)
+    return any(isinstance(link, transport) for link in chain)
+
+
+def _refused(error: BaseException) -> bool:
+    # requests' ConnectionError around urllib3's NewConnectionError: it never connected.
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return type(reason).__name__ in {"NewConnectionError", "NameResolutionError"}
 
 
 async def with_retry(send: Callable[[], Awaitable[T]]) -> T:

@@ -1,7 +1,8 @@
 """The checks in front of botbuilder for each POST /api/messages: a bad token is 401, a bad
-body 400/413/415 — each answered cheaply, logged once at DEBUG without the body or the token,
-and before anything is stored. Faults of our own (e.g. the key set cannot be fetched) are not
-caught here: they stay 500s that alerts see."""
+body 400/413/415 — each answered cheaply, logged once at DEBUG without the body or the token
+(and counted, with a summary line at most once a minute), and before anything is stored.
+Faults of our own (e.g. the key set cannot be fetched) are not caught here: they stay 500s that
+alerts see."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from botframework.connector.auth import (
 from msrest.exceptions import DeserializationError
 
 from adapters.teams.auth import BotFrameworkAuth, Unauthorized
+from bot.ops.metrics import RejectionTally
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class TeamsGate:
     ) -> None:
         self.framework = framework
         self.auth = auth
+        self.tally = RejectionTally("teams", log)
 
     async def admit(self, request: web.Request) -> tuple[Activity, Authenticated]:
         """The request's activity and what botbuilder's `process_activity` takes as its
@@ -67,8 +70,10 @@ class TeamsGate:
                 return activity, ""  # anonymous: botbuilder's own handling, as before
             claims = await self.auth.claims(token, body)
         except Unauthorized as refused:
+            self.tally.count(401)
             raise _rejected(401, str(refused)) from None
         except Rejected as rejected:
+            self.tally.count(rejected.status)
             raise _rejected(rejected.status, rejected.why) from None
         return activity, self._authenticated(claims)
 

@@ -2,7 +2,9 @@
 is none yet), and edits of earlier messages.
 
 There is no `find_delivered`: the connector cannot look up what a bot posted by our key, so a
-delivery whose outcome was lost (a worker died mid-send) is sent again — at least once.
+delivery whose outcome was lost (a worker died mid-send, a 5xx or a timeout after the post went
+out) is sent again after a delay — at least once; the outbox counts each such blind resend
+(`kudos_pulse_outbox_blind_resends_total`).
 Creating a 1:1 chat that already exists returns the existing one, so concurrent first DMs to
 one person end up in the same chat."""
 
@@ -113,7 +115,12 @@ class TeamsSender:
             outgoing.reply_to_id = None
             conversation_id = reference.conversation.id if reference.conversation else ""
             connector = context.turn_state[context.adapter.BOT_CONNECTOR_CLIENT_KEY]
-            response = await connector.conversations.send_to_conversation(conversation_id, outgoing)
+            try:
+                response = await connector.conversations.send_to_conversation(
+                    conversation_id, outgoing
+                )
+            except Exception as error:  # it may have been delivered: see `delivery_error`
+                raise delivery_error(error, posting=True) from error
             return Delivery(ref=make_ref(conversation_id, response.id if response else None))
 
         try:

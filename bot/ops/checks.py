@@ -23,7 +23,7 @@ MULTI_TENANT_AUTHORITY = "botframework.com"
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str  # "ok", "WARN", "FAIL" or "skip"
+    state: str  # "ok", "warn", "FAIL" or "skip"
     text: str
 
     def line(self) -> str:
@@ -36,6 +36,7 @@ async def run(config: Config, out: Callable[[str], None] = print) -> int:
     async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
         verdicts.append(await slack(config, http))
         verdicts.append(await teams(config, http))
+    verdicts.append(admins(config))
     verdicts.append(await pulse_key(config))
     for verdict in verdicts:
         out(verdict.line())
@@ -103,6 +104,30 @@ async def pulse_key(config: Config) -> Verdict:
     )
 
 
+def admins(config: Config) -> Verdict:
+    """Whether `admins:` says where each admin is one (see bot/people/actor.py)."""
+    if isinstance(config.admins, dict):
+        people = sum(len(entries) for entries in config.admins.values())
+        return Verdict("ok", f"admins: {people} listed across {len(config.admins)} workspace(s)")
+    several = [
+        name
+        for name, possible in (
+            ("slack", config.slack_enabled and bool(config.slack.client_id)),
+            ("teams", config.teams_enabled and config.teams.app_type != "SingleTenant"),
+        )
+        if possible
+    ]
+    if config.admins and several:
+        return Verdict(
+            "warn",
+            "admins: a plain list applies only in the first workspace of each platform the "
+            f"bot came to know, and {' and '.join(several)} may be installed in several — in "
+            "the others it makes nobody an admin. Key it by workspace: "
+            "admins: {T0123ABC: [U0456DEF]}",
+        )
+    return Verdict("ok", f"admins: {len(config.admins)} listed (a single workspace)")
+
+
 async def slack(config: Config, http: aiohttp.ClientSession) -> Verdict:
     settings = config.slack
     problem = credentials.slack_problem(config)
@@ -113,7 +138,7 @@ async def slack(config: Config, http: aiohttp.ClientSession) -> Verdict:
     if not settings.bot_token:
         if not settings.install_allowlist:
             return Verdict(
-                "WARN",
+                "warn",
                 "slack: OAuth install mode and no slack.install_allowlist — any Slack "
                 "workspace that finds /slack/install can install this bot; list your "
                 "workspace (T…) or Grid org (E…) ids to allow only them",

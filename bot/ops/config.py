@@ -150,6 +150,9 @@ class SlackSettings(_Section):
     @classmethod
     def _ids(cls, value: list[str]) -> list[str]:
         return [entry.strip().upper() for entry in value if entry and entry.strip()]
+    # How long one Web API call may take; a post cut off by it may still have arrived, so the
+    # outbox checks the conversation before posting again.
+    api_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
 
 class TeamsSettings(_Section):
@@ -170,7 +173,10 @@ class TeamsSettings(_Section):
 class Config(_Section):
     bot_name: str = "Kudos & Pulse"
     default_timezone: str = "UTC"
-    admins: list[str] = Field(default_factory=list)
+    # Who is an admin beyond the platform's own admins: user ids keyed by workspace id
+    # ({T123: [U1], <tenant id>: [29:…]}), or a plain list, which applies only in the first
+    # workspace of each platform the bot came to know (see bot/people/actor.py).
+    admins: list[str] | dict[str, list[str]] = Field(default_factory=list)
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
     # The address the web server listens on; e.g. 127.0.0.1 behind a local reverse proxy.

@@ -6,6 +6,9 @@ outbox and the scheduler on one page. Labels stay low-cardinality: no user or wo
 
 from __future__ import annotations
 
+import logging
+import time
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from storage.errors import is_database_error
@@ -29,8 +32,15 @@ OUTBOX_DEPTH = Gauge(
 )
 OUTBOX_SENDS = Counter(
     "kudos_pulse_outbox_sends_total",
-    "Delivery attempts by platform and outcome (sent, rate_limited, retried, failed, recovered).",
+    "Delivery attempts by platform and outcome "
+    "(sent, rate_limited, retried, in_doubt, failed, recovered).",
     ["platform", "outcome"],
+)
+OUTBOX_BLIND_RESENDS = Counter(
+    "kudos_pulse_outbox_blind_resends_total",
+    "Messages sent again although an earlier send may have arrived and the platform could "
+    "not be asked (Teams; Slack without history access): each may be a duplicate.",
+    ["platform"],
 )
 INBOX_ITEMS = Counter(
     "kudos_pulse_inbox_items_total",
@@ -42,6 +52,12 @@ SCHEDULER_FIRINGS = Counter(
     "Scheduled work done, by kind (pulse_round, reminder, close, digest).",
     ["kind"],
 )
+REJECTED_REQUESTS = Counter(
+    "kudos_pulse_rejected_requests_total",
+    "Requests refused before any platform library saw them (forged, stale, malformed or "
+    "oversized), by platform and HTTP status.",
+    ["platform", "status"],
+)
 DATABASE_ERRORS = Counter(
     "kudos_pulse_database_errors_total", "Database operations that raised an error.", ["operation"]
 )
@@ -50,3 +66,36 @@ DATABASE_ERRORS = Counter(
 def count_database_error(operation: str, error: BaseException) -> None:
     if is_database_error(error):
         DATABASE_ERRORS.labels(operation=operation).inc()
+
+
+class RejectionTally:
+    """Counts refused requests for one platform; logs a summary at most once a minute, never a
+    line per request: a flood of forgeries must not grow the log with it."""
+
+    EVERY_SECONDS = 60.0
+
+    def __init__(self, platform: str, log: logging.Logger) -> None:
+        self.platform = platform
+        self.log = log
+        self._counters = {
+            status: REJECTED_REQUESTS.labels(platform=platform, status=str(status))
+            for status in (400, 401, 413, 415)
+        }
+        self._since_summary = 0
+        self._summary_at = time.monotonic()
+
+    def count(self, status: int) -> None:
+        counter = self._counters.get(status)
+        if counter is None:
+            counter = REJECTED_REQUESTS.labels(platform=self.platform, status=str(status))
+        counter.inc()
+        self._since_summary += 1
+        now = time.monotonic()
+        if now - self._summary_at >= self.EVERY_SECONDS:
+            self.log.info(
+                "%s: %d requests rejected in the last %.0f s",
+                self.platform,
+                self._since_summary,
+                now - self._summary_at,
+            )
+            self._since_summary, self._summary_at = 0, now

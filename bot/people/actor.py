@@ -57,11 +57,45 @@ class Caller:
         return self.person.id
 
 
-def is_admin(config: Config, person: Person, actor: Actor) -> bool:
-    listed = {entry.lower() for entry in config.admins}
-    return (
-        actor.is_platform_admin or person.is_platform_admin or person.external_id.lower() in listed
-    )
+def is_admin(config: Config, person: Person, actor: Actor, *, first_workspace: bool) -> bool:
+    """Platform admins (Slack admins and owners), and the people `admins:` lists for the
+    actor's workspace. `first_workspace`: the actor's workspace is the first of its platform
+    the bot came to know — the one place a plain list (not keyed by workspace) applies."""
+    if actor.is_platform_admin or person.is_platform_admin:
+        return True
+    return person.external_id.lower() in listed_admins(config, actor, first_workspace)
+
+
+def listed_admins(config: Config, actor: Actor, first_workspace: bool) -> set[str]:
+    """The user ids (lower case) `admins:` makes admins where `actor` is."""
+    if isinstance(config.admins, dict):
+        keys = {key.lower() for key in admin_scopes(actor)}
+        return {
+            entry.lower()
+            for scope, entries in config.admins.items()
+            if scope.lower() in keys
+            for entry in entries
+        }
+    # A plain list names people without saying where. It was written for a single-workspace
+    # install, so it keeps meaning that workspace — the first the bot knew — and makes nobody
+    # an admin in a workspace installed later (where a listed id may belong to a mere member:
+    # Enterprise Grid shares user ids across workspaces). `check` warns about it.
+    return {entry.lower() for entry in config.admins} if first_workspace else set()
+
+
+def admin_scopes(actor: Actor) -> tuple[str, ...]:
+    """The `admins:` keys that count for `actor`: their workspace id (Slack team id, Teams
+    tenant id, `local` in the console). Enterprise Grid: the enterprise id belongs here too,
+    once the Actor carries it."""
+    return (actor.workspace_id,)
+
+
+def plain_listed(config: Config, person: Person) -> bool:
+    """Whether a plain `admins:` list names `person` (only then does it matter which
+    workspace the bot knew first)."""
+    return isinstance(config.admins, list) and person.external_id.lower() in {
+        entry.lower() for entry in config.admins
+    }
 
 
 def zone_of(person: Person, config: Config) -> ZoneInfo:

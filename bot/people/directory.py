@@ -9,7 +9,7 @@ from datetime import timedelta
 from bot.lexicon import clean_user_text
 from bot.messages import Mention
 from bot.ops.config import Config
-from bot.people.actor import Actor, Caller, is_admin
+from bot.people.actor import Actor, Caller, is_admin, plain_listed
 from bot.ports import Directory, PersonInfo
 from bot.runtime.clock import Clock
 from storage.db import Database
@@ -25,6 +25,7 @@ class People:
         self.clock = clock
         self.config = config
         self._workspaces: dict[tuple[str, str], Workspace] = {}
+        self._first: dict[str, int] = {}  # platform → its first known workspace's id
 
     async def workspace(self, platform: str, external_id: str, name: str = "") -> Workspace:
         key = (platform, external_id)
@@ -51,8 +52,24 @@ class People:
             workspace=workspace,
             person=person,
             directory=directory,
-            is_admin=is_admin(self.config, person, actor),
+            is_admin=await self._is_admin(person, actor, workspace),
         )
+
+    async def _is_admin(self, person: Person, actor: Actor, workspace: Workspace) -> bool:
+        first = True
+        if plain_listed(self.config, person) and not actor.is_platform_admin:
+            first = workspace.id == await self._first_workspace(actor.platform)
+        return is_admin(self.config, person, actor, first_workspace=first)
+
+    async def _first_workspace(self, platform: str) -> int | None:
+        """The id of the first workspace of `platform` the bot knew (it stays the first)."""
+        if platform not in self._first:
+            async with self.db.read() as session:
+                first = await workspaces.first_id(session, platform)
+            if first is None:
+                return None
+            self._first[platform] = first
+        return self._first[platform]
 
     async def known_caller(self, actor: Actor, directory: Directory) -> Caller | None:
         """The caller as we already know them, or None — and no write of any kind: the path of
@@ -71,7 +88,7 @@ class People:
             workspace=workspace,
             person=person,
             directory=directory,
-            is_admin=is_admin(self.config, person, actor),
+            is_admin=await self._is_admin(person, actor, workspace),
         )
 
     async def resolve(

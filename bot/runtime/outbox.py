@@ -22,9 +22,16 @@ from typing import Any
 from bot.messages import Message
 from bot.ops import logcontext
 from bot.ops.config import OutboxSettings
-from bot.ops.metrics import OUTBOX_DEPTH, OUTBOX_SENDS, count_database_error
+from bot.ops.metrics import (
+    OUTBOX_BLIND_RESENDS,
+    OUTBOX_DEPTH,
+    OUTBOX_SENDS,
+    count_database_error,
+)
 from bot.ports import (
+    CannotTell,
     Delivery,
+    OutcomeUnknown,
     PermanentFailure,
     Platform,
     RateLimited,
@@ -33,7 +40,13 @@ from bot.ports import (
 from bot.runtime.clock import Clock
 from bot.runtime.pictures import PictureRenderer
 from bot.runtime.polling import claim_until_stopped
-from bot.runtime.retries import Retry, after_rate_limit, outbox_retry
+from bot.runtime.retries import (
+    Retry,
+    after_rate_limit,
+    check_again,
+    in_doubt_retry,
+    outbox_retry,
+)
 from storage.db import Database
 from storage.models import OutboxItem
 from storage.repositories import outbox as rows
@@ -128,6 +141,9 @@ class OutboxStats:
     retried: int = 0
     failed: int = 0
     recovered: int = 0
+    # Tries whose outcome was unknown, and resends made without being able to check them.
+    in_doubt: int = 0
+    blind_resends: int = 0
     by_platform: dict[str, int] = field(default_factory=dict)
 
 
@@ -294,24 +310,35 @@ class OutboxWorker:
     async def _deliver_one(
         self,
         item: OutboxItem,
-        in_doubt: bool,
+        taken_over: bool,
         lease_ends: float,
         previous_claim_at: datetime | None = None,
     ) -> None:
         assert item.id is not None
+        # When a try that may have arrived began (None: no earlier try can have arrived).
+        doubt = _doubt_since(item, taken_over, previous_claim_at)
+        began: datetime | None = None  # when this claim's own post went out, if it did
+        is_new_post = False
         async with self._limit:
             try:
                 message = Message.model_validate(item.message)
+                is_new_post = message.replaces is None
                 platform = self.platforms[item.platform]
                 external_id = await self._workspace_external_id(item.workspace_id)
                 sender = platform.sender(external_id)
-                if in_doubt:
-                    delivered = await self._check_in_doubt(sender, item, message, previous_claim_at)
-                    if delivered is not None:
+                if doubt is not None:
+                    verdict = await self._resolve_doubt(sender, item, message, doubt)
+                    if isinstance(verdict, Delivery):
                         self.stats.recovered += 1
                         OUTBOX_SENDS.labels(platform=item.platform, outcome="recovered").inc()
-                        await self._settle(item, rows.SENT, platform_ref=delivered.ref)
+                        await self._settle(item, rows.SENT, platform_ref=verdict.ref)
                         return
+                    if isinstance(verdict, Retry):
+                        await self._requeue(
+                            item, verdict, error="delivery check rate limited", doubt=doubt
+                        )
+                        return
+                    doubt = None  # not there, or sent again knowingly blind (counted)
                 replace_ref = await self._replace_ref(message)
                 if replace_ref is _WAIT:
                     await self._settle(item, rows.PENDING, delay=2.0, refund=True)
@@ -327,6 +354,7 @@ class OutboxWorker:
                     # claim may pass to another worker any moment: not sent, so hand it back.
                     await self._settle(item, rows.PENDING, delay=0.0, refund=True)
                     return
+                began = self.clock.now()
                 delivery = await sender.send(
                     message,
                     key=item.dedupe_key,
@@ -337,7 +365,7 @@ class OutboxWorker:
                 OUTBOX_SENDS.labels(platform=item.platform, outcome="rate_limited").inc()
                 wait = after_rate_limit(limited.retry_after)
                 self._pacer(item.platform, item.workspace_id).pause(wait.seconds)
-                await self._requeue(item, wait, error=str(limited))
+                await self._requeue(item, wait, error=str(limited), doubt=doubt)
                 return
             except PermanentFailure as failure:
                 self.stats.failed += 1
@@ -345,8 +373,15 @@ class OutboxWorker:
                 log.warning("outbox %s failed for good: %s", item.dedupe_key, failure)
                 await self._settle(item, rows.FAILED, error=str(failure))
                 return
+            except OutcomeUnknown as failure:
+                if began is not None and is_new_post:
+                    # The post may be in the conversation already: the next try checks first.
+                    await self._retry_in_doubt(item, failure, began)
+                else:  # an edit is the same however often it is made; anything else never left
+                    await self._retry_later(item, failure, doubt=doubt)
+                return
             except Exception as failure:  # TemporaryFailure and anything unexpected
-                await self._retry_later(item, failure)
+                await self._retry_later(item, failure, doubt=doubt)
                 return
             self.stats.sent += 1
             OUTBOX_SENDS.labels(platform=item.platform, outcome="sent").inc()
@@ -365,17 +400,35 @@ class OutboxWorker:
             slot.cancel()
             stopping.cancel()
 
-    async def _check_in_doubt(
-        self, sender: Any, item: OutboxItem, message: Message, claimed_at: datetime | None
-    ) -> Delivery | None:
-        """Ask the platform whether the expired claim's send arrived (see `FindsDelivered`);
-        senders that cannot tell resend."""
-        check = getattr(sender, "find_delivered", None)
-        if check is None:
-            return None
-        # Nothing that claim sent is older than the claim, nor than the row itself.
-        since = max(claimed_at, item.created_at) if claimed_at else item.created_at
-        return await check(item.dedupe_key, message=message, since=since)
+    async def _resolve_doubt(
+        self, sender: Any, item: OutboxItem, message: Message, since: datetime
+    ) -> Delivery | Retry | None:
+        """Whether a try of `item` begun at `since` arrived after all: its Delivery; a Retry
+        when the platform asks to be asked later; None when it must be sent — it is not
+        there, or nobody can tell (then the resend is blind, and counted)."""
+        check = getattr(sender, "find_delivered", None)  # see `FindsDelivered`
+        if check is not None:
+            try:
+                found: Delivery | None = await check(item.dedupe_key, message=message, since=since)
+                return found
+            except RateLimited as limited:
+                age = (self.clock.now() - since).total_seconds()
+                later = check_again(limited.retry_after, age)
+                if later is not None:
+                    return later
+            except CannotTell:
+                pass
+            except Exception:  # the check failed; the message must still go out
+                log.exception("outbox %s: delivery check failed", item.dedupe_key)
+        self.stats.blind_resends += 1
+        OUTBOX_BLIND_RESENDS.labels(platform=item.platform).inc()
+        # The key only: never the message's text.
+        log.info(
+            "outbox %s: an earlier try may have arrived and %s cannot tell; sending again",
+            item.dedupe_key,
+            item.platform,
+        )
+        return None
 
     async def _replace_ref(self, message: Message) -> Any:
         if message.replaces is None:
@@ -388,17 +441,40 @@ class OutboxWorker:
             return _WAIT
         return original.platform_ref
 
-    async def _retry_later(self, item: OutboxItem, failure: Exception) -> None:
+    async def _retry_in_doubt(
+        self, item: OutboxItem, failure: OutcomeUnknown, began: datetime
+    ) -> None:
+        retry = in_doubt_retry(
+            item.attempts, max_attempts=self.settings.max_attempts, draw=random.random()
+        )
+        if retry is None:
+            await self._give_up(item, failure)
+            return
+        self.stats.in_doubt += 1
+        OUTBOX_SENDS.labels(platform=item.platform, outcome="in_doubt").inc()
+        log.info(
+            "outbox %s: outcome unknown (%s); will check before sending again",
+            item.dedupe_key,
+            failure,
+        )
+        await self._requeue(item, retry, error=str(failure), doubt=began)
+
+    async def _give_up(self, item: OutboxItem, failure: Exception) -> None:
+        self.stats.failed += 1
+        OUTBOX_SENDS.labels(platform=item.platform, outcome="failed").inc()
+        log.warning(
+            "outbox %s gave up after %d attempts: %s", item.dedupe_key, item.attempts, failure
+        )
+        await self._settle(item, rows.FAILED, error=str(failure))
+
+    async def _retry_later(
+        self, item: OutboxItem, failure: Exception, *, doubt: datetime | None
+    ) -> None:
         retry = outbox_retry(
             item.attempts, max_attempts=self.settings.max_attempts, draw=random.random()
         )
         if retry is None:
-            self.stats.failed += 1
-            OUTBOX_SENDS.labels(platform=item.platform, outcome="failed").inc()
-            log.warning(
-                "outbox %s gave up after %d attempts: %s", item.dedupe_key, item.attempts, failure
-            )
-            await self._settle(item, rows.FAILED, error=str(failure))
+            await self._give_up(item, failure)
             return
         self.stats.retried += 1
         OUTBOX_SENDS.labels(platform=item.platform, outcome="retried").inc()
@@ -406,11 +482,19 @@ class OutboxWorker:
             log.exception(
                 "outbox %s: unexpected error while sending", item.dedupe_key, exc_info=failure
             )
-        await self._requeue(item, retry, error=str(failure))
+        await self._requeue(item, retry, error=str(failure), doubt=doubt)
 
-    async def _requeue(self, item: OutboxItem, retry: Retry, *, error: str) -> None:
+    async def _requeue(
+        self, item: OutboxItem, retry: Retry, *, error: str, doubt: datetime | None
+    ) -> None:
+        """Pending again after `retry`; `doubt`: when a try that may have arrived began."""
         await self._settle(
-            item, rows.PENDING, delay=retry.seconds, error=error, refund=retry.refund
+            item,
+            rows.PENDING,
+            delay=retry.seconds,
+            error=error,
+            refund=retry.refund,
+            in_doubt_since=doubt,
         )
 
     async def _settle(
@@ -422,6 +506,7 @@ class OutboxWorker:
         delay: float | None = None,
         error: str | None = None,
         refund: bool = False,
+        in_doubt_since: datetime | None = None,
     ) -> None:
         """Record an outcome; outcomes are written together (one transaction per
         SETTLE_BATCH, and whatever is left when the claimed batch is done)."""
@@ -437,6 +522,7 @@ class OutboxWorker:
                 not_before=now + timedelta(seconds=delay) if delay is not None else None,
                 error=error,
                 refund=refund,
+                in_doubt_since=in_doubt_since,
             )
         )
         if len(self._outcomes) >= SETTLE_BATCH:
@@ -461,6 +547,7 @@ class OutboxWorker:
                         not_before=outcome.not_before,
                         error=outcome.error,
                         refund_attempt=outcome.refund,
+                        in_doubt_since=outcome.in_doubt_since,
                     )
                 ]
         for key in lost:
@@ -477,6 +564,21 @@ class _Outcome:
     not_before: datetime | None
     error: str | None
     refund: bool
+    in_doubt_since: datetime | None
+
+
+def _doubt_since(
+    item: OutboxItem, taken_over: bool, previous_claim_at: datetime | None
+) -> datetime | None:
+    """The earliest a try that may have arrived began: a try whose answer was lost (recorded
+    on the row), or a claim that ran out (its worker died mid-send) — nothing it sent is
+    older than that claim, nor than the row."""
+    since = [item.in_doubt_since] if item.in_doubt_since is not None else []
+    if taken_over:
+        since.append(
+            max(previous_claim_at, item.created_at) if previous_claim_at else item.created_at
+        )
+    return min(since, default=None)
 
 
 _WAIT = object()

@@ -40,6 +40,31 @@ def outbox_retry(attempts: int, *, max_attempts: int, draw: float) -> Retry | No
     return Retry(seconds=with_jitter(backoff, draw))
 
 
+# A send whose outcome is unknown is not tried again sooner than this: a post that did arrive
+# gets time to show in the conversation's history, a platform in trouble time to recover.
+IN_DOUBT_DELAY_SECONDS = 10.0
+# How long a rate-limited delivery check may be put off before the message goes out unchecked.
+IN_DOUBT_PATIENCE_SECONDS = 900.0
+
+
+def in_doubt_retry(attempts: int, *, max_attempts: int, draw: float) -> Retry | None:
+    """After try number `attempts` may have been delivered: as `outbox_retry`, but never
+    sooner than IN_DOUBT_DELAY_SECONDS."""
+    retry = outbox_retry(attempts, max_attempts=max_attempts, draw=draw)
+    if retry is None:
+        return None
+    return Retry(seconds=max(retry.seconds, IN_DOUBT_DELAY_SECONDS))
+
+
+def check_again(retry_after: float, doubt_age: float) -> Retry | None:
+    """The check of an in-doubt send was rate limited: ask again after Retry-After (the try
+    does not count), or None — send without knowing — once the doubt is
+    IN_DOUBT_PATIENCE_SECONDS old: a message must not wait on history reads for ever."""
+    if doubt_age + retry_after > IN_DOUBT_PATIENCE_SECONDS:
+        return None
+    return after_rate_limit(retry_after)
+
+
 def after_rate_limit(retry_after: float) -> Retry:
     """A rate limit is waited out exactly as long as the platform asked (Retry-After), and
     does not use up a try: the message was never at fault."""

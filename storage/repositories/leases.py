@@ -145,10 +145,12 @@ async def requeue(
     due: datetime,
     error: str | None = None,
     refund: bool = False,
+    **more: Any,
 ) -> int:
     """End the claim with the rows pending again from `due`. `refund`: the try did not count
-    (handed back unsent, rate limited), so it takes nothing from the row's attempts."""
-    values: dict[str, Any] = {"status": table.pending, table.due_at: due}
+    (handed back unsent, rate limited), so it takes nothing from the row's attempts. `more`:
+    the table's own columns to write as well."""
+    values: dict[str, Any] = {"status": table.pending, table.due_at: due, **more}
     if error is not None:
         values["last_error"] = error_text(error)
     if refund:

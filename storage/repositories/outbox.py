@@ -118,18 +118,27 @@ async def settle(
     not_before: datetime | None = None,
     error: str | None = None,
     refund_attempt: bool = False,
+    in_doubt_since: datetime | None = None,
 ) -> bool:
     """Record the outcome of a claim; False if the claim was lost to another worker.
 
     Pending again: due from `not_before` (at once without one, as the row was due when claimed);
-    `refund_attempt` when the try did not count."""
+    `refund_attempt` when the try did not count; `in_doubt_since` when a try may have been
+    delivered and nobody knows yet (None: no doubt left). Any other status ends the doubt."""
     if status == PENDING:
         due = not_before or now
         held = await leases.requeue(
-            unit, QUEUE, [item_id], worker, due=due, error=error, refund=refund_attempt
+            unit,
+            QUEUE,
+            [item_id],
+            worker,
+            due=due,
+            error=error,
+            refund=refund_attempt,
+            in_doubt_since=in_doubt_since,
         )
         return held > 0
-    values: dict[str, Any] = {"status": status}
+    values: dict[str, Any] = {"status": status, "in_doubt_since": None}
     if status == SENT:
         values.update(sent_at=now, platform_ref=platform_ref, last_error=None)
     if error is not None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import select
 
 from storage.models import Workspace
@@ -38,3 +39,9 @@ async def id_of(unit: Unit, external_id: str) -> int | None:
     """The id of the workspace with this platform id (Slack team, Teams tenant, console)."""
     statement = select(Workspace.id).where(Workspace.external_id == external_id)
     return (await unit.session.exec(statement)).first()
+
+
+async def first_id(unit: Unit, platform: str) -> int | None:
+    """The id of the first workspace of `platform` the bot came to know."""
+    statement = select(func.min(Workspace.id)).where(Workspace.platform == platform)
+    return (await unit.session.exec(statement)).one()

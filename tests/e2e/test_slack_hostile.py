@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import io
@@ -16,6 +17,7 @@ from aiohttp import ClientResponse
 
 from adapters.slack.verify import MAX_BODY
 from bot.ops import logsetup
+from bot.ops.metrics import REJECTED_REQUESTS
 from storage.models import InboxItem, Person, ProcessedEvent, Workspace
 from tests.harness.helpers import count, stored_kudos
 from tests.harness.slack import SECRET, SlackHarness, slash_command
@@ -197,4 +199,51 @@ async def test_rejected_bodies_never_reach_the_log(
     assert MARKER not in log
     # One short line per rejection, whatever the body's size (measured: about 200 bytes).
     assert len(log.encode()) <= 300 * rounds * len(requests), len(log.encode())
+    await _nothing_happened(slack)
+
+
+async def test_rejections_are_counted_and_summed_up_not_logged_one_by_one(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    timestamp = str(int(time.time()))
+    forged = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": "v0=" + "0" * 64}
+    before = {
+        status: REJECTED_REQUESTS.labels(platform="slack", status=status)._value.get()
+        for status in ("401", "413")
+    }
+    for _ in range(40):
+        assert (await _post(slack, _command(slack, MARKER), forged)).status == 401
+    assert (await _post(slack, _command(slack, MARKER * MAX_BODY), forged)).status == 413
+
+    counted = {
+        status: REJECTED_REQUESTS.labels(platform="slack", status=status)._value.get() - n
+        for status, n in before.items()
+    }
+    assert counted == {"401": 40, "413": 1}
+    # At INFO (the default) at most one summary line for the lot, and never a body.
+    rejected_lines = [r for r in caplog.records if "rejected" in r.getMessage()]
+    assert len(rejected_lines) <= 1
+    assert not any(MARKER in r.getMessage() for r in caplog.records)
+    await _nothing_happened(slack)
+
+
+async def test_a_body_of_unknown_length_is_refused_before_it_is_read(slack: SlackHarness) -> None:
+    timestamp = str(int(time.time()))
+    body = _command(slack, MARKER)
+    # Neither Content-Length nor chunked: no length to check against the cap. (Bytes sent after
+    # such headers are a malformed next request to aiohttp's parser, which answers 400 itself.)
+    request = (
+        "POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"X-Slack-Request-Timestamp: {timestamp}\r\n"
+        f"X-Slack-Signature: {_signature(body, timestamp)}\r\n\r\n"
+    ).encode()
+    server = slack.client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(request)
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status_line.startswith(b"HTTP/1.1 411")
     await _nothing_happened(slack)

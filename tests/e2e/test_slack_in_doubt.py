@@ -1,9 +1,11 @@
 """A worker dies after Slack accepted its messages but before it recorded that: the next worker
 finds them in the conversation's history (by the outbox key in the message metadata) and marks
-them sent instead of posting them twice — or, when Slack will not show the history, resends."""
+them sent instead of posting them twice — or, when Slack will not show the history, resends
+(counted); a rate-limited history is asked once and the checks wait for Retry-After."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -11,6 +13,7 @@ from sqlmodel import select
 
 from adapters.slack.sender import OUTBOX_EVENT, SlackSender
 from bot.messages import Message, ToChannel, ToPerson
+from bot.ports import RateLimited
 from bot.runtime import outbox
 from bot.runtime.clock import ManualClock
 from storage.models import OutboxItem
@@ -103,22 +106,67 @@ async def test_delivered_but_unrecorded_messages_are_recognised_not_posted_twice
         assert float(call.args["oldest"]) <= claimed_at < float(call.args["oldest"]) + 600
 
 
-@pytest.mark.parametrize("refusal", ["rate_limited", "missing_scope"])
-async def test_when_history_cannot_be_read_the_message_is_resent(
-    slack: SlackHarness, clock: ManualClock, refusal: str
+async def test_when_history_may_not_be_read_the_message_is_resent_and_counted(
+    slack: SlackHarness, clock: ManualClock
 ) -> None:
     await _crash_after_delivering(slack, clock, "note:bob")
-    if refusal == "rate_limited":
-        slack.fake.rate_limit("conversations.history", retry_after=60, times=3)
-    else:
-        slack.fake.fail("conversations.history", "missing_scope", times=3)
+    slack.fake.fail("conversations.history", "missing_scope", times=3)
 
     await slack.settle()
 
-    # Better twice than never: without the history the outbox cannot tell, so it resends.
+    # Better twice than never: without the history the outbox cannot tell, so it resends —
+    # each of the three in-doubt rows, counted as a blind resend.
     assert _posted_to(slack) == ["CGENERAL", "UBOB", "UBOB", "UCAROL"]
     assert {row.status for row in (await _outbox(slack)).values()} == {"sent"}
     assert slack.app.outbox.stats.recovered == 0
+    assert slack.app.outbox.stats.blind_resends == 3
+
+
+async def test_a_rate_limited_history_costs_one_read_and_the_check_waits(
+    slack: SlackHarness, clock: ManualClock
+) -> None:
+    await _crash_after_delivering(slack, clock, "note:bob")
+    slack.fake.rate_limit("conversations.history", retry_after=1)
+
+    await slack.settle()
+
+    # Three rows in doubt, one history read: after its 429 the others did not ask, and none
+    # was resent — they wait for Retry-After, the try not counted.
+    assert len(slack.fake.to("conversations.history")) == 1
+    assert _posted_to(slack) == ["UBOB"]
+    stored = await _outbox(slack)
+    assert {row.status for row in stored.values()} == {"pending"}
+    assert {row.attempts for row in stored.values()} == {1}  # the crashed claim's try only
+
+    await asyncio.sleep(1.1)  # the sender's pause runs on real time
+    clock.advance(timedelta(seconds=2))
+    await slack.settle()
+
+    # Then each is checked once: Bob's is found, the other two are sent, nothing twice.
+    assert _posted_to(slack) == ["CGENERAL", "UBOB", "UCAROL"]
+    assert len(slack.fake.to("conversations.history")) == 4
+    assert slack.app.outbox.stats.recovered == 1
+    assert slack.app.outbox.stats.blind_resends == 0
+
+
+async def test_a_check_kept_waiting_too_long_gives_way_to_a_counted_resend(
+    slack: SlackHarness, clock: ManualClock
+) -> None:
+    await _crash_after_delivering(slack, clock, "note:bob")
+    slack.fake.rate_limit("conversations.history", retry_after=300)
+
+    await slack.settle()
+    assert _posted_to(slack) == ["UBOB"]
+    clock.advance(timedelta(seconds=301))
+    await slack.settle()  # still paused (a real-time pause): not checked, not sent
+    assert _posted_to(slack) == ["UBOB"]
+    clock.advance(timedelta(seconds=301))
+    await slack.settle()
+
+    # A quarter of an hour in doubt: the messages go out unchecked, each counted.
+    assert _posted_to(slack) == ["CGENERAL", "UBOB", "UBOB", "UCAROL"]
+    assert len(slack.fake.to("conversations.history")) == 1
+    assert slack.app.outbox.stats.blind_resends == 3
 
 
 async def test_a_rate_limited_history_is_not_asked_again_until_retry_after(
@@ -128,8 +176,9 @@ async def test_a_rate_limited_history_is_not_asked_again_until_retry_after(
     await sender.send(MESSAGES["note:general"], key="note:general")
     slack.fake.rate_limit("conversations.history", retry_after=60)
 
-    assert await sender.find_delivered("note:general", message=MESSAGES["note:general"]) is None
-    assert await sender.find_delivered("note:general", message=MESSAGES["note:general"]) is None
+    for _ in range(2):
+        with pytest.raises(RateLimited):
+            await sender.find_delivered("note:general", message=MESSAGES["note:general"])
     assert len(slack.fake.to("conversations.history")) == 1
 
     other = SlackSender(slack.adapter.clients, TEAM)  # not paused: it finds the message

@@ -58,6 +58,9 @@ async def test_everything_good(
     assert lines[2] == "ok    database schema is current"
     assert lines[3] == "ok    slack: bot token accepted (workspace Acme T0ACME, bot user kudos)"
     assert lines[4] == f"ok    teams: token acquired for app {fake.app_id}"
+    # app.yaml's plain `admins:` list, with a multi-tenant Teams app configured.
+    assert lines[5].startswith("warn  admins: a plain list applies only in the first workspace")
+    assert "admins: {T0123ABC: [U0456DEF]}" in lines[5]
     token_request = next(detail for kind, detail in fake.requests if kind == "token")
     assert token_request["tenant"] == "botframework.com"
     assert token_request["scope"] == "https://api.botframework.com/.default"
@@ -148,7 +151,7 @@ async def test_an_open_install_page_is_warned_about_and_a_listed_one_is_not(
     assert await cli("check", env=oauth) == 0  # a warning, not a failure
     lines = capsys.readouterr().out.splitlines()
     assert (
-        "WARN  slack: OAuth install mode and no slack.install_allowlist — any Slack workspace "
+        "warn  slack: OAuth install mode and no slack.install_allowlist — any Slack workspace "
         "that finds /slack/install can install this bot; list your workspace (T…) or Grid org "
         "(E…) ids to allow only them"
     ) in lines

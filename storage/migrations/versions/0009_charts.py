@@ -1,7 +1,7 @@
 """chart images: the PNGs Teams cards load by a signed, expiring URL
 
 Revision ID: 0009_charts
-Revises: 0005_sealed_answers
+Revises: 0008_trust
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0009_charts"
-down_revision: str | Sequence[str] | None = "0006_grid_installs"
+down_revision: str | Sequence[str] | None = "0008_trust"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,12 +2,14 @@
 
 It records every activity posted, updated and every conversation created, serves a roster
 (paged and by member id or AAD object id), and can be told to answer the next activity posts
-with an error status (429 with or without Retry-After, 403 …).
+with an error status (429 with or without Retry-After, 403 …), or to deliver a post and fail
+the call all the same (`post_then_fail`).
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +81,11 @@ class FakeConnector:
     # (status, headers) answers for the next conversation creations
     create_failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
     page_limit: int = 3  # the most members one page holds, whatever the bot asks for
+    # Share of activity posts that are delivered and fail all the same: answered 500, or —
+    # every other one — with the connection dropped instead of an answer. Seeded: a run repeats.
+    post_then_fail: float = 0.0
+    posted_then_failed: int = 0
+    _draws: Any = field(default_factory=lambda: random.Random(14))
     url: str = ""
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -147,6 +154,11 @@ class FakeConnector:
             id=f"activity-{next(self._ids)}",
         )
         self.posted.append(posted)
+        if self._draws.random() < self.post_then_fail:
+            self.posted_then_failed += 1
+            if self.posted_then_failed % 2 == 0 and request.transport is not None:
+                request.transport.abort()  # delivered, but the caller never hears of it
+            return web.json_response({"error": {"code": "ServiceError"}}, status=500)
         return web.json_response({"id": posted.id}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:

@@ -2,7 +2,8 @@
 
 Point the bot at it with `SLACK_API_URL=fake.api_url`. It serves the methods the bot uses,
 a `response_url` endpoint, and can be told to answer slowly (`delay`), with HTTP 429 and
-`Retry-After` (`rate_limit`), or with `ok: false` errors (`fail`).
+`Retry-After` (`rate_limit`), with `ok: false` errors (`fail`), or to post a message and then
+fail the call anyway (`post_then_fail`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import base64
 import itertools
 import json
+import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,10 +109,19 @@ class FakeSlack:
     installs: deque[dict[str, Any]] = field(default_factory=deque)
     # The installs the fake issued tokens for: token → (team or "", enterprise or "").
     issued: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Share of chat.postMessage calls that post the message and fail all the same: answer 500,
+    # or — every other one, when `stall` is set — say nothing for `stall` seconds (past the
+    # client's timeout) first. Drawn from a seeded generator, so a run repeats.
+    post_then_fail: float = 0.0
+    stall: float = 0.0
+    seed: int = 14
+    # How many posts were stored and then failed.
+    posted_then_failed: int = 0
 
     def __post_init__(self) -> None:
         self._script: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
         self._ts = itertools.count(1)
+        self._draws = random.Random(self.seed)
         self._runner: web.AppRunner | None = None
         self.port = 0
         # Socket Mode: the bot's open connection, and the envelope acks it sent back.
@@ -136,6 +147,11 @@ class FakeSlack:
     def fail(self, method: str, error: str, times: int = 1) -> None:
         for _ in range(times):
             self._queue(method, 200, {"ok": False, "error": error}, {})
+
+    def answer_status(self, method: str, status: int, error: str, times: int = 1) -> None:
+        """Answer the next calls of `method` with HTTP `status` and nothing done."""
+        for _ in range(times):
+            self._queue(method, status, {"ok": False, "error": error}, {})
 
     def _queue(
         self, method: str, status: int, body: dict[str, Any], headers: dict[str, str]
@@ -197,6 +213,12 @@ class FakeSlack:
         if scripted:
             status, body, headers = scripted.popleft()
             return web.json_response(body, status=status, headers=headers)
+        if method == "chat.postMessage" and self._draws.random() < self.post_then_fail:
+            self._chat_postMessage(args)
+            self.posted_then_failed += 1
+            if self.stall and self.posted_then_failed % 2 == 0:
+                await asyncio.sleep(self.stall)
+            return web.json_response({"ok": False, "error": "internal_error"}, status=500)
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
