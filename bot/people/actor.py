@@ -84,10 +84,11 @@ def listed_admins(config: Config, actor: Actor, first_workspace: bool) -> set[st
 
 
 def admin_scopes(actor: Actor) -> tuple[str, ...]:
-    """The `admins:` keys that count for `actor`: their workspace id (Slack team id, Teams
-    tenant id, `local` in the console). Enterprise Grid: the enterprise id belongs here too,
-    once the Actor carries it."""
-    return (actor.workspace_id,)
+    """The `admins:` keys that count for `actor`: the workspace they acted in (Slack team id,
+    Teams tenant id, `local` in the console) and, in an Enterprise Grid org, the org id (an
+    admin listed under the org is an admin in every workspace of it)."""
+    keys = (actor.team_id, actor.workspace_id, actor.enterprise_id)
+    return tuple(dict.fromkeys(key for key in keys if key))
 
 
 def plain_listed(config: Config, person: Person) -> bool:
