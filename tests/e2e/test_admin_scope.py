@@ -42,6 +42,8 @@ async def test_slack_admin_of_one_workspace_is_refused_in_another(
     db: Database, clock: ManualClock, fake_slack: FakeSlack, admins: Any
 ) -> None:
     settings = slack_config(make_config(admins=admins), fake_slack)
+    # Alice is a member of both workspaces (not a guest from another organisation).
+    fake_slack.users["UALICE"]["enterprise_user"] = {"teams": [TEAM, OTHER_TEAM]}
     async with running(settings, db, clock, fake_slack) as slack:
         # Alice (no Slack admin) is listed for the test workspace: she may list pulses there.
         assert REFUSED not in await _slack_answer(slack, "list", TEAM)
