@@ -20,13 +20,12 @@ from bot.digests import grammar as digest_grammar
 from bot.digests import install as digests
 from bot.groups import grammar as group_grammar
 from bot.groups import install as groups
-from bot.host import Host
+from bot.host import Host, Platform
 from bot.kudos import grammar as kudos_grammar
 from bot.kudos import install as kudos
 from bot.ops.config import Config
 from bot.ops.metrics import count_database_error
 from bot.ops.metrics_endpoint import metrics_handler
-from bot.ports import Platform
 from bot.pulses import grammar as pulse_grammar
 from bot.pulses import install as pulses
 from bot.runtime.clock import Clock, SystemClock

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.console.render import render
+from bot.host import Delivery, PersonInfo
 from bot.messages import Message, ReplyTo, ToChannel, ToPerson
 from bot.ops.config import Config
-from bot.ports import Delivery, PersonInfo
 
 WORKSPACE = "local"
 

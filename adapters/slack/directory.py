@@ -8,7 +8,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.clients import SlackClients
 from adapters.slack.errors import delivery_error, error_code
-from bot.ports import PersonInfo
+from bot.host import PersonInfo
 
 # users.info is Tier 4; the core keeps people for a day, this only absorbs bursts.
 CACHE_SECONDS = 300.0

@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.ports import DeliveryError, PermanentFailure, RateLimited, TemporaryFailure
+from bot.host import DeliveryError, PermanentFailure, RateLimited, TemporaryFailure
 
 # Errors no retry can fix (PLATFORMS.md §1.4): the person, channel or installation is gone.
 PERMANENT = frozenset(

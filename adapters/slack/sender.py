@@ -19,8 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blockkit import fallback_text, render_blocks
 from adapters.slack.clients import SlackClients
 from adapters.slack.errors import delivery_error
+from bot.host import Delivery, DeliveryError, PermanentFailure, RateLimited
 from bot.messages import Audience, Message, ToChannel, ToPerson
-from bot.ports import Delivery, DeliveryError, PermanentFailure, RateLimited
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 
-from bot.ports import DeliveryError, PermanentFailure, RateLimited, TemporaryFailure
+from bot.host import DeliveryError, PermanentFailure, RateLimited, TemporaryFailure
 
 T = TypeVar("T")
 

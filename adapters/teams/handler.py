@@ -27,10 +27,10 @@ from adapters.teams.directory import BOT_PREFIX
 from adapters.teams.inbound import Inbound, is_card_action, read
 from adapters.teams.platform import TeamsPlatform
 from bot.core import Core
+from bot.host import DeliveryError
 from bot.messages import Message, PeopleInput, Reply, ReplyTo, Section, Text, private_reply
 from bot.ops import logcontext
 from bot.people.actor import Actor
-from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from adapters.teams import cards
 from adapters.teams.connection import TeamsConnection
 from adapters.teams.connector import create_personal, delivery_error, in_conversation
 from adapters.teams.conversations import personal_reference
+from bot.host import Delivery, DeliveryError, PermanentFailure
 from bot.messages import Message, ReplyTo, ToChannel, ToPerson
-from bot.ports import Delivery, DeliveryError, PermanentFailure
 from storage.repositories import teams_refs
 
 log = logging.getLogger(__name__)

@@ -19,13 +19,13 @@ from bot.digests import messages, rules
 from bot.digests.commands import CancelDigest, DigestHelp, DigestNow, ListDigests, ScheduleDigest
 from bot.digests.messages import TeamDigest, render_digest
 from bot.digests.rules import after_quiet_hours, next_fire, period_key, window_ending
+from bot.host import Platform
 from bot.messages import Refused, Reply, ReplyTo, ToPerson
 from bot.ops import logcontext
 from bot.ops.config import Config
 from bot.ops.metrics import SCHEDULER_FIRINGS
 from bot.people.actor import Caller, zone_of
 from bot.people.directory import People
-from bot.ports import Platform
 from bot.pulses.contract import NoPulses, PulseSummaries
 from bot.runtime import outbox
 from bot.runtime.clock import Clock

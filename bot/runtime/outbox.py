@@ -19,17 +19,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.messages import Message
-from bot.ops import logcontext
-from bot.ops.config import OutboxSettings
-from bot.ops.metrics import OUTBOX_DEPTH, OUTBOX_SENDS, count_database_error
-from bot.ports import (
+from bot.host import (
     Delivery,
     PermanentFailure,
     Platform,
     RateLimited,
     TemporaryFailure,
 )
+from bot.messages import Message
+from bot.ops import logcontext
+from bot.ops.config import OutboxSettings
+from bot.ops.metrics import OUTBOX_DEPTH, OUTBOX_SENDS, count_database_error
 from bot.runtime.clock import Clock
 from bot.runtime.polling import claim_until_stopped
 from bot.runtime.retries import Retry, after_rate_limit, outbox_retry
