@@ -20,6 +20,8 @@ from bot.digests import grammar as digest_grammar
 from bot.digests import install as digests
 from bot.groups import grammar as group_grammar
 from bot.groups import install as groups
+from bot.home import grammar as home_grammar
+from bot.home import install as home
 from bot.host import Host, Platform
 from bot.kudos import grammar as kudos_grammar
 from bot.kudos import install as kudos
@@ -86,6 +88,7 @@ class Application:
         self.groups = groups.install(self._host("team"))
         self.pulses = pulses.install(self._host("pulse"))
         self.digests = digests.install(self._host("digest"), self.pulses.summaries)
+        self.home = home.install(self._host("home"), self.pulses.glance)
         self.web = web.Application()
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)
@@ -221,6 +224,7 @@ FEATURE_PARSERS = (
     group_grammar.PARSERS,
     pulse_grammar.PARSERS,
     digest_grammar.PARSERS,
+    home_grammar.PARSERS,
 )
 
 

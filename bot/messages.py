@@ -201,6 +201,9 @@ class Message(_Model):
     blocks: list[Block] = Field(default_factory=list)
     # Outbox key of an earlier message this one replaces (edit in place where supported).
     replaces: str | None = None
+    # A person's own home: Slack publishes it as their App Home tab, Teams keeps the card
+    # current for whoever views it (a user-specific refresh).
+    home: bool = False
 
     @property
     def form(self) -> Form | None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.messages import Message, Refused
+
 
 @dataclass(frozen=True)
 class RoundSummary:
@@ -50,3 +52,65 @@ class NoPulses:
         self, workspace_id: int, team_id: int, *, until: datetime, limit: int = 8
     ) -> list[RoundSummary]:
         return []
+
+
+# -- what a person's home shows of pulses ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingPulse:
+    """An open round the person was asked in and has not answered: worked out in memory with
+    the pulse key, the way reminders are, and never written down."""
+
+    round_id: int
+    subject: str
+    closes_at: datetime
+
+
+@dataclass(frozen=True)
+class ScheduleLine:
+    schedule_id: int
+    subject: str
+    audience: str
+    status: str
+    next_fire_at: datetime | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class OpenRoundLine:
+    round_id: int
+    subject: str
+    closes_at: datetime
+    # Coarse, as the anonymity rules allow ("fewer than 5 answers so far" / "5 or more").
+    progress: str
+
+
+class PulseGlance(Protocol):
+    async def waiting(
+        self, workspace_id: int, person_id: int, user_id: str, *, now: datetime
+    ) -> list[WaitingPulse]:
+        """Open rounds asked of this person that hold no answer under their tag."""
+        ...
+
+    async def admin_view(self, workspace_id: int) -> tuple[list[ScheduleLine], list[OpenRoundLine]]:
+        """Schedules still active or paused, and open rounds with their coarse progress."""
+        ...
+
+    async def question(self, workspace_id: int, person_id: int, round_id: int) -> Message:
+        """A round's question for someone asked in it (refused otherwise), to answer through
+        the pulses' own anonymous form."""
+        ...
+
+
+class NoGlance:
+    async def waiting(
+        self, workspace_id: int, person_id: int, user_id: str, *, now: datetime
+    ) -> list[WaitingPulse]:
+        return []
+
+    async def admin_view(self, workspace_id: int) -> tuple[list[ScheduleLine], list[OpenRoundLine]]:
+        return [], []
+
+    async def question(self, workspace_id: int, person_id: int, round_id: int) -> Message:
+        raise Refused("Pulses are not available here.")
