@@ -161,9 +161,7 @@ class SlackListeners:
         done, _ = await asyncio.wait({task}, timeout=VIEW_BUDGET_SECONDS)
         if task not in done:
             await ack()
-            self.work.spawn(
-                self._show_later(task, submit), name="slack-view-reply", bounded=False
-            )
+            self.work.spawn(self._show_later(task, submit), name="slack-view-reply", bounded=False)
             return
         reply = task.result()
         errors = _field_errors(reply, submit.input_blocks)

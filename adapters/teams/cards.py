@@ -46,6 +46,8 @@ MAX_CARD_BYTES = 28 * 1024
 # `adaptiveCard/action` invoke the bot answers with an updated card. Cards sent before still
 # carry Action.Submit, whose press arrives as a message with `value`; both carry the same data.
 EXECUTE_VERB = "kp.submit"
+# The home card's automatic refresh: its data names the home's own refresh form.
+HOME_REFRESH_VERB = "home.refresh"
 # Keys of our own in the actions' data; Teams merges the card's input values beside them.
 FORM_KEY = "kp_form"
 CONTEXT_KEY = "kp_context"
@@ -118,13 +120,17 @@ People = list[tuple[str, str]]  # (29: id, name)
 
 
 def render(
-    message: Message, *, origin: str | None = None, people: People | None = None
+    message: Message,
+    *,
+    origin: str | None = None,
+    people: People | None = None,
+    viewer: str | None = None,
 ) -> Activity:
     """One outgoing activity for `message`. `origin` is the channel a form was asked for in;
     `people`, when known, are offered as a choice list instead of the org-wide people picker."""
     if not message.blocks:
         return Activity(type=ActivityTypes.message, text=escape(message.text), text_format="xml")
-    card = adaptive_card(message, origin=origin, people=people)
+    card = adaptive_card(message, origin=origin, people=people, viewer=viewer)
     return Activity(
         type=ActivityTypes.message,
         summary=message.text[:200],
@@ -143,8 +149,14 @@ def render(
 
 
 def adaptive_card(
-    message: Message, *, origin: str | None = None, people: People | None = None
+    message: Message,
+    *,
+    origin: str | None = None,
+    people: People | None = None,
+    viewer: str | None = None,
 ) -> dict[str, Any]:
+    """`viewer`: for a home, the person it was built for; Teams then asks the bot for each
+    viewer's own version (Universal Actions' user-specific refresh)."""
     card = _Card()
     for block in message.blocks:
         match block:
@@ -192,7 +204,23 @@ def adaptive_card(
         content["actions"] = card.actions
     if card.mentions:
         content["msteams"]["entities"] = list(card.mentions.values())
+    if message.home and viewer:
+        content["refresh"] = home_refresh(viewer)
     return fit(content)
+
+
+def home_refresh(viewer: str) -> dict[str, Any]:
+    """When `viewer` looks at the card, Teams invokes this action and shows the card the bot
+    answers with: their own home, as it is now. Listed users only (Teams allows up to 60)."""
+    return {
+        "action": {
+            "type": "Action.Execute",
+            "verb": HOME_REFRESH_VERB,
+            "title": "Refresh",
+            "data": {ACTION_KEY: HOME_REFRESH_VERB, VALUE_KEY: ""},
+        },
+        "userIds": [viewer],
+    }
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
