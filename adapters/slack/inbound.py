@@ -275,8 +275,9 @@ def read_action(body: dict[str, Any]) -> FormSubmit | None:
             user_id=actor.user_id,
             channel_id=channel,
             response_url=body.get("response_url"),
-            # A button may answer with a form (give kudos, answer a pulse): a modal needs it.
-            trigger_id=body.get("trigger_id"),
+            # A plain button may answer with a form (a home's "Give kudos", "Answer"): that
+            # opens as a modal. An inline form's own submit never opens one.
+            trigger_id=body.get("trigger_id") if action_id.startswith(BUTTON_ACTION) else None,
         ),
     )
 
