@@ -45,6 +45,7 @@ __all__ = [
 
 # -- the platform ports -----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Delivery:
     """The platform accepted the message; `ref` lets it be edited later (e.g. Slack's ts)."""
@@ -156,9 +157,7 @@ class Host:
         """`anonymous`: the command carries an anonymous answer (docs/PRIVACY.md)."""
         self.registry.register_command(command_type, handler, self.kind, anonymous=anonymous)
 
-    def register_form(
-        self, form_id: str, handler: FormHandler, *, anonymous: bool = False
-    ) -> None:
+    def register_form(self, form_id: str, handler: FormHandler, *, anonymous: bool = False) -> None:
         self.registry.register_form(form_id, handler, anonymous=anonymous)
 
     def register_parsers(self, parsers: Mapping[str, Parser]) -> None:

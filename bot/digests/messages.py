@@ -317,6 +317,8 @@ def help_reply(defaults: DigestSettings) -> Reply:
         f"team's lead (default every {defaults.weekday} at {defaults.time}, lead's zone)",
         "/digest now [team:NAME] — this week's digest, now (leads: your team; admins: any)",
         "/digest list — scheduled digests;  /digest cancel ID — stop one",
+        "/digest empty-weeks send|skip [team:NAME] — a week with no kudos, no pulse and no "
+        "quiet member sends no digest unless you ask for every week (leads, admins)",
         "/digest help — this message",
     ]
     note = (
