@@ -122,6 +122,7 @@ def render_digest(digest: TeamDigest, config: Config, audience: Audience) -> Mes
                 ]
             ),
             Context(spans=[Text(text=f"{span} ({window.zone})")]),
+            *_quiet_members(digest),
         ]
         return Message(audience=audience, text=text, blocks=blocks)
     kudos = digest.kudos
@@ -181,17 +182,22 @@ def _recognition_blocks(digest: TeamDigest, config: Config) -> list[Block]:
         blocks.append(
             Section(spans=[Strong(text="Values:"), Text(text=" "), Text(text="  ·  ".join(parts))])
         )
-    if kudos.quiet:
-        spans = [
-            Strong(text=f"No recognition in {digest.quiet_member_days} days:"),
-            Text(text=" "),
-            *people_list([_mention(member) for member in kudos.quiet]),
-        ]
-        blocks += [
-            Section(spans=spans),
-            Context(spans=[Text(text="Worth a look — a word of thanks goes a long way.")]),
-        ]
-    return blocks
+    return blocks + _quiet_members(digest)
+
+
+def _quiet_members(digest: TeamDigest) -> list[Block]:
+    """Who has gone unrecognised: what a lead most needs to see, even in a quiet week."""
+    if not digest.kudos.quiet:
+        return []
+    spans = [
+        Strong(text=f"No recognition in {digest.quiet_member_days} days:"),
+        Text(text=" "),
+        *people_list([_mention(member) for member in digest.kudos.quiet]),
+    ]
+    return [
+        Section(spans=spans),
+        Context(spans=[Text(text="Worth a look — a word of thanks goes a long way.")]),
+    ]
 
 
 def _pulse_blocks(digest: TeamDigest, config: Config) -> list[Block]:
