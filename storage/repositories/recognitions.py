@@ -196,4 +196,5 @@ async def latest_received(
         .order_by(col(Recognition.created_at).desc(), col(Recognition.id).desc())
         .limit(limit)
     )
-    return [(giver, recognition) for giver, recognition in (await unit.session.exec(statement)).all()]
+    found = (await unit.session.exec(statement)).all()
+    return [(giver, recognition) for giver, recognition in found]
