@@ -55,6 +55,7 @@ async def test_everything_good(
     assert lines[2] == "ok    database schema is current"
     assert lines[3] == "ok    slack: bot token accepted (workspace Acme T0ACME, bot user kudos)"
     assert lines[4] == f"ok    teams: token acquired for app {fake.app_id}"
+    assert lines[5].startswith("note  slack: the Home tab needs home_tab_enabled")
     token_request = next(detail for kind, detail in fake.requests if kind == "token")
     assert token_request["tenant"] == "botframework.com"
     assert token_request["scope"] == "https://api.botframework.com/.default"
