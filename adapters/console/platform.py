@@ -59,7 +59,11 @@ class ConsoleSender:
 
     async def send(self, message: Message, *, key: str, replace_ref: str | None = None) -> Delivery:
         edited = replace_ref is not None
-        self.out(format_message(message, edited=edited, terminal=self.terminal))
+        shown = format_message(message, edited=edited, terminal=self.terminal)
+        if message.thread_ref:  # a reply under an earlier post: say so after the channel
+            head, _, rest = shown.partition("] ")
+            shown = f"{head} ↳ thread] {rest}"
+        self.out(shown)
         self._sent += 1
         return Delivery(ref=f"console-{self._sent}")
 

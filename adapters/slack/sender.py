@@ -56,6 +56,8 @@ class SlackSender:
             "unfurl_links": False,
             "unfurl_media": False,
         }
+        if message.thread_ref:  # "channel:ts" of the post this one replies under
+            payload["thread_ts"] = message.thread_ref.partition(":")[2]
         paused = self.clients.pauses.remaining(self.team_id)
         if paused:
             raise RateLimited(paused, "slack: app_rate_limited for this workspace")

@@ -61,10 +61,10 @@ def _parse_settings(rest: list[str]) -> KudosSettings:
     setting, values = rest[0].lower(), [word.lower() for word in rest[1:]]
     if setting == "celebrate" and values in (["here"], ["nowhere"]):
         return KudosSettings("celebrate", values[0])
-    if setting == "celebrate" and len(rest) == 3 and values[0] == "channel":
+    if setting == "celebrate" and len(rest) == 3 and values[0] in ("channel", "thread"):
         channel = CHANNEL.fullmatch(rest[2])
         if channel is not None:
-            return KudosSettings("celebrate", "channel", channel.group(1))
+            return KudosSettings("celebrate", values[0], channel.group(1))
     if setting == "dms" and values in (["on"], ["off"]):
         return KudosSettings("dms", values[0])
     raise ParseError(SETTINGS_USAGE)

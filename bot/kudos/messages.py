@@ -271,6 +271,16 @@ def help_reply(config: Config, topic: str = "kudos") -> Reply:
 # -- how loud kudos are -----------------------------------------------------------------------
 
 
+def daily_post(channel_id: str) -> Message:
+    """The day's post celebrations reply under, when a workspace keeps them in a thread."""
+    text = "🎉 Today's kudos — the thanks people gave today are in the thread below."
+    return Message(
+        audience=ToChannel(channel_id=channel_id),
+        text=text,
+        blocks=[Section(spans=[Text(text=text)])],
+    )
+
+
 def settings_reply(quiet: Quiet, *, changed: bool) -> Reply:
     where = {
         "here": "in the channel where each kudos is given",
@@ -280,13 +290,18 @@ def settings_reply(quiet: Quiet, *, changed: bool) -> Reply:
     spans.append(Text(text="Kudos are celebrated "))
     if quiet.celebrate == "channel" and quiet.channel:
         spans += [Text(text="in "), ChannelLink(channel_id=quiet.channel)]
+    elif quiet.celebrate == "thread" and quiet.channel:
+        spans += [
+            Text(text="in a thread under one post a day in "),
+            ChannelLink(channel_id=quiet.channel),
+        ]
     else:
         spans.append(Text(text=where))
     spans.append(
         Text(
             text=f"; recipients {'get' if quiet.dms else 'do not get'} a DM. Admins change this "
-            "with /kudos settings celebrate here|channel #channel|nowhere and /kudos settings "
-            "dms on|off; anyone can mute their own DMs with /kudos notify off."
+            "with /kudos settings celebrate here|channel #channel|thread #channel|nowhere and "
+            "/kudos settings dms on|off; anyone can mute their own DMs with /kudos notify off."
         )
     )
     message = Message(audience=ReplyTo(), text=plain_text(spans), blocks=[Section(spans=spans)])

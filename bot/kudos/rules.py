@@ -214,7 +214,7 @@ class Quiet:
     DMs. app.yaml gives the defaults (a post where the kudos was given, and a DM); what admins
     set in chat wins."""
 
-    celebrate: str  # here | channel | nowhere
+    celebrate: str  # here | channel | thread | nowhere
     channel: str | None
     dms: bool
 
@@ -250,9 +250,15 @@ def celebration_target(settings: Quiet, given_in: str | None) -> str | None:
     """Where the celebration is posted; None: nowhere (or a kudos given in a DM, "here")."""
     if settings.celebrate == "nowhere":
         return None
-    if settings.celebrate == "channel":
+    if settings.celebrate in ("channel", "thread"):
         return settings.channel
     return given_in
+
+
+def daily_post_key(workspace_id: int, channel: str, day: date) -> str:
+    """The day's kudos post a "thread" workspace's celebrations reply under: one per channel
+    and day, whichever kudos comes first queues it."""
+    return f"kudos:daily:{workspace_id}:{channel}:{day.isoformat()}"
 
 
 def channel_named_in_dm(given_in: str | None, celebrated_in: str | None) -> str | None:

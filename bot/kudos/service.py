@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from bot.kudos import messages, rules
 from bot.kudos.commands import GiveKudos, KudosSettings, Period, SetNotify
@@ -193,7 +194,15 @@ class RecognitionService:
         awards = messages.award_line(self.settings, tags)
         channel = rules.celebration_target(quiet, caller.actor.channel_id)
         announcements: list[tuple[str, Message]] = []
-        if channel:
+        if channel and quiet.celebrate == "thread":
+            day = recognition.created_at.astimezone(ZoneInfo(self.config.default_timezone)).date()
+            daily = rules.daily_post_key(caller.workspace_id, channel, day)
+            announcements.append((daily, messages.daily_post(channel)))
+            post = messages.celebration(giver, recipients, reason, awards, channel)
+            announcements.append(
+                (rules.post_key(recognition.id), post.model_copy(update={"thread_of": daily}))
+            )
+        elif channel:
             post = messages.celebration(giver, recipients, reason, awards, channel)
             announcements.append((rules.post_key(recognition.id), post))
         posted_in = rules.channel_named_in_dm(caller.actor.channel_id, channel)
@@ -216,7 +225,7 @@ class RecognitionService:
             if command.setting == "celebrate":
                 key = rules.celebrate_key(caller.workspace_id)
                 value = (
-                    f"channel:{command.channel_id}" if command.value == "channel" else command.value
+                    f"{command.value}:{command.channel_id}" if command.channel_id else command.value
                 )
             else:
                 key, value = rules.dms_key(caller.workspace_id), command.value

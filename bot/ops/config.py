@@ -48,7 +48,7 @@ def _default_awards() -> list[Award]:
     ]
 
 
-CelebrateMode = Literal["here", "channel", "nowhere"]
+CelebrateMode = Literal["here", "channel", "thread", "nowhere"]
 
 
 class KudosSettings(_Section):
@@ -56,7 +56,8 @@ class KudosSettings(_Section):
     allowance: int = Field(default=5, ge=1, le=1000)
     channel: str | None = None
     # Where celebrations are posted: "here" (the channel the kudos was given in), "channel"
-    # (always `channel`) or "nowhere". Unset: "channel" when `channel` is set, else "here".
+    # (always `channel`), "thread" (replies under one post a day in `channel`) or "nowhere".
+    # Unset: "channel" when `channel` is set, else "here".
     # Admins may change it in chat (/kudos settings), which wins over this file.
     celebrate: CelebrateMode | None = None
     # Whether recipients get a DM (each person can still turn theirs off: /kudos notify off).
@@ -74,8 +75,8 @@ class KudosSettings(_Section):
 
     @model_validator(mode="after")
     def _fixed_channel_named(self) -> KudosSettings:
-        if self.celebrate == "channel" and not self.channel:
-            raise ValueError("celebrate: channel needs kudos.channel (the channel id)")
+        if self.celebrate in ("channel", "thread") and not self.channel:
+            raise ValueError(f"celebrate: {self.celebrate} needs kudos.channel (the channel id)")
         return self
 
     @property

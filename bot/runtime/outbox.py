@@ -314,6 +314,12 @@ class OutboxWorker:
                 if replace_ref is _SKIP:
                     await self._settle(item, rows.CANCELLED)
                     return
+                thread_ref = await self._thread_ref(message)
+                if thread_ref is _WAIT:
+                    await self._settle(item, rows.PENDING, delay=2.0, refund=True)
+                    return
+                if thread_ref is not None:
+                    message = message.model_copy(update={"thread_ref": thread_ref})
                 await self._wait_for_slot(self._pacer(item.platform, item.workspace_id))
                 if self.stopping.is_set() or time.monotonic() >= lease_ends:
                     # Shutting down, or waited so long (e.g. behind a Retry-After) that the
@@ -380,6 +386,19 @@ class OutboxWorker:
         if original.status != rows.SENT:
             return _WAIT
         return original.platform_ref
+
+    async def _thread_ref(self, message: Message) -> Any:
+        """The platform ref of the post `message` replies under: wait until that post is out;
+        if it never will be (failed, cancelled), post on its own rather than not at all."""
+        if message.thread_of is None or message.thread_ref is not None:
+            return None
+        async with self.db.read() as session:
+            parent = await rows.find_by_key(session, message.thread_of)
+        if parent is None or parent.status in (rows.CANCELLED, rows.FAILED):
+            return None
+        if parent.status != rows.SENT:
+            return _WAIT
+        return parent.platform_ref
 
     async def _retry_later(self, item: OutboxItem, failure: Exception) -> None:
         retry = outbox_retry(

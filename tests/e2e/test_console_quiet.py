@@ -3,7 +3,10 @@ recipients get DMs, a person's own switch, and an admin-only setting refused cle
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.app import Application
+from bot.runtime.clock import ManualClock
 from storage.models import AuditEntry
 from tests.conftest import ConsoleHarness
 from tests.harness.helpers import count
@@ -54,3 +57,23 @@ async def test_dms_off_for_everyone_and_for_one_person(console: ConsoleHarness) 
     shown = await console.say("/kudos @bob for the quick review", as_user="carol")
     assert "[#general] 🎉 @carol gave kudos to @bob" in shown
     assert "[DM to" not in shown
+
+
+async def test_a_thread_under_one_post_a_day(
+    console: ConsoleHarness, app: Application, clock: ManualClock
+) -> None:
+    await console.say("/in kudos", as_user="admin")
+    saved = await console.say("/kudos settings celebrate thread #kudos")
+    assert "celebrated in a thread under one post a day in #kudos" in saved
+    await console.say("/in general")
+    start = len(console.lines)
+    await console.say(GIVE, as_user="alice")
+    # A reply waits for the post it goes under (the outbox tries again two seconds later).
+    clock.advance(timedelta(seconds=3))
+    await app.outbox.drain()
+    await console.say("/kudos @carol for the calm incident review", as_user="bob")
+    shown = "\n".join(console.lines[start:])
+    assert shown.count("[#kudos] 🎉 Today's kudos") == 1  # one post a day, whoever gives
+    assert shown.index("Today's kudos") < shown.index("[#kudos ↳ thread] 🎉 @alice gave kudos")
+    assert "[#kudos ↳ thread] 🎉 @bob gave kudos to @carol" in shown
+    assert "[#general]" not in shown

@@ -3,8 +3,11 @@ posted, whether recipients get DMs, and a person's own switch that never mutes a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from bot.runtime.clock import ManualClock
 from tests.harness.fakes.slack_api import block_text
 from tests.harness.slack import SlackHarness
 
@@ -69,3 +72,22 @@ async def test_dms_off_for_the_workspace_and_for_one_person(slack: SlackHarness)
     assert [channel for channel, _ in posted] == ["CGENERAL"]
     await _admin(slack, "settings dms on")
     assert [channel for channel, _ in await _give(slack, user="UCAROL")] == ["CGENERAL", "UBOB"]
+
+
+async def test_a_thread_under_one_post_a_day_in_slack(
+    slack: SlackHarness, clock: ManualClock
+) -> None:
+    saved = await _admin(slack, "settings celebrate thread <#CKUDOS|kudos>")
+    assert "in a thread under one post a day in <#CKUDOS>" in saved
+    await slack.command(GIVE)
+    await slack.settle()
+    clock.advance(timedelta(seconds=3))  # the reply waits for the post it goes under
+    await slack.settle()
+    await slack.command("<@UCAROL|carol> for the calm incident review", user="UBOB")
+    await slack.settle()
+
+    in_kudos = [c for c in slack.fake.to("chat.postMessage") if c.args["channel"] == "CKUDOS"]
+    assert [("Today's kudos" in str(c.args["text"])) for c in in_kudos] == [True, False, False]
+    daily = slack.fake.timeline["CKUDOS"][0]["ts"]
+    assert [c.args.get("thread_ts") for c in in_kudos] == [None, daily, daily]
+    assert "CGENERAL" not in [c.args["channel"] for c in slack.fake.to("chat.postMessage")]
