@@ -87,7 +87,7 @@ async def test_install_and_home_send_a_card_that_refreshes_for_each_viewer(
 ) -> None:
     await teams.install_personal("alice")
     await teams.install_personal("alice")  # announced twice: one home card
-    [welcome] = _home_cards(teams.dms_to("alice"))
+    [welcome] = _home_cards(teams.dms_to("alice", homes=True))
     assert welcome.card is not None
     refresh = welcome.card["refresh"]
     assert refresh["userIds"] == [uid("alice")]
