@@ -20,13 +20,14 @@ from bot.digests import grammar as digest_grammar
 from bot.digests import install as digests
 from bot.groups import grammar as group_grammar
 from bot.groups import install as groups
-from bot.host import Host
+from bot.home import grammar as home_grammar
+from bot.home import install as home
+from bot.host import Host, Platform
 from bot.kudos import grammar as kudos_grammar
 from bot.kudos import install as kudos
 from bot.ops.config import Config
 from bot.ops.metrics import count_database_error
 from bot.ops.metrics_endpoint import metrics_handler
-from bot.ports import Platform
 from bot.pulses import grammar as pulse_grammar
 from bot.pulses import install as pulses
 from bot.runtime.clock import Clock, SystemClock
@@ -92,6 +93,7 @@ class Application:
         self.groups = groups.install(self._host("team"))
         self.pulses = pulses.install(self._host("pulse"))
         self.digests = digests.install(self._host("digest"), self.pulses.summaries)
+        self.home = home.install(self._host("home"), self.pulses.glance)
         self.web = web.Application()
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)
@@ -228,6 +230,7 @@ FEATURE_PARSERS = (
     group_grammar.PARSERS,
     pulse_grammar.PARSERS,
     digest_grammar.PARSERS,
+    home_grammar.PARSERS,
 )
 
 

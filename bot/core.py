@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass, replace
 from datetime import timedelta
 
-from bot.host import CommandHandler, FormHandler, Parser
+from bot.host import CommandHandler, Directory, FormHandler, Parser, Platform
 from bot.lexicon import ParseError, split_command
 from bot.messages import Reply
 from bot.ops import redaction
@@ -16,7 +16,6 @@ from bot.ops.config import Config
 from bot.ops.metrics import COMMANDS, count_database_error
 from bot.people.actor import Actor, Caller
 from bot.people.directory import People
-from bot.ports import Directory, Platform
 from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.repositories import events

@@ -241,6 +241,13 @@ class Message(_Model):
     blocks: list[Block] = Field(default_factory=list)
     # Outbox key of an earlier message this one replaces (edit in place where supported).
     replaces: str | None = None
+    # Outbox key of an earlier post this one goes under, as a thread reply (e.g. a celebration
+    # under the day's kudos post); the outbox fills `thread_ref` with that post's platform ref.
+    thread_of: str | None = None
+    thread_ref: str | None = None
+    # A person's own home: Slack publishes it as their App Home tab, Teams keeps the card
+    # current for whoever views it (a user-specific refresh).
+    home: bool = False
 
     @property
     def form(self) -> Form | None:

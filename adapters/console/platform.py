@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from adapters.console.render import render
+from bot.host import Delivery, PersonInfo
 from bot.messages import Message, ReplyTo, ToChannel, ToPerson
 from bot.ops.config import Config
-from bot.ports import Delivery, PersonInfo
 
 WORKSPACE = "local"
 
@@ -69,9 +69,12 @@ class ConsoleSender:
 
     async def send(self, message: Message, *, key: str, replace_ref: str | None = None) -> Delivery:
         edited = replace_ref is not None
-        text = format_message(message, edited=edited, terminal=self.terminal)
+        shown = format_message(message, edited=edited, terminal=self.terminal)
+        if message.thread_ref:  # a reply under an earlier post: say so after the channel
+            head, _, rest = shown.partition("] ")
+            shown = f"{head} ↳ thread] {rest}"
         saved = [f"    saved as {path}" for path in self._save_charts(message, key)]
-        self.out("\n".join([text, *saved]))
+        self.out("\n".join([shown, *saved]))
         self._sent += 1
         return Delivery(ref=f"console-{self._sent}")
 

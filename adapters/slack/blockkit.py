@@ -39,6 +39,7 @@ from bot.messages import (
 # Limits from Slack's Block Kit reference (see PLATFORMS.md §1.6).
 MESSAGE_BLOCKS = 50
 MODAL_BLOCKS = 100
+HOME_BLOCKS = 100  # a Home tab view holds up to 100 blocks, like a modal
 SECTION_TEXT = 3000
 FALLBACK_TEXT = 3000
 HEADER_TEXT = 150
@@ -101,6 +102,14 @@ def render_blocks(message: Message, *, modal_as_inline: bool = True) -> list[dic
             continue
         blocks.extend(render_block(block))
     return _fit(blocks, MESSAGE_BLOCKS)
+
+
+def home_view(message: Message) -> dict[str, Any]:
+    """A person's home as a Home tab view for views.publish (up to 100 blocks)."""
+    blocks: list[dict[str, Any]] = []
+    for block in message.blocks:
+        blocks.extend(render_block(block))
+    return {"type": "home", "blocks": _fit(blocks, HOME_BLOCKS)}
 
 
 def render_block(block: Block) -> list[dict[str, Any]]:

@@ -14,8 +14,8 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.pauses import SendingPauses
+from bot.host import PermanentFailure
 from bot.ops.config import SlackSettings
-from bot.ports import PermanentFailure
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.clients import SlackClients
 from adapters.slack.errors import delivery_error, error_code
-from bot.ports import PersonInfo, RateLimited
+from bot.host import PersonInfo, RateLimited
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.ports import (
+from bot.host import (
     DeliveryError,
     OutcomeUnknown,
     PermanentFailure,

@@ -333,7 +333,9 @@ def read_action(body: dict[str, Any]) -> FormSubmit | None:
         if submission is None:
             return None
         form_id, context = submission.form_id, submission.context
-        values = read_values((body.get("state") or {}).get("values", {}))
+        # A form in a view (the Home tab) keeps its state in the view, not at the top.
+        state = body.get("state") or (body.get("view") or {}).get("state") or {}
+        values = read_values(state.get("values", {}))
     else:
         return None
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
@@ -353,6 +355,9 @@ def read_action(body: dict[str, Any]) -> FormSubmit | None:
             channel_id=channel,
             response_url=body.get("response_url"),
             enterprise_id=actor.enterprise_id,
+            # A plain button may answer with a form (a home's "Give kudos", "Answer"): that
+            # opens as a modal. An inline form's own submit never opens one.
+            trigger_id=body.get("trigger_id") if action_id.startswith(BUTTON_ACTION) else None,
         ),
     )
 
@@ -373,3 +378,11 @@ def team_of(body: dict[str, Any]) -> str:
     if isinstance(user, dict) and user.get("team_id"):
         return str(user["team_id"])
     return str(body.get("team_id") or body.get("enterprise_id") or "")
+
+
+def read_home_opened(body: dict[str, Any]) -> Actor | None:
+    """The person who opened the app's Home tab; None for its Messages tab or the About tab."""
+    event = body.get("event") or {}
+    if event.get("tab") != "home" or not event.get("user"):
+        return None
+    return Actor(platform="slack", workspace_id=team_of(body), user_id=str(event["user"]))

@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.background import BackgroundWork
 from adapters.slack.blockkit import BUTTON_ACTION, MODAL_CALLBACK, SUBMIT_ACTION
 from adapters.slack.clients import SlackClients
+from adapters.slack.home import HomePublisher
 from adapters.slack.inbound import (
     DirectMessage,
     FormSubmit,
@@ -36,6 +37,7 @@ from adapters.slack.inbound import (
     read_action,
     read_command,
     read_direct_message,
+    read_home_opened,
     read_rate_limit,
     read_reaction,
     read_uninstall,
@@ -44,10 +46,14 @@ from adapters.slack.inbound import (
 from adapters.slack.replies import ReplyPresenter
 from adapters.slack.text import neutral_text
 from bot.core import Core
+from bot.home.messages import RUN as HOME_RUN
 from bot.kudos.commands import KudosForReaction, RevokeReactionKudos
+from bot.kudos.messages import KUDOS_FORM
 from bot.messages import Reply
 from bot.ops import logcontext
 from bot.ops.config import Config
+from bot.people.actor import Actor
+from bot.pulses.messages import PULSE_FORM
 from bot.runtime.inbox import Inbox
 
 # A modal submission waits this long for the core (field errors must go back in the ack);
@@ -56,6 +62,9 @@ VIEW_BUDGET_SECONDS = 2.0
 
 Ack = Callable[..., Awaitable[Any]]
 ANYTHING = re.compile(r".*")
+# After these, the person's home shows something new: it is published again.
+HOME_CHANGING_FORMS = {KUDOS_FORM, PULSE_FORM, HOME_RUN}
+HOME_CHANGING_WORDS = {"kudos", "answer"}
 log = logging.getLogger(__name__)
 
 
@@ -75,6 +84,7 @@ class SlackListeners:
         self.presenter = presenter
         self.work = work
         self.inbox = inbox
+        self.home = HomePublisher(core, clients)
 
     def register(self, bolt: AsyncApp) -> None:
         self.inbox.register(COMMAND, self._command)
@@ -102,6 +112,7 @@ class SlackListeners:
         bolt.event("app_uninstalled")(self.on_uninstalled)
         bolt.event("tokens_revoked")(self.on_uninstalled)
         bolt.event("message")(self.on_message)
+        bolt.event("app_home_opened")(self.on_home_opened)
         bolt.event(ANYTHING)(self.on_ignored)
         # Anything else Slack signs (a payload kind newer than this code) still gets 200.
         bolt.error(self.on_error)
@@ -123,6 +134,7 @@ class SlackListeners:
     async def _anonymous_command(self, command: SlashCommand) -> None:
         reply = await self.core.handle_text(command.actor, command.text)
         self._show(reply, command.where)
+        self._after_text(command.actor, command.text, reply)
 
     async def _command(self, body: dict[str, Any]) -> None:
         command = read_command(body)
@@ -132,6 +144,7 @@ class SlackListeners:
                 command.actor, command.text, dedupe_key=command.dedupe_key
             )
             await self._answer(reply, command.where)
+        self._after_text(command.actor, command.text, reply)
 
     # -- forms -------------------------------------------------------------------------------
 
@@ -148,9 +161,7 @@ class SlackListeners:
         done, _ = await asyncio.wait({task}, timeout=VIEW_BUDGET_SECONDS)
         if task not in done:
             await ack()
-            self.work.spawn(
-                self._show_later(task, submit.where), name="slack-view-reply", bounded=False
-            )
+            self.work.spawn(self._show_later(task, submit), name="slack-view-reply", bounded=False)
             return
         reply = task.result()
         errors = _field_errors(reply, submit.input_blocks)
@@ -159,9 +170,12 @@ class SlackListeners:
             return
         await ack()
         self._show(reply, submit.where)
+        self._after_form(submit, reply)
 
-    async def _show_later(self, task: asyncio.Task[Reply], where: Where) -> None:
-        self._show(await task, where)
+    async def _show_later(self, task: asyncio.Task[Reply], submit: FormSubmit) -> None:
+        reply = await task
+        self._show(reply, submit.where)
+        self._after_form(submit, reply)
 
     async def on_form_submit(self, ack: Ack, body: dict[str, Any]) -> None:
         await ack()
@@ -195,6 +209,29 @@ class SlackListeners:
             context=submit.context,
             dedupe_key=submit.dedupe_key,
         )
+
+    # -- the Home tab ------------------------------------------------------------------------
+
+    async def on_home_opened(self, ack: Ack, body: dict[str, Any]) -> None:
+        await ack()
+        actor = read_home_opened(body)
+        if actor is not None:
+            # Opening it again just publishes it again: nothing to deduplicate.
+            self.work.spawn(self.home.opened(actor), name="slack-home", bounded=False)
+
+    def _after_form(self, submit: FormSubmit, reply: Reply) -> None:
+        if reply.ok and submit.form_id in HOME_CHANGING_FORMS:
+            self._refresh_home(submit.actor)
+
+    def _after_text(self, actor: Actor, text: str, reply: Reply) -> None:
+        words = text.split(maxsplit=1)
+        if reply.ok and words and words[0].lstrip("/").lower() in HOME_CHANGING_WORDS:
+            self._refresh_home(actor)
+
+    def _refresh_home(self, actor: Actor) -> None:
+        """The person's own action changed their home: publish it again, off the ack path,
+        read-only (the request may have carried a pulse answer)."""
+        self.work.spawn(self.home.refresh(actor), name="slack-home", bounded=False)
 
     # -- reactions ---------------------------------------------------------------------------
 

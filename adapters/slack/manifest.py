@@ -35,6 +35,7 @@ BOT_EVENTS = [
     "app_uninstalled",
     "tokens_revoked",
     "message.im",  # commands typed in the bot's DM (Messages tab); needs im:history
+    "app_home_opened",  # publish the person's home (Home tab); needs no extra scope
 ]
 
 COMMANDS = [
@@ -86,7 +87,7 @@ def build(config: Config, url: str | None) -> dict[str, Any]:
         },
         "features": {
             "app_home": {
-                "home_tab_enabled": False,
+                "home_tab_enabled": True,
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": False,
             },

@@ -21,8 +21,8 @@ from adapters.slack.blockkit import fallback_text, render_blocks
 from adapters.slack.clients import SlackClients
 from adapters.slack.errors import delivery_error, error_code
 from adapters.slack.text import cut_plain, escape
+from bot.host import CannotTell, Delivery, DeliveryError, PermanentFailure, RateLimited
 from bot.messages import Audience, Message, ToChannel, ToPerson
-from bot.ports import CannotTell, Delivery, DeliveryError, PermanentFailure, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ class SlackSender:
             "unfurl_links": False,
             "unfurl_media": False,
         }
+        if message.thread_ref:  # "channel:ts" of the post this one replies under
+            payload["thread_ts"] = message.thread_ref.partition(":")[2]
         # Slack names the workspace (or, for an org-wide install, the org) it holds back.
         pauses = self.clients.pauses
         paused = max(pauses.remaining(self.scope), pauses.remaining(self.team_id or self.scope))

@@ -50,6 +50,8 @@ ALT_TEXT = 2000
 # `adaptiveCard/action` invoke the bot answers with an updated card. Cards sent before still
 # carry Action.Submit, whose press arrives as a message with `value`; both carry the same data.
 EXECUTE_VERB = "kp.submit"
+# The home card's automatic refresh: its data names the home's own refresh form.
+HOME_REFRESH_VERB = "home.refresh"
 # Keys of our own in the actions' data; Teams merges the card's input values beside them.
 FORM_KEY = "kp_form"
 CONTEXT_KEY = "kp_context"
@@ -127,12 +129,15 @@ def render(
     origin: str | None = None,
     people: People | None = None,
     chart_urls: Mapping[int, str] | None = None,
+    viewer: str | None = None,
 ) -> Activity:
     """One outgoing activity for `message`. `origin` is the channel a form was asked for in;
     `people`, when known, are offered as a choice list instead of the org-wide people picker."""
     if not message.blocks:
         return Activity(type=ActivityTypes.message, text=escape(message.text), text_format="xml")
-    card = adaptive_card(message, origin=origin, people=people, chart_urls=chart_urls)
+    card = adaptive_card(
+        message, origin=origin, people=people, chart_urls=chart_urls, viewer=viewer
+    )
     return Activity(
         type=ActivityTypes.message,
         summary=message.text[:200],
@@ -156,8 +161,11 @@ def adaptive_card(
     origin: str | None = None,
     people: People | None = None,
     chart_urls: Mapping[int, str] | None = None,
+    viewer: str | None = None,
 ) -> dict[str, Any]:
-    """`chart_urls`: where each drawn chart (by block index) can be loaded from."""
+    """`chart_urls`: where each drawn chart (by block index) can be loaded from. `viewer`: for
+    a home, the person it was built for; Teams then asks the bot for each viewer's own version
+    (Universal Actions' user-specific refresh)."""
     card = _Card()
     for index, block in enumerate(message.blocks):
         match block:
@@ -207,6 +215,8 @@ def adaptive_card(
         content["actions"] = card.actions
     if card.mentions:
         content["msteams"]["entities"] = list(card.mentions.values())
+    if message.home and viewer:
+        content["refresh"] = home_refresh(viewer)
     return fit(content)
 
 
@@ -221,6 +231,20 @@ def _chart(card: _Card, chart: Chart, url: str | None) -> None:
     card.add(
         {"type": "Image", "url": url, "altText": chart.alt[:ALT_TEXT], "size": "Stretch"}
     )
+
+
+def home_refresh(viewer: str) -> dict[str, Any]:
+    """When `viewer` looks at the card, Teams invokes this action and shows the card the bot
+    answers with: their own home, as it is now. Listed users only (Teams allows up to 60)."""
+    return {
+        "action": {
+            "type": "Action.Execute",
+            "verb": HOME_REFRESH_VERB,
+            "title": "Refresh",
+            "data": {ACTION_KEY: HOME_REFRESH_VERB, VALUE_KEY: ""},
+        },
+        "userIds": [viewer],
+    }
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import requests
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 
-from bot.ports import (
+from bot.host import (
     DeliveryError,
     OutcomeUnknown,
     PermanentFailure,

@@ -15,7 +15,7 @@ from botbuilder.schema import ConversationReference
 
 from adapters.teams.connection import TeamsConnection
 from adapters.teams.connector import in_conversation
-from bot.ports import PersonInfo
+from bot.host import PersonInfo
 from storage.repositories import teams_refs
 
 log = logging.getLogger(__name__)

@@ -27,10 +27,11 @@ from adapters.teams.directory import BOT_PREFIX
 from adapters.teams.inbound import Inbound, is_card_action, read
 from adapters.teams.platform import TeamsPlatform
 from bot.core import Core
+from bot.home.commands import ShowHome
+from bot.host import DeliveryError
 from bot.messages import Message, PeopleInput, Reply, ReplyTo, Section, Text, private_reply
 from bot.ops import logcontext
 from bot.people.actor import Actor
-from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,27 @@ class KudosTeamsBot(TeamsActivityHandler):
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         await self.platform.refs.remember(inbound_of(turn_context).conversation)
+        added = turn_context.activity.members_added or []
+        if any(member.id == turn_context.activity.recipient.id for member in added):
+            await self._welcome_home(turn_context)
         await super().on_conversation_update_activity(turn_context)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         await self.platform.refs.remember(inbound_of(turn_context).conversation)
+        if (turn_context.activity.action or "add").startswith("add"):
+            await self._welcome_home(turn_context)
+
+    async def _welcome_home(self, turn_context: TurnContext) -> None:
+        """Installed in someone's personal scope: their home card, once (Teams may announce one
+        install both as conversationUpdate and as installationUpdate)."""
+        inbound = inbound_of(turn_context)
+        actor = inbound.actor
+        if actor is None or not inbound.conversation.is_personal:
+            return
+        if not await self.core.first_sighting(f"teams:home:{actor.workspace_id}:{actor.user_id}"):
+            return
+        reply = await self.core.handle(actor, ShowHome())
+        await self._show(turn_context, inbound, actor, reply)
 
     # -- messages -------------------------------------------------------------------------
 
@@ -130,7 +148,8 @@ class KudosTeamsBot(TeamsActivityHandler):
         others = [message for message in reply.messages if message not in shown_here]
         await self._show(turn_context, inbound, actor, replace(reply, messages=others))
         # The pressed card is replaced by the answer: the buttons go, nothing is repeated.
-        return _updated_card(shown_here[0] if shown_here else private_reply(DONE))
+        # A home answers a refresh with itself, made for the person looking at it.
+        return _updated_card(shown_here[0] if shown_here else private_reply(DONE), actor.user_id)
 
     def _anonymous(self, inbound: Inbound) -> bool:
         if inbound.submission is not None:
@@ -208,7 +227,9 @@ class KudosTeamsBot(TeamsActivityHandler):
         for message in reply.messages:
             audience = message.audience
             people = await self._roster_for(actor, message)
-            rendered = cards.render(message, origin=actor.channel_id, people=people)
+            rendered = cards.render(
+                message, origin=actor.channel_id, people=people, viewer=actor.user_id
+            )
             if isinstance(audience, ReplyTo) and (audience.public or in_personal_chat):
                 await with_retry(lambda rendered=rendered: turn_context.send_activity(rendered))
             elif isinstance(audience, ReplyTo):
@@ -273,10 +294,10 @@ class CardActionAnswer(Model):  # type: ignore[misc]
         self.value = value
 
 
-def _updated_card(message: Message) -> CardActionAnswer:
+def _updated_card(message: Message, viewer: str) -> CardActionAnswer:
     if not message.blocks:  # a plain answer still needs a card body
         message = message.model_copy(update={"blocks": [Section(spans=[Text(text=message.text)])]})
-    return CardActionAnswer(type=UPDATED_CARD, value=cards.adaptive_card(message))
+    return CardActionAnswer(type=UPDATED_CARD, value=cards.adaptive_card(message, viewer=viewer))
 
 
 def _toast(text: str) -> CardActionAnswer:

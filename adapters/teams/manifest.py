@@ -32,7 +32,7 @@ COMMANDS = [
     ("kudos", "Thank someone: kudos @person what they did #easy (alone: a form)"),
     ("kudos stats", "Your kudos received and given"),
     ("kudos top", "Who was recognised most: kudos top [week|month|quarter]"),
-    ("kudos undo", "Withdraw your last kudos (within 15 minutes)"),
+    ("home", "Your home: kudos received and given, pulses waiting for you, and more"),
     ("pulse now", 'Ask now: pulse now "SUBJECT" to @people, team:NAME or a channel (admins)'),
     (
         "pulse schedule",

@@ -10,6 +10,7 @@ one person end up in the same chat."""
 
 from __future__ import annotations
 
+import copy
 import logging
 
 from botbuilder.core import TurnContext
@@ -19,11 +20,22 @@ from adapters.teams import cards
 from adapters.teams.connection import TeamsConnection
 from adapters.teams.connector import create_personal, delivery_error, in_conversation
 from adapters.teams.conversations import personal_reference
+from bot.host import Delivery, DeliveryError, PermanentFailure
 from bot.messages import Chart, Message, ReplyTo, ToChannel, ToPerson
-from bot.ports import Delivery, DeliveryError, PermanentFailure
 from storage.repositories import teams_refs
 
 log = logging.getLogger(__name__)
+
+
+def in_thread(reference: ConversationReference, thread_ref: str) -> ConversationReference:
+    """The channel's reference, pointed at the thread of the post `thread_ref` names: Teams
+    takes a reply to a channel post as `<channel>;messageid=<post id>`."""
+    activity_id, conversation_id = split_ref(thread_ref)
+    threaded = copy.deepcopy(reference)
+    if threaded.conversation is not None and activity_id:
+        channel = (conversation_id or threaded.conversation.id or "").split(";")[0]
+        threaded.conversation.id = f"{channel};messageid={activity_id}"
+    return threaded
 
 
 def make_ref(conversation_id: str, activity_id: str | None) -> str | None:
@@ -57,6 +69,8 @@ class TeamsSender:
         else:
             assert isinstance(audience, ReplyTo)
             raise PermanentFailure("a reply has no proactive destination")
+        if message.thread_ref and isinstance(audience, ToChannel) and not replace_ref:
+            reference = in_thread(reference, message.thread_ref)
         chart_urls = await self._publish_charts(message)
         return await self.post(
             reference, cards.render(message, chart_urls=chart_urls), replace_ref=replace_ref

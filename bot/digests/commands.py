@@ -33,4 +33,13 @@ class DigestHelp:
     pass
 
 
-DigestCommand = ScheduleDigest | DigestNow | ListDigests | CancelDigest | DigestHelp
+@dataclass(frozen=True)
+class EmptyWeeks:
+    """`/digest empty-weeks send|skip [team:NAME]`: whether a week with nothing to report
+    (no kudos, no round, no quiet member) still sends the team's digest."""
+
+    send: bool
+    team: str | None = None
+
+
+DigestCommand = ScheduleDigest | DigestNow | ListDigests | CancelDigest | DigestHelp | EmptyWeeks

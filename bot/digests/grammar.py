@@ -10,6 +10,7 @@ from bot.digests.commands import (
     DigestCommand,
     DigestHelp,
     DigestNow,
+    EmptyWeeks,
     ListDigests,
     ScheduleDigest,
 )
@@ -54,8 +55,15 @@ def parse_digest(args: str) -> DigestCommand:
         if number is None:
             raise ParseError("Usage: /digest cancel ID   (the number /digest list shows)")
         return CancelDigest(number)
+    if keyword == "empty-weeks":
+        usage = "Usage: /digest empty-weeks send|skip [team:NAME]"
+        if not 1 <= len(rest) <= 2 or rest[0].lower() not in {"send", "skip"}:
+            raise ParseError(usage)
+        team = team_name(rest[1], usage) if len(rest) == 2 else None
+        return EmptyWeeks(send=rest[0].lower() == "send", team=team)
     raise ParseError(
-        f"I don't know '/digest {keyword}'. Try /digest schedule, now, list, cancel or help."
+        f"I don't know '/digest {keyword}'. Try /digest schedule, now, list, cancel, "
+        "empty-weeks or help."
     )
 
 

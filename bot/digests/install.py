@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from bot.digests.commands import CancelDigest, DigestHelp, DigestNow, ListDigests, ScheduleDigest
+from bot.digests.commands import (
+    CancelDigest,
+    DigestHelp,
+    DigestNow,
+    EmptyWeeks,
+    ListDigests,
+    ScheduleDigest,
+)
 from bot.digests.grammar import PARSERS
 from bot.digests.service import DigestService
 from bot.host import Host
@@ -26,5 +33,6 @@ def install(host: Host, pulse_summaries: PulseSummaries) -> DigestService:
     host.register_command(ListDigests, service.list)
     host.register_command(CancelDigest, service.cancel)
     host.register_command(DigestHelp, service.help)
+    host.register_command(EmptyWeeks, service.empty_weeks)
     host.schedule_tick("digests", service.tick)
     return service

@@ -127,6 +127,7 @@ def render_digest(
                 ]
             ),
             Context(spans=[Text(text=f"{span} ({window.zone})")]),
+            *_quiet_members(digest),
         ]
         return Message(audience=audience, text=text, blocks=blocks)
     kudos = digest.kudos
@@ -188,17 +189,22 @@ def _recognition_blocks(digest: TeamDigest, config: Config) -> list[Block]:
         blocks.append(
             Section(spans=[Strong(text="Values:"), Text(text=" "), Text(text="  ·  ".join(parts))])
         )
-    if kudos.quiet:
-        spans = [
-            Strong(text=f"No recognition in {digest.quiet_member_days} days:"),
-            Text(text=" "),
-            *people_list([_mention(member) for member in kudos.quiet]),
-        ]
-        blocks += [
-            Section(spans=spans),
-            Context(spans=[Text(text="Worth a look — a word of thanks goes a long way.")]),
-        ]
-    return blocks
+    return blocks + _quiet_members(digest)
+
+
+def _quiet_members(digest: TeamDigest) -> list[Block]:
+    """Who has gone unrecognised: what a lead most needs to see, even in a quiet week."""
+    if not digest.kudos.quiet:
+        return []
+    spans = [
+        Strong(text=f"No recognition in {digest.quiet_member_days} days:"),
+        Text(text=" "),
+        *people_list([_mention(member) for member in digest.kudos.quiet]),
+    ]
+    return [
+        Section(spans=spans),
+        Context(spans=[Text(text="Worth a look — a word of thanks goes a long way.")]),
+    ]
 
 
 def _pulse_blocks(digest: TeamDigest, config: Config) -> list[Block]:
@@ -324,6 +330,8 @@ def help_reply(defaults: DigestSettings) -> Reply:
         f"team's lead (default every {defaults.weekday} at {defaults.time}, lead's zone)",
         "/digest now [team:NAME] — this week's digest, now (leads: your team; admins: any)",
         "/digest list — scheduled digests;  /digest cancel ID — stop one",
+        "/digest empty-weeks send|skip [team:NAME] — a week with no kudos, no pulse and no "
+        "quiet member sends no digest unless you ask for every week (leads, admins)",
         "/digest help — this message",
     ]
     note = (

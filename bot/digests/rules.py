@@ -184,6 +184,19 @@ def nothing_to_report(received: int, given: int, rounds_this_week: int) -> bool:
     return not (received or given or rounds_this_week)
 
 
+def empty_week_key(team_id: int) -> str:
+    """Where a team's choice to receive empty weeks' digests is stored."""
+    return f"digest.empty-weeks:{team_id}"
+
+
+def skips_week(
+    received: int, given: int, rounds_this_week: int, quiet_members: int, *, skip_empty: bool
+) -> bool:
+    """A scheduled digest is not sent for an empty week — no kudos, no round and no quiet
+    member (quiet members are what a lead most needs to see) — unless the team asked for it."""
+    return skip_empty and nothing_to_report(received, given, rounds_this_week) and not quiet_members
+
+
 def may_show_round(summary: RoundSummary, threshold: int) -> bool:
     """Aggregates only for rounds that met the anonymity threshold (checked here as well as
     by the pulses feature: the promise must not depend on one implementation)."""

@@ -16,16 +16,23 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.digests import charts, messages, rules
-from bot.digests.commands import CancelDigest, DigestHelp, DigestNow, ListDigests, ScheduleDigest
+from bot.digests.commands import (
+    CancelDigest,
+    DigestHelp,
+    DigestNow,
+    EmptyWeeks,
+    ListDigests,
+    ScheduleDigest,
+)
 from bot.digests.messages import TeamDigest, render_digest
 from bot.digests.rules import after_quiet_hours, next_fire, period_key, window_ending
+from bot.host import Platform
 from bot.messages import Chart, Refused, Reply, ReplyTo, ToPerson
 from bot.ops import logcontext
 from bot.ops.config import Config
 from bot.ops.metrics import SCHEDULER_FIRINGS
 from bot.people.actor import Caller, zone_of
 from bot.people.directory import People
-from bot.ports import Platform
 from bot.pulses.contract import NoPulses, PulseSummaries
 from bot.runtime import outbox
 from bot.runtime.clock import Clock
@@ -34,8 +41,10 @@ from storage.models import DigestSchedule, Team
 from storage.repositories import audit, workspaces
 from storage.repositories import digests as rows
 from storage.repositories import people as people_rows
+from storage.repositories import settings as settings_rows
 from storage.repositories import teams as team_rows
 from storage.repositories.digests import Member
+from storage.unit import Unit
 
 log = logging.getLogger("bot.digests")  # name kept: operators alert on it
 
@@ -155,7 +164,9 @@ class DigestService:
         sent = False
         async with self.db.write() as session:
             workspace = await workspaces.get(session, digest.workspace_id)
-            if digest.lead.external_id and workspace is not None:
+            if await self._skips(session, digest):
+                log.info("team %s had an empty week; its digest is skipped", digest.team_id)
+            elif digest.lead.external_id and workspace is not None:
                 message = render_digest(
                     digest, self.config, ToPerson(user_id=digest.lead.external_id)
                 )
@@ -212,6 +223,41 @@ class DigestService:
             await self.people.refresh_channel_team(workspace, directory, team)
         except Exception:
             log.exception("could not refresh the members of team %s; using the last known", team.id)
+
+    async def _skips(self, session: Unit, digest: TeamDigest) -> bool:
+        chosen = await settings_rows.find(session, rules.empty_week_key(digest.team_id))
+        skip_empty = self.config.digests.skip_empty_weeks if chosen is None else chosen == "skip"
+        facts = digest.kudos
+        return rules.skips_week(
+            facts.received_this_week,
+            facts.given_this_week,
+            len(digest.rounds_this_week),
+            len(facts.quiet),
+            skip_empty=skip_empty,
+        )
+
+    # -- commands ---------------------------------------------------------------------------
+
+    async def empty_weeks(self, caller: Caller, command: EmptyWeeks) -> Reply:
+        try:
+            team = await self._team_for_now(caller, command.team)
+        except Refused as refusal:
+            return refusal.reply()
+        if not caller.is_admin and team.lead_id != caller.person_id:
+            return Reply.refused("Only admins and the team's lead can change its digest.")
+        assert team.id is not None
+        async with self.db.write() as session:
+            await settings_rows.put(
+                session, rules.empty_week_key(team.id), "send" if command.send else "skip"
+            )
+        if command.send:
+            return Reply.private(
+                f"✅ team:{team.name} gets its weekly digest every week, even an empty one."
+            )
+        return Reply.private(
+            f"✅ team:{team.name} gets no digest for an empty week (no kudos, no pulse round "
+            "and no quiet member)."
+        )
 
     # -- commands ---------------------------------------------------------------------------
 

@@ -62,4 +62,30 @@ class RevokeReactionKudos:
     message_ref: str
 
 
-KudosCommand = GiveKudos | OpenKudosForm | UndoKudos | ShowStats | ShowTop | ShowHelp
+@dataclass(frozen=True)
+class KudosSettings:
+    """`/kudos settings [celebrate here|channel #x|nowhere | dms on|off]` (admins change them;
+    anyone may look)."""
+
+    setting: Literal["celebrate", "dms"] | None = None
+    value: str = ""
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SetNotify:
+    """`/kudos notify off|on`: a person's own switch for kudos DMs (never pulse questions)."""
+
+    on: bool
+
+
+KudosCommand = (
+    GiveKudos
+    | OpenKudosForm
+    | UndoKudos
+    | ShowStats
+    | ShowTop
+    | ShowHelp
+    | KudosSettings
+    | SetNotify
+)

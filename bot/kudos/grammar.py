@@ -10,17 +10,22 @@ from collections.abc import Callable, Mapping
 from bot.kudos.commands import (
     GiveKudos,
     KudosCommand,
+    KudosSettings,
     OpenKudosForm,
     Period,
+    SetNotify,
     ShowHelp,
     ShowStats,
     ShowTop,
     UndoKudos,
 )
-from bot.lexicon import MAX_COMMAND_LENGTH, MENTION, TAG, ParseError, tags_in
+from bot.lexicon import CHANNEL, MAX_COMMAND_LENGTH, MENTION, TAG, ParseError, tags_in
 
 _SEPARATORS = {",", "and", "&", "+"}
-_KEYWORDS = ("help", "undo", "stats", "top", "leaderboard")
+_KEYWORDS = ("help", "undo", "stats", "top", "leaderboard", "settings", "notify")
+SETTINGS_USAGE = (
+    "Usage: /kudos settings celebrate here|channel #channel|nowhere, or /kudos settings dms on|off"
+)
 
 KUDOS_USAGE = "/kudos @person [@person …] what they did #tag"
 
@@ -43,7 +48,32 @@ def parse_kudos(args: str) -> KudosCommand:
         return _parse_stats(words[1:])
     if keyword in {"top", "leaderboard"}:
         return _parse_top(words[1:])
+    if keyword == "settings":
+        return _parse_settings(words[1:])
+    if keyword == "notify":
+        return _parse_notify(words[1:])
     return _parse_give(args)
+
+
+def _parse_settings(rest: list[str]) -> KudosSettings:
+    if not rest:
+        return KudosSettings()
+    setting, values = rest[0].lower(), [word.lower() for word in rest[1:]]
+    if setting == "celebrate" and values in (["here"], ["nowhere"]):
+        return KudosSettings("celebrate", values[0])
+    if setting == "celebrate" and len(rest) == 3 and values[0] in ("channel", "thread"):
+        channel = CHANNEL.fullmatch(rest[2])
+        if channel is not None:
+            return KudosSettings("celebrate", values[0], channel.group(1))
+    if setting == "dms" and values in (["on"], ["off"]):
+        return KudosSettings("dms", values[0])
+    raise ParseError(SETTINGS_USAGE)
+
+
+def _parse_notify(rest: list[str]) -> SetNotify:
+    if len(rest) != 1 or rest[0].lower() not in {"on", "off"}:
+        raise ParseError("Usage: /kudos notify off|on — your own kudos DMs (pulses still come).")
+    return SetNotify(on=rest[0].lower() == "on")
 
 
 def _no_more(rest: list[str], usage: str) -> None:

@@ -8,8 +8,10 @@ from bot.host import Host
 from bot.kudos.commands import (
     GiveKudos,
     KudosForReaction,
+    KudosSettings,
     OpenKudosForm,
     RevokeReactionKudos,
+    SetNotify,
     ShowHelp,
     ShowStats,
     ShowTop,
@@ -81,4 +83,6 @@ def install(host: Host) -> RecognitionService:
     host.register_command(KudosForReaction, give_for_reaction)
     host.register_command(RevokeReactionKudos, revoke_for_reaction)
     host.register_form(KUDOS_FORM, give_from_form)
+    host.register_command(KudosSettings, kudos.change_settings)
+    host.register_command(SetNotify, kudos.notify)
     return kudos

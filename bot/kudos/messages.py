@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.kudos.commands import Period
+from bot.kudos.rules import Quiet
 from bot.lexicon import shorten
 from bot.messages import (
     Audience,
@@ -246,6 +247,12 @@ def help_reply(config: Config, topic: str = "kudos") -> Reply:
     ]
     if kudos.leaderboard:
         lines.append("/kudos top [week|month|quarter] — who was recognised most")
+    lines.append("/kudos notify off|on — your own kudos DMs (pulse questions still come)")
+    lines.append(
+        "/kudos settings — where kudos are celebrated and whether recipients get DMs; admins: "
+        "/kudos settings celebrate here|channel #channel|nowhere, /kudos settings dms on|off"
+    )
+    lines.append("home — your kudos, the pulses waiting for you, and more at a glance")
     lines.append("/kudos help — this message")
     lines.append("More: /pulse help (EASY/VALUE pulses), /team help and /digest help (leads)")
     small_print = (
@@ -259,3 +266,43 @@ def help_reply(config: Config, topic: str = "kudos") -> Reply:
     ]
     text = "\n".join(lines) + "\n" + small_print
     return Reply(messages=[Message(audience=ReplyTo(), text=text, blocks=blocks)])
+
+
+# -- how loud kudos are -----------------------------------------------------------------------
+
+
+def daily_post(channel_id: str) -> Message:
+    """The day's post celebrations reply under, when a workspace keeps them in a thread."""
+    text = "🎉 Today's kudos — the thanks people gave today are in the thread below."
+    return Message(
+        audience=ToChannel(channel_id=channel_id),
+        text=text,
+        blocks=[Section(spans=[Text(text=text)])],
+    )
+
+
+def settings_reply(quiet: Quiet, *, changed: bool) -> Reply:
+    where = {
+        "here": "in the channel where each kudos is given",
+        "nowhere": "nowhere (no public post)",
+    }.get(quiet.celebrate, "")
+    spans: list[Span] = [Text(text="✅ Saved. " if changed else "")]
+    spans.append(Text(text="Kudos are celebrated "))
+    if quiet.celebrate == "channel" and quiet.channel:
+        spans += [Text(text="in "), ChannelLink(channel_id=quiet.channel)]
+    elif quiet.celebrate == "thread" and quiet.channel:
+        spans += [
+            Text(text="in a thread under one post a day in "),
+            ChannelLink(channel_id=quiet.channel),
+        ]
+    else:
+        spans.append(Text(text=where))
+    spans.append(
+        Text(
+            text=f"; recipients {'get' if quiet.dms else 'do not get'} a DM. Admins change this "
+            "with /kudos settings celebrate here|channel #channel|thread #channel|nowhere and "
+            "/kudos settings dms on|off; anyone can mute their own DMs with /kudos notify off."
+        )
+    )
+    message = Message(audience=ReplyTo(), text=plain_text(spans), blocks=[Section(spans=spans)])
+    return Reply(messages=[message])

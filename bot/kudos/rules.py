@@ -216,6 +216,59 @@ def celebration_channel(configured: str | None, given_in: str | None) -> str | N
     return configured or given_in
 
 
+@dataclass(frozen=True)
+class Quiet:
+    """How loud a workspace's kudos are: where celebrations go, and whether recipients get
+    DMs. app.yaml gives the defaults (a post where the kudos was given, and a DM); what admins
+    set in chat wins."""
+
+    celebrate: str  # here | channel | thread | nowhere
+    channel: str | None
+    dms: bool
+
+
+def celebrate_key(workspace_id: int) -> str:
+    return f"kudos.celebrate:{workspace_id}"
+
+
+def dms_key(workspace_id: int) -> str:
+    return f"kudos.dms:{workspace_id}"
+
+
+def notify_off_key(person_id: int) -> str:
+    return f"kudos.notify-off:{person_id}"
+
+
+def quiet(
+    celebrate: str, channel: str | None, dms: bool, stored: dict[str, str], workspace_id: int
+) -> Quiet:
+    """The configured defaults with the workspace's stored choices on top. A stored
+    celebration is "here", "nowhere" or "channel:<id>"."""
+    chosen = stored.get(celebrate_key(workspace_id))
+    if chosen:
+        mode, _, picked = chosen.partition(":")
+        celebrate, channel = mode, picked or channel
+    dms_chosen = stored.get(dms_key(workspace_id))
+    if dms_chosen is not None:
+        dms = dms_chosen == "on"
+    return Quiet(celebrate=celebrate, channel=channel, dms=dms)
+
+
+def celebration_target(settings: Quiet, given_in: str | None) -> str | None:
+    """Where the celebration is posted; None: nowhere (or a kudos given in a DM, "here")."""
+    if settings.celebrate == "nowhere":
+        return None
+    if settings.celebrate in ("channel", "thread"):
+        return settings.channel
+    return given_in
+
+
+def daily_post_key(workspace_id: int, channel: str, day: date) -> str:
+    """The day's kudos post a "thread" workspace's celebrations reply under: one per channel
+    and day, whichever kudos comes first queues it."""
+    return f"kudos:daily:{workspace_id}:{channel}:{day.isoformat()}"
+
+
 def channel_named_in_dm(given_in: str | None, celebrated_in: str | None) -> str | None:
     """A recipient's DM points to the celebration only when it is where they were thanked."""
     return celebrated_in if given_in and given_in == celebrated_in else None

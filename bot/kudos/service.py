@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from bot.kudos import messages, rules
-from bot.kudos.commands import GiveKudos, Period
+from bot.kudos.commands import GiveKudos, KudosSettings, Period, SetNotify
 from bot.lexicon import CHANNEL, MENTION, clean_user_text, neutralise_pings
 from bot.messages import Message, Refused, Reply
 from bot.ops.config import Config
@@ -19,9 +20,10 @@ from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.errors import Duplicate
 from storage.models import Person, Recognition
+from storage.repositories import audit, recognitions
 from storage.repositories import outbox as outbox_rows
 from storage.repositories import people as people_repo
-from storage.repositories import recognitions
+from storage.repositories import settings as settings_rows
 from storage.unit import Unit
 
 
@@ -145,7 +147,14 @@ class RecognitionService:
                         giver_day=today,
                     ),
                 )
-                for key, message in self._announcements(caller, recognition, recipients, tags):
+                quiet = await self._quiet(session, caller.workspace_id)
+                muted = await settings_rows.find_many(
+                    session, [rules.notify_off_key(person.id or 0) for person in recipients]
+                )
+                announcements = self._announcements(
+                    caller, recognition, recipients, tags, quiet, set(muted)
+                )
+                for key, message in announcements:
                     await outbox.enqueue(
                         session,
                         workspace_id=caller.workspace_id,
@@ -160,28 +169,94 @@ class RecognitionService:
             return None, 0
         return recognition, left
 
+    async def _quiet(self, session: Unit, workspace_id: int) -> rules.Quiet:
+        stored = await settings_rows.find_many(
+            session, [rules.celebrate_key(workspace_id), rules.dms_key(workspace_id)]
+        )
+        configured = self.settings
+        return rules.quiet(
+            configured.celebrate_mode, configured.channel, configured.dms, stored, workspace_id
+        )
+
     def _announcements(
         self,
         caller: Caller,
         recognition: Recognition,
         recipients: list[Person],
         tags: tuple[str, ...],
+        quiet: rules.Quiet,
+        muted: set[str],
     ) -> list[tuple[str, Message]]:
-        """The celebration post (when there is a channel for it) and one DM per recipient,
-        each under its outbox key."""
+        """The celebration post (when the workspace celebrates, and there is a channel for
+        it) and a DM per recipient who gets them, each under its outbox key."""
         assert recognition.id is not None
         giver, reason = caller.person, recognition.reason
         awards = messages.award_line(self.settings, tags)
-        channel = rules.celebration_channel(self.settings.channel, caller.actor.channel_id)
+        channel = rules.celebration_target(quiet, caller.actor.channel_id)
         announcements: list[tuple[str, Message]] = []
-        if channel:
+        if channel and quiet.celebrate == "thread":
+            day = recognition.created_at.astimezone(ZoneInfo(self.config.default_timezone)).date()
+            daily = rules.daily_post_key(caller.workspace_id, channel, day)
+            announcements.append((daily, messages.daily_post(channel)))
+            post = messages.celebration(giver, recipients, reason, awards, channel)
+            announcements.append(
+                (rules.post_key(recognition.id), post.model_copy(update={"thread_of": daily}))
+            )
+        elif channel:
             post = messages.celebration(giver, recipients, reason, awards, channel)
             announcements.append((rules.post_key(recognition.id), post))
         posted_in = rules.channel_named_in_dm(caller.actor.channel_id, channel)
         for person in recipients:
+            if not quiet.dms or rules.notify_off_key(person.id or 0) in muted:
+                continue
             direct = messages.received(giver, person, reason, awards, posted_in)
             announcements.append((rules.dm_key(recognition.id, person.external_id), direct))
         return announcements
+
+    # -- how loud kudos are ------------------------------------------------------------------
+
+    async def change_settings(self, caller: Caller, command: KudosSettings) -> Reply:
+        if command.setting is not None:
+            if not caller.is_admin:
+                return Reply.refused(
+                    "Only admins can change where kudos are celebrated and whether recipients "
+                    "get DMs. Your own DMs: /kudos notify off|on."
+                )
+            if command.setting == "celebrate":
+                key = rules.celebrate_key(caller.workspace_id)
+                value = (
+                    f"{command.value}:{command.channel_id}" if command.channel_id else command.value
+                )
+            else:
+                key, value = rules.dms_key(caller.workspace_id), command.value
+            now = self.clock.now()
+            async with self.db.write() as session:
+                await settings_rows.put(session, key, value)
+                await audit.record(
+                    session,
+                    workspace_id=caller.workspace_id,
+                    actor=caller.actor.user_id,
+                    action=f"kudos.settings.{command.setting}",
+                    detail=value,
+                    now=now,
+                )
+        async with self.db.read() as session:
+            quiet = await self._quiet(session, caller.workspace_id)
+        return messages.settings_reply(quiet, changed=command.setting is not None)
+
+    async def notify(self, caller: Caller, command: SetNotify) -> Reply:
+        key = rules.notify_off_key(caller.person_id)
+        async with self.db.write() as session:
+            if command.on:
+                await settings_rows.remove(session, key)
+            else:
+                await settings_rows.put(session, key, "off")
+        if command.on:
+            return Reply.private("🔔 You will get a DM when someone gives you kudos.")
+        return Reply.private(
+            "🔕 No more kudos DMs for you (turn them back on with /kudos notify on). Pulse "
+            "questions and their reminders still come: they are how your answer is asked for."
+        )
 
     # -- undo and revoke --------------------------------------------------------------------
 

@@ -23,11 +23,19 @@ MULTI_TENANT_AUTHORITY = "botframework.com"
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str  # "ok", "warn", "FAIL" or "skip"
+    state: str  # "ok", "warn", "note", "FAIL" or "skip"
     text: str
 
     def line(self) -> str:
         return f"{self.state:<5} {self.text}"
+
+
+# Slack does not let a bot token read its own app's settings, so this is said, not checked.
+SLACK_HOME_NOTE = Verdict(
+    "note",
+    "slack: the Home tab needs home_tab_enabled and the app_home_opened event; an app set up "
+    "before them must re-apply `kudos-pulse manifest slack` (no new scope, no reinstall)",
+)
 
 
 async def run(config: Config, out: Callable[[str], None] = print) -> int:
@@ -37,6 +45,8 @@ async def run(config: Config, out: Callable[[str], None] = print) -> int:
         verdicts.append(await slack(config, http))
         verdicts.append(await teams(config, http))
     verdicts.append(admins(config))
+    if config.slack_enabled:
+        verdicts.append(SLACK_HOME_NOTE)
     verdicts.append(await pulse_key(config))
     for verdict in verdicts:
         out(verdict.line())

@@ -48,10 +48,20 @@ def _default_awards() -> list[Award]:
     ]
 
 
+CelebrateMode = Literal["here", "channel", "thread", "nowhere"]
+
+
 class KudosSettings(_Section):
     awards: list[Award] = Field(default_factory=_default_awards, min_length=1)
     allowance: int = Field(default=5, ge=1, le=1000)
     channel: str | None = None
+    # Where celebrations are posted: "here" (the channel the kudos was given in), "channel"
+    # (always `channel`), "thread" (replies under one post a day in `channel`) or "nowhere".
+    # Unset: "channel" when `channel` is set, else "here".
+    # Admins may change it in chat (/kudos settings), which wins over this file.
+    celebrate: CelebrateMode | None = None
+    # Whether recipients get a DM (each person can still turn theirs off: /kudos notify off).
+    dms: bool = True
     reaction: str = "clap"
     leaderboard: bool = True
     max_reason_length: int = Field(default=1000, ge=10, le=3000)
@@ -62,6 +72,16 @@ class KudosSettings(_Section):
     @classmethod
     def _reaction_name(cls, value: str) -> str:
         return value.strip(":")
+
+    @model_validator(mode="after")
+    def _fixed_channel_named(self) -> KudosSettings:
+        if self.celebrate in ("channel", "thread") and not self.channel:
+            raise ValueError(f"celebrate: {self.celebrate} needs kudos.channel (the channel id)")
+        return self
+
+    @property
+    def celebrate_mode(self) -> CelebrateMode:
+        return self.celebrate or ("channel" if self.channel else "here")
 
     @model_validator(mode="after")
     def _unique_tags(self) -> KudosSettings:
@@ -104,6 +124,9 @@ class DigestSettings(_Section):
     weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "fri"
     time: str = "16:00"
     quiet_member_days: int = Field(default=30, ge=1, le=365)
+    # A week with no kudos, no pulse round and no quiet member sends no digest; a lead may
+    # still ask for every week (/digest empty-weeks send team:NAME).
+    skip_empty_weeks: bool = True
 
     @field_validator("time")
     @classmethod

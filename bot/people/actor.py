@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.ops.config import Config
-from bot.ports import Directory
+from bot.people.lookup import Directory
 from storage.models import Person, Workspace
 
 

@@ -10,7 +10,7 @@ from bot.lexicon import clean_user_text
 from bot.messages import Mention
 from bot.ops.config import Config
 from bot.people.actor import Actor, Caller, is_admin, plain_listed
-from bot.ports import Directory, PersonInfo
+from bot.people.lookup import Directory, PersonInfo
 from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.models import Person, Team, Workspace

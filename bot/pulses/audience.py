@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.host import Directory
 from bot.messages import Mention, Span, Text, plain_text
-from bot.ports import Directory
 from storage.db import Database
 from storage.repositories import people, teams
 from storage.repositories import pulses as repo

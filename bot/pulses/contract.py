@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.lexicon import shorten
-from bot.messages import Chart, ChartPoint, ChartSeries
+from bot.messages import Chart, ChartPoint, ChartSeries, Message, Refused
 
 
 @dataclass(frozen=True)
@@ -139,3 +139,65 @@ def pulse_charts(team_name: str, rounds: Sequence[RoundSummary]) -> list[Chart]:
         for chart in (easy_value_map(team_name, rounds), pulse_trend(team_name, rounds))
         if chart
     ]
+
+
+# -- what a person's home shows of pulses ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingPulse:
+    """An open round the person was asked in and has not answered: worked out in memory with
+    the pulse key, the way reminders are, and never written down."""
+
+    round_id: int
+    subject: str
+    closes_at: datetime
+
+
+@dataclass(frozen=True)
+class ScheduleLine:
+    schedule_id: int
+    subject: str
+    audience: str
+    status: str
+    next_fire_at: datetime | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class OpenRoundLine:
+    round_id: int
+    subject: str
+    closes_at: datetime
+    # Coarse, as the anonymity rules allow ("fewer than 5 answers so far" / "5 or more").
+    progress: str
+
+
+class PulseGlance(Protocol):
+    async def waiting(
+        self, workspace_id: int, person_id: int, user_id: str, *, now: datetime
+    ) -> list[WaitingPulse]:
+        """Open rounds asked of this person that hold no answer under their tag."""
+        ...
+
+    async def admin_view(self, workspace_id: int) -> tuple[list[ScheduleLine], list[OpenRoundLine]]:
+        """Schedules still active or paused, and open rounds with their coarse progress."""
+        ...
+
+    async def question(self, workspace_id: int, person_id: int, round_id: int) -> Message:
+        """A round's question for someone asked in it (refused otherwise), to answer through
+        the pulses' own anonymous form."""
+        ...
+
+
+class NoGlance:
+    async def waiting(
+        self, workspace_id: int, person_id: int, user_id: str, *, now: datetime
+    ) -> list[WaitingPulse]:
+        return []
+
+    async def admin_view(self, workspace_id: int) -> tuple[list[ScheduleLine], list[OpenRoundLine]]:
+        return [], []
+
+    async def question(self, workspace_id: int, person_id: int, round_id: int) -> Message:
+        raise Refused("Pulses are not available here.")

@@ -20,6 +20,7 @@ from bot.pulses.commands import (
     PulseResults,
     SchedulePulse,
 )
+from bot.pulses.glance import StoredPulseGlance
 from bot.pulses.grammar import PARSERS
 from bot.pulses.messages import PULSE_FORM, help_message
 from bot.pulses.rounds import Rounds
@@ -32,6 +33,7 @@ class Pulses:
     service: PulseService
     rounds: Rounds
     summaries: StoredPulseSummaries
+    glance: StoredPulseGlance
 
 
 def install(host: Host) -> Pulses:
@@ -59,5 +61,8 @@ def install(host: Host) -> Pulses:
     host.register_form(PULSE_FORM, service.answer_form, anonymous=True)
     host.schedule_tick("pulses", rounds.tick)
     return Pulses(
-        service=service, rounds=rounds, summaries=StoredPulseSummaries(host.db, host.config)
+        service=service,
+        rounds=rounds,
+        summaries=StoredPulseSummaries(host.db, host.config),
+        glance=StoredPulseGlance(host.db, host.clock, host.config, rounds, box),
     )

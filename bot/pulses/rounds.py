@@ -18,11 +18,11 @@ import random
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from bot.host import Platform
 from bot.messages import Block, Chart
 from bot.ops.config import Config
 from bot.ops.keys import FingerprintCheck, KeyProblem
 from bot.ops.metrics import SCHEDULER_FIRINGS
-from bot.ports import Platform
 from bot.pulses import audience, messages, rules, visibility
 from bot.pulses.ballot import BUCKETS, Answer, BallotBox
 from bot.pulses.contract import pulse_charts

@@ -19,6 +19,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.host import (
+    CannotTell,
+    Delivery,
+    OutcomeUnknown,
+    PermanentFailure,
+    Platform,
+    RateLimited,
+    TemporaryFailure,
+)
 from bot.messages import Message
 from bot.ops import logcontext
 from bot.ops.config import OutboxSettings
@@ -27,15 +36,6 @@ from bot.ops.metrics import (
     OUTBOX_DEPTH,
     OUTBOX_SENDS,
     count_database_error,
-)
-from bot.ports import (
-    CannotTell,
-    Delivery,
-    OutcomeUnknown,
-    PermanentFailure,
-    Platform,
-    RateLimited,
-    TemporaryFailure,
 )
 from bot.runtime.clock import Clock
 from bot.runtime.pictures import PictureRenderer
@@ -346,6 +346,12 @@ class OutboxWorker:
                 if replace_ref is _SKIP:
                     await self._settle(item, rows.CANCELLED)
                     return
+                thread_ref = await self._thread_ref(message)
+                if thread_ref is _WAIT:
+                    await self._settle(item, rows.PENDING, delay=2.0, refund=True)
+                    return
+                if thread_ref is not None:
+                    message = message.model_copy(update={"thread_ref": thread_ref})
                 if message.charts and self.pictures is not None:
                     message = await self.pictures.attach(message)
                 await self._wait_for_slot(self._pacer(item.platform, item.workspace_id))
@@ -466,6 +472,19 @@ class OutboxWorker:
             "outbox %s gave up after %d attempts: %s", item.dedupe_key, item.attempts, failure
         )
         await self._settle(item, rows.FAILED, error=str(failure))
+
+    async def _thread_ref(self, message: Message) -> Any:
+        """The platform ref of the post `message` replies under: wait until that post is out;
+        if it never will be (failed, cancelled), post on its own rather than not at all."""
+        if message.thread_of is None or message.thread_ref is not None:
+            return None
+        async with self.db.read() as session:
+            parent = await rows.find_by_key(session, message.thread_of)
+        if parent is None or parent.status in (rows.CANCELLED, rows.FAILED):
+            return None
+        if parent.status != rows.SENT:
+            return _WAIT
+        return parent.platform_ref
 
     async def _retry_later(
         self, item: OutboxItem, failure: Exception, *, doubt: datetime | None

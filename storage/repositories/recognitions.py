@@ -180,3 +180,21 @@ async def leaderboard(
         .limit(limit)
     )
     return [(person, n) for person, n in (await unit.session.exec(statement)).all()]
+
+
+async def latest_received(
+    unit: Unit, person_id: int, limit: int = 3
+) -> list[tuple[Person, Recognition]]:
+    """The newest kudos `person_id` received and still holds, with who gave each."""
+    statement = (
+        select(Person, Recognition)
+        .join(Recognition, col(Recognition.giver_id) == Person.id)
+        .join(RecognitionRecipient, col(RecognitionRecipient.recognition_id) == Recognition.id)
+        .where(
+            RecognitionRecipient.recipient_id == person_id, col(Recognition.revoked_at).is_(None)
+        )
+        .order_by(col(Recognition.created_at).desc(), col(Recognition.id).desc())
+        .limit(limit)
+    )
+    found = (await unit.session.exec(statement)).all()
+    return [(giver, recognition) for giver, recognition in found]

@@ -18,3 +18,30 @@ async def get_or_create(unit: Unit, key: str, make: Callable[[], str]) -> str:
 async def find(unit: Unit, key: str) -> str | None:
     setting = await unit.session.get(AppSetting, key)
     return setting.value if setting is not None else None
+
+
+async def put(unit: Unit, key: str, value: str) -> None:
+    """Store `value` under `key`, replacing what was there."""
+    setting = await unit.session.get(AppSetting, key)
+    if setting is None:
+        unit.session.add(AppSetting(key=key, value=value))
+    else:
+        setting.value = value
+        unit.session.add(setting)
+    await unit.session.flush()
+
+
+async def remove(unit: Unit, key: str) -> None:
+    setting = await unit.session.get(AppSetting, key)
+    if setting is not None:
+        await unit.session.delete(setting)
+        await unit.session.flush()
+
+
+async def find_many(unit: Unit, keys: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key in keys:
+        value = await find(unit, key)
+        if value is not None:
+            found[key] = value
+    return found

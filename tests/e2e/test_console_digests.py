@@ -79,9 +79,12 @@ async def test_a_week_with_nothing_to_report_says_so_briefly(
 
     shown = await console.say("/digest now", as_user="dana")
 
+    # A quiet week still names who has gone unrecognised (erin): what a lead most needs.
     assert shown == (
         "[only @dana sees] *Weekly digest — support*: a quiet week — no kudos given or "
-        "received and no pulse rounds.\n      Fri 4 Dec 16:00 – Fri 11 Dec 16:00 (UTC)"
+        "received and no pulse rounds.\n      Fri 4 Dec 16:00 – Fri 11 Dec 16:00 (UTC)\n"
+        "    *No recognition in 30 days:* @erin\n"
+        "      Worth a look — a word of thanks goes a long way."
     )
 
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.host import PermanentFailure, RateLimited, TemporaryFailure
 from bot.messages import Message, ToPerson
 from bot.ops.config import OutboxSettings
-from bot.ports import PermanentFailure, RateLimited, TemporaryFailure
 from bot.runtime import outbox
 from bot.runtime.clock import ManualClock
 from bot.runtime.outbox import OutboxWorker

@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import select
 
 from adapters.slack.sender import OUTBOX_EVENT, SlackSender
+from bot.host import RateLimited
 from bot.messages import Message, ToChannel, ToPerson
-from bot.ports import RateLimited
 from bot.runtime import outbox
 from bot.runtime.clock import ManualClock
 from storage.models import OutboxItem

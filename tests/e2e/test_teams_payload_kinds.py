@@ -66,7 +66,6 @@ def _kinds(teams: TeamsChat) -> dict[str, dict[str, Any]]:
         "messageDelete",
         "messageReaction added",
         "messageReaction removed",
-        "installationUpdate add",
         "installationUpdate remove",
         "typing",
     ],
@@ -87,6 +86,9 @@ async def test_installing_the_app_personally_lets_the_bot_reach_that_person(
     installed = teams.activity("dan", kind="installationUpdate")
     installed["action"] = "add"
     assert await teams.post(installed) in (200, 201)
+    # Installed in his personal scope: Dan's home card arrives there, in the turn.
+    [home] = [p for p in teams.connector.posted if p.card and "refresh" in p.card]
+    assert home.conversation_id == personal_conversation("dan")
     await teams.say("alice", "kudos <at>Dan</at> for the review #easy", mentions=("dan",))
     # Dan's DM goes to the personal chat the installation told us about: none is created.
     assert any(p.conversation_id == personal_conversation("dan") for p in teams.connector.posted)

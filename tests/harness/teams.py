@@ -170,17 +170,28 @@ class TeamsChat:
 
     # -- what people see ------------------------------------------------------------------
 
-    def dms_to(self, name: str) -> list[Posted]:
+    def dms_to(self, name: str, *, homes: bool = False) -> list[Posted]:
+        """What the bot posted in `name`'s personal chat; `homes`: with the home card the bot
+        sends when the app is installed there (left out unless asked for)."""
         conversations = {personal_conversation(name)}
         created = self.connector.conversation_of(uid(name))
         if created:
             conversations.add(created)
-        return [post for post in self.connector.posted if post.conversation_id in conversations]
+        return [
+            post
+            for post in self.connector.posted
+            if post.conversation_id in conversations and (homes or not is_home(post))
+        ]
 
     def in_channel(self, channel: str = CHANNEL) -> list[Posted]:
         return [
             post for post in self.connector.posted if post.conversation_id.split(";")[0] == channel
         ]
+
+
+def is_home(post: Posted) -> bool:
+    """A person's home card: the one card that refreshes itself for its viewer."""
+    return bool(post.card and "refresh" in post.card)
 
 
 async def serve(web_app: web.Application) -> tuple[web.AppRunner, str]:

@@ -61,6 +61,7 @@ async def test_everything_good(
     # app.yaml's plain `admins:` list, with a multi-tenant Teams app configured.
     assert lines[5].startswith("warn  admins: a plain list applies only in the first workspace")
     assert "admins: {T0123ABC: [U0456DEF]}" in lines[5]
+    assert lines[6].startswith("note  slack: the Home tab needs home_tab_enabled")
     token_request = next(detail for kind, detail in fake.requests if kind == "token")
     assert token_request["tenant"] == "botframework.com"
     assert token_request["scope"] == "https://api.botframework.com/.default"

@@ -166,9 +166,9 @@ async def test_outbox_outcomes_are_counted_including_429s(
 ) -> None:
     from collections import deque
 
+    from bot.host import PermanentFailure, RateLimited, TemporaryFailure
     from bot.messages import Message, ToPerson
     from bot.ops.config import OutboxSettings
-    from bot.ports import PermanentFailure, RateLimited, TemporaryFailure
     from bot.runtime import outbox
     from bot.runtime.outbox import OutboxWorker
     from storage.repositories import workspaces

@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 
 PLATFORM_SDKS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework")
 ORM = ("sqlalchemy", "sqlmodel", "alembic")
-FEATURES = ("kudos", "groups", "digests", "pulses")
+FEATURES = ("kudos", "groups", "digests", "pulses", "home")
 FEATURE_PARTS = {"commands", "grammar", "rules", "service", "messages", "install"}
 # The one contract a feature may read from another (docs/ARCHITECTURE.md).
 PUBLISHED_CONTRACTS = {"bot.pulses.contract"}

@@ -14,7 +14,7 @@ import requests
 
 from adapters.slack.errors import delivery_error as slack_error
 from adapters.teams.connector import delivery_error as teams_error
-from bot.ports import OutcomeUnknown, TemporaryFailure
+from bot.host import OutcomeUnknown, TemporaryFailure
 
 pytestmark = pytest.mark.asyncio
 

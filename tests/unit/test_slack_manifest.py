@@ -27,6 +27,7 @@ def test_manifest_names_every_url_scope_command_and_event(
         "app_uninstalled",
         "tokens_revoked",
         "message.im",  # commands typed in the bot's DM (issue 15)
+        "app_home_opened",  # the person's home on the Home tab (issue 18)
     }
     assert "im:history" in manifest["oauth_config"]["scopes"]["bot"]  # what message.im needs
     assert settings["interactivity"] == {"is_enabled": True, "request_url": events}
@@ -35,6 +36,7 @@ def test_manifest_names_every_url_scope_command_and_event(
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "users:read", "reactions:read", "channels:history"} <= scopes
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert len(manifest["display_information"]["name"]) <= 35
 
 

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import pytest
 
 from adapters.teams.connector import delivery_error
-from bot.ports import PermanentFailure, RateLimited, TemporaryFailure
+from bot.host import PermanentFailure, RateLimited, TemporaryFailure
 
 
 class _Response:

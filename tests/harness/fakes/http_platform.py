@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 
+from bot.host import Delivery, PersonInfo, TemporaryFailure
 from bot.messages import Message, ToPerson
-from bot.ports import Delivery, PersonInfo, TemporaryFailure
 
 
 class HttpPlatform:

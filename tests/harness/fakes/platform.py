@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from bot.host import Delivery, PersonInfo
 from bot.messages import Message
-from bot.ports import Delivery, PersonInfo
 
 
 @dataclass

@@ -391,6 +391,11 @@ class FakeSlack:
     def _views_open(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "view": {"id": "V1", "hash": "h1"}}
 
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        return {"ok": True, "view": {"id": "VHOME", "type": "home", **(view or {})}}
+
     def _oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
         answer = self.installs.popleft() if self.installs else workspace_install("T0NEW")
         team = (answer.get("team") or {}).get("id") or ""
@@ -444,6 +449,15 @@ def _token(request: web.Request) -> str | None:
     if header.startswith("Basic "):
         return "basic:" + base64.b64decode(header.removeprefix("Basic ")).decode().split(":")[0]
     return None
+
+
+def published_homes(fake: FakeSlack) -> dict[str, dict[str, Any]]:
+    """The latest Home tab view published for each user id (views.publish)."""
+    homes: dict[str, dict[str, Any]] = {}
+    for call in fake.to("views.publish"):
+        view = call.args.get("view")
+        homes[str(call.args.get("user_id"))] = json.loads(view) if isinstance(view, str) else view
+    return homes
 
 
 def blocks_of(call: Call) -> list[dict[str, Any]]:

@@ -1,0 +1,105 @@
+"""The largest realistic home fits every platform's documented limits: Slack's Home tab (100
+blocks, slack_sdk's own field checks) and the 28 KB card budget on Teams."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from slack_sdk.models.views import View
+
+from adapters.slack.blockkit import home_view
+from adapters.teams.cards import MAX_CARD_BYTES, adaptive_card, size_of
+from bot.home import rules
+from bot.home.messages import HomeData, Received, TeamBrief, home
+from bot.messages import Mention
+from bot.pulses.contract import OpenRoundLine, ScheduleLine, WaitingPulse
+
+NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
+# Hostile, long, wide text everywhere a user writes it: reasons, subjects, names.
+LONG = ("<!channel> *bold* [link](https://evil.example) 日本語 🎉 " * 40)[:1000]
+
+
+def _largest() -> HomeData:
+    return HomeData(
+        name="Anna " + "Adminova" * 20,
+        received_week=999,
+        received_month=9999,
+        given_week=99,
+        given_month=999,
+        allowance=1000,
+        left_today=1000,
+        resets="in 13 h 59 min (midnight, America/Argentina/ComodRivadavia)",
+        latest=[
+            Received(giver=Mention(user_id=f"U{n:08d}", name="G" * 200), reason=LONG, when="today")
+            for n in range(rules.LATEST_KUDOS)
+        ],
+        waiting=[
+            WaitingPulse(round_id=100_000 + n, subject=LONG[:200], closes_at=NOW) for n in range(40)
+        ],
+        teams=[
+            TeamBrief(name="T" * 64, members=500, received=9999, given=9999, quiet=499)
+            for _ in range(20)
+        ],
+        schedules=[
+            ScheduleLine(
+                schedule_id=10_000 + n,
+                subject=LONG[:200],
+                audience="team:" + "x" * 64,
+                status="paused" if n % 2 else "active",
+                next_fire_at=NOW + timedelta(days=n),
+                timezone="America/Argentina/ComodRivadavia",
+            )
+            for n in range(60)
+        ],
+        open_rounds=[
+            OpenRoundLine(
+                round_id=100_000 + n,
+                subject=LONG[:200],
+                closes_at=NOW,
+                progress="fewer than 5 answers so far",
+            )
+            for n in range(40)
+        ],
+    )
+
+
+def _local(moment: datetime) -> str:
+    return f"{moment:%a %d %b %H:%M}"
+
+
+def test_the_largest_home_fits_a_slack_home_tab() -> None:
+    view = home_view(home(_largest(), _local))
+    View(**view).validate_json()  # slack_sdk: ≤ 100 blocks, every text and element limit
+    assert len(view["blocks"]) <= 100
+    text = str(view)
+    assert "and 35 more pulses" in text  # 40 waiting, 5 shown
+    assert "and 10 more teams" in text  # 20 led, 10 shown
+    assert "and 52 more schedules" in text
+    assert "and 32 more open pulses" in text
+    assert "<!channel>" not in text  # user text stays inert
+    for block in view["blocks"]:
+        if block["type"] == "actions":
+            assert len(block["elements"]) <= 25
+
+
+def test_the_largest_home_card_stays_under_28_kb() -> None:
+    card = adaptive_card(home(_largest(), _local), viewer="29:" + "a" * 80)
+    assert size_of(card) <= MAX_CARD_BYTES
+    assert card["refresh"]["userIds"] == ["29:" + "a" * 80]
+    assert "and 10 more teams" in str(card)
+
+
+def test_the_smallest_home_is_valid_too() -> None:
+    data = HomeData(
+        name="",
+        received_week=0,
+        received_month=0,
+        given_week=0,
+        given_month=0,
+        allowance=5,
+        left_today=5,
+        resets="in 1 min (midnight, UTC)",
+    )
+    view = home_view(home(data, _local))
+    View(**view).validate_json()
+    assert "Your teams" not in str(view) and "Pulses you run" not in str(view)
