@@ -110,7 +110,7 @@ class Application:
             clock=self.clock,
             people=self.core.people,
             platforms=self.platforms,
-            wake_outbox=self.outbox.wake.set,
+            wake_outbox=self.outbox.request_wake,
             registry=self.core,
             ticker=self.scheduler,
         )
