@@ -83,6 +83,9 @@ class Inbox:
         self.worker_id = worker_id or f"inbox-{uuid.uuid4().hex[:12]}"
         # False in a process that only acknowledges: its rows wait for worker processes.
         self.works_here = True
+        # True when no other process stores requests in this inbox (one process on SQLite):
+        # every new row then wakes this worker directly, and polling is only a safety net.
+        self.sole_writer = False
         self._handlers: dict[str, Handler] = {}
         self._buffer: list[Accepted] = []
         self._buffered = asyncio.Event()
@@ -296,7 +299,7 @@ class Inbox:
             await asyncio.gather(*self._running, return_exceptions=True)
 
     def _idle_seconds(self) -> float:
-        if rows.CHANNEL in self.db.listening:
+        if self.sole_writer or rows.CHANNEL in self.db.listening:
             return self.settings.safety_poll_seconds
         return self.settings.poll_seconds
 
