@@ -88,6 +88,9 @@ class Application:
         # so it runs more at once; beside acks (role "all") a few keep the loop responsive.
         self.inbox = Inbox(self.db, self.clock, InboxSettings(slots=16 if role == "worker" else 4))
         self.inbox.works_here = role != "web"
+        # One process on a single-writer database (SQLite's default): nobody else stores
+        # requests, so the worker need not poll for them every 200 ms (idle CPU).
+        self.inbox.sole_writer = role == "all" and self.db.is_sqlite
         self.core = Core(config, self.db, self.clock, self.platforms)
         self.kudos = kudos.install(self._host("kudos"))
         self.groups = groups.install(self._host("team"))
@@ -117,7 +120,7 @@ class Application:
             clock=self.clock,
             people=self.core.people,
             platforms=self.platforms,
-            wake_outbox=self.outbox.wake.set,
+            wake_outbox=self.outbox.request_wake,
             registry=self.core,
             ticker=self.scheduler,
         )

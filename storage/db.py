@@ -6,12 +6,14 @@ The one place that tells SQLite from PostgreSQL: code elsewhere asks the helpers
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
@@ -27,6 +29,7 @@ from storage import errors
 from storage.unit import Unit
 
 _WRITE = "kudos_pulse_write"
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -68,6 +71,8 @@ class Database:
         self._reads = async_sessionmaker(reads, class_=AsyncSession, expire_on_commit=False)
         self._single_statements = reads
         self._write_turn = asyncio.Lock() if self.is_sqlite else None
+        # Channels `listen` is connected to right now (others are only polled).
+        self.listening: set[str] = set()
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
         self._writes = async_sessionmaker(
             self._write_engine, class_=AsyncSession, expire_on_commit=False
@@ -127,6 +132,58 @@ class Database:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             await autocommit.exec_driver_sql(statement)
 
+    async def listen(
+        self, channel: str, on_notify: Callable[[], None], stop: asyncio.Event
+    ) -> None:
+        """Until `stop`: call `on_notify` whenever another process announces on `channel`
+        (PostgreSQL LISTEN on a connection of its own, reconnecting after a loss). Returns at
+        once on SQLite, which has no such thing: its callers keep polling."""
+        if self.is_sqlite:
+            return
+        pause = 0.5
+        while not stop.is_set():
+            try:
+                connection = await asyncpg.connect(_driver_url(self.url))
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("listen %s: cannot connect (%s); retrying", channel, error)
+            else:
+                pause = 0.5
+                await self._listen_on(connection, channel, on_notify, stop)
+                if stop.is_set():
+                    return
+                log.warning("listen %s: connection lost; reconnecting", channel)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=pause)
+            pause = min(pause * 2, 30.0)
+
+    async def _listen_on(
+        self,
+        connection: asyncpg.Connection,
+        channel: str,
+        on_notify: Callable[[], None],
+        stop: asyncio.Event,
+    ) -> None:
+        """Listen on one connection until `stop` or until the connection is lost."""
+        lost = asyncio.Event()
+        try:
+            connection.add_termination_listener(lambda _connection: lost.set())
+            await connection.add_listener(channel, lambda *_args: on_notify())
+            self.listening.add(channel)
+            on_notify()  # anything announced while nobody listened is due now
+            waiters = [asyncio.ensure_future(event.wait()) for event in (stop, lost)]
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("listen %s: %s", channel, error)
+        finally:
+            self.listening.discard(channel)
+            if not connection.is_closed():
+                with suppress(Exception):
+                    await connection.close(timeout=2)
+
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -168,6 +225,11 @@ def missing_file(url: str) -> Path | None:
         return None
     path = Path(name)
     return None if path.exists() else path
+
+
+def _driver_url(url: str) -> str:
+    """The URL asyncpg itself takes (no SQLAlchemy driver name)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def single_writer(url: str) -> bool:

@@ -28,6 +28,7 @@ from bot.app import Application
 from bot.ops.config import ConfigError, TeamsSettings
 from bot.ops.keys import load_keyring
 from bot.ops.metrics import ACK_SECONDS
+from bot.runtime.outbox import wakes_after_answer
 
 __all__ = ["ROUTE", "TeamsPlatform", "install"]
 
@@ -93,8 +94,10 @@ def install(app: Application) -> TeamsPlatform:
             return rejected.response()  # not timed: the ack metric is for real requests
         started = time.perf_counter()
         try:
-            # What CloudAdapter.process does once the request is read and authenticated.
-            invoke = await adapter.process_activity(authenticated, activity, bot.on_turn)
+            # What CloudAdapter.process does once the request is read and authenticated. The
+            # in-turn answer leaves before the messages the turn queued (channel post, DMs).
+            with wakes_after_answer():
+                invoke = await adapter.process_activity(authenticated, activity, bot.on_turn)
         finally:
             ACK_SECONDS.labels("teams").observe(time.perf_counter() - started)
         if invoke:

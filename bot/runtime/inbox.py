@@ -16,6 +16,7 @@ or records it before any other command (at most once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,7 @@ from typing import Any
 from bot.ops import logcontext
 from bot.ops.metrics import INBOX_ITEMS, count_database_error
 from bot.runtime.clock import Clock
+from bot.runtime.outbox import wakes_after_answer
 from bot.runtime.polling import claim_until_stopped
 from bot.runtime.retries import inbox_retry, writer_pause
 from bot.runtime.waiting import first_of
@@ -54,9 +56,15 @@ class InboxSettings:
     slots: int = 4
     # How long a claim is exclusive; a worker that died mid-handler is replaced after this.
     lease_seconds: float = 120.0
-    # How often an idle worker looks for rows written by other processes.
+    # How often an idle worker looks for rows written by other processes, when nothing tells
+    # it about them (SQLite) ...
     poll_seconds: float = 0.2
-    # How long the writer waits after a request arrives for others to share its transaction.
+    # ... and when other processes announce new rows (PostgreSQL NOTIFY): a safety net for
+    # lost announcements, rows due later (retries) and leases that ran out.
+    safety_poll_seconds: float = 5.0
+    # The least time between two of the writer's transactions: requests arriving sooner than
+    # this after a write share the next one. A request arriving after a quiet spell is stored
+    # at once.
     gather_seconds: float = 0.02
 
 
@@ -75,9 +83,13 @@ class Inbox:
         self.worker_id = worker_id or f"inbox-{uuid.uuid4().hex[:12]}"
         # False in a process that only acknowledges: its rows wait for worker processes.
         self.works_here = True
+        # True when no other process stores requests in this inbox (one process on SQLite):
+        # every new row then wakes this worker directly, and polling is only a safety net.
+        self.sole_writer = False
         self._handlers: dict[str, Handler] = {}
         self._buffer: list[Accepted] = []
         self._buffered = asyncio.Event()
+        self._written_at = float("-inf")
         self._writing = asyncio.Lock()
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -129,6 +141,8 @@ class Inbox:
                         connection, claimed, now=now, claim_for=(self.worker_id, self.lease)
                     )
                     waiting = await rows.accept_many(connection, queued, now=now)
+                    if waiting:
+                        await rows.announce(connection)
             except Exception:
                 self._buffer[:0] = items  # keep them, in order, for the next attempt
                 raise
@@ -154,11 +168,14 @@ class Inbox:
                 self._buffered.clear()
                 await first_of(stop, self._buffered)
                 continue
-            if not stop.is_set():
-                # Let a few more arrive: one transaction for several requests costs the
-                # process answering the platform far less CPU than one each.
-                await asyncio.sleep(self.settings.gather_seconds)
+            since = asyncio.get_running_loop().time() - self._written_at
+            if not stop.is_set() and since < self.settings.gather_seconds:
+                # Busy: let a few more arrive. One transaction for several requests costs the
+                # process answering the platform far less CPU than one each; after a quiet
+                # spell nobody is waiting to share, so the request is stored at once.
+                await asyncio.sleep(self.settings.gather_seconds - since)
             try:
+                self._written_at = asyncio.get_running_loop().time()
                 await self.write_buffered()
                 failures = 0
             except Exception as error:
@@ -206,7 +223,8 @@ class Inbox:
         self, row_id: int, kind: str, key: str, payload: dict[str, Any], attempts: int
     ) -> None:
         try:
-            with logcontext.bind(inbox_key=key):
+            # The handler's answer (a kudos confirmation) leaves before the messages it queued.
+            with logcontext.bind(inbox_key=key), wakes_after_answer():
                 await self._handlers[kind](payload)
         except asyncio.CancelledError:
             self._interrupted.append(row_id)  # shutting down: handed back in `close`
@@ -256,20 +274,34 @@ class Inbox:
             log.warning("inbox: could not record the failure of %s: %s", key, store_error)
 
     async def run_worker(self, stop: asyncio.Event) -> None:
-        """Claim and run due rows until `stop`; handlers already running get the app's grace."""
-        await claim_until_stopped(
-            stop,
-            self._claim_more,
-            wake=self._wake,
-            idle_seconds=self.settings.poll_seconds,
-            upkeep=self._purge_when_due,
-            source="inbox",
-            log=log,
-            failure="inbox: claiming failed; retrying shortly",
-        )
+        """Claim and run due rows until `stop`; handlers already running get the app's grace.
+
+        Rows other processes store are announced (PostgreSQL): the worker wakes at once and
+        polls only as a safety net while it listens."""
+        listening = asyncio.ensure_future(self.db.listen(rows.CHANNEL, self._wake.set, stop))
+        try:
+            await claim_until_stopped(
+                stop,
+                self._claim_more,
+                wake=self._wake,
+                idle_seconds=self._idle_seconds,
+                upkeep=self._purge_when_due,
+                source="inbox",
+                log=log,
+                failure="inbox: claiming failed; retrying shortly",
+            )
+        finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
         self._closed = True
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    def _idle_seconds(self) -> float:
+        if self.sole_writer or rows.CHANNEL in self.db.listening:
+            return self.settings.safety_poll_seconds
+        return self.settings.poll_seconds
 
     async def _claim_more(self) -> bool:
         """Claim and start; True when there may be more waiting and a slot to run it."""

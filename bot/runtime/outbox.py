@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,6 +66,37 @@ SETTLE_BATCH = 50
 PIPELINE = 2
 # How often a running worker refreshes the queue-depth gauge.
 DEPTH_EVERY_SECONDS = 5.0
+
+
+@dataclass
+class _HeldWakes:
+    """Outbox wake-ups asked for while a waited-on answer is being made."""
+
+    open: bool = True
+    wakes: list[asyncio.Event] = field(default_factory=list)
+
+
+_held: contextvars.ContextVar[_HeldWakes | None] = contextvars.ContextVar(
+    "outbox_held_wakes", default=None
+)
+
+
+@contextlib.contextmanager
+def wakes_after_answer() -> Iterator[None]:
+    """Messages queued inside this block (a kudos' channel post and DMs) start out once it
+    ends: the answer the person is waiting for (the confirmation) leaves first, without a
+    claim transaction and the sends competing with it for the CPU and the database. They are
+    stored already; only the worker's wake-up waits. Work the block spawns that queues later,
+    after the block ended, wakes the worker at once."""
+    held = _HeldWakes()
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        held.open = False
+        for wake in held.wakes:
+            wake.set()
 
 
 async def enqueue(
@@ -179,6 +211,15 @@ class OutboxWorker:
         self._depth_counted_at = 0.0
 
     # -- public ---------------------------------------------------------------------------
+
+    def request_wake(self) -> None:
+        """What services call after queueing: wake the worker now, or when the waited-on
+        answer in progress has left (`wakes_after_answer`)."""
+        held = _held.get()
+        if held is not None and held.open:
+            held.wakes.append(self.wake)
+        else:
+            self.wake.set()
 
     async def run_once(self, batch: int | None = None) -> int:
         """Claim one batch of due messages and deliver them; returns how many were claimed."""

@@ -67,6 +67,17 @@ async def accept_many(
     return {key: row_id for row_id, key in result.all()}
 
 
+# PostgreSQL channel on which new inbox rows are announced to workers in other processes.
+CHANNEL = "kudos_pulse_inbox"
+
+
+async def announce(connection: AsyncConnection) -> None:
+    """Tell listening workers that rows are waiting (delivered when this commits; repeated
+    announcements in one transaction arrive once). Nothing on SQLite: its workers poll."""
+    if connection.dialect.name == "postgresql":
+        await connection.exec_driver_sql(f"NOTIFY {CHANNEL}")
+
+
 async def claim_due(
     unit: Unit,
     *,
@@ -96,9 +107,7 @@ async def retry_later(
     await leases.requeue(unit, QUEUE, [item_id], worker, due=available_at, error=error)
 
 
-async def give_up(
-    unit: Unit, item_id: int, worker: str, *, now: datetime, error: str
-) -> None:
+async def give_up(unit: Unit, item_id: int, worker: str, *, now: datetime, error: str) -> None:
     await leases.end_claims(
         unit,
         QUEUE,
