@@ -41,6 +41,8 @@ class Person(SQLModel, table=True):
     is_platform_admin: bool = False
     # Of another organisation than the workspace's (Slack Connect): never thanked or counted.
     is_external: bool = False
+    # HMAC of the address the platform gave (key outside the database): erasure by email.
+    email_tag: str | None = Field(default=None, max_length=64, index=True)
     refreshed_at: datetime = _utc()
     forgotten_at: datetime | None = _utc(default=None)
 

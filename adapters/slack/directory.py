@@ -109,6 +109,8 @@ def person_info(user: dict, scope: str = "") -> PersonInfo:
         is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
         is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
         is_external=bool(scope) and _of_another_org(user, scope),
+        # Present only with the users:read.email scope.
+        email=profile.get("email") or None,
     )
 
 

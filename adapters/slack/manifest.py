@@ -18,6 +18,7 @@ BOT_SCOPES = [
     "chat:write",  # celebrations, DMs, ephemeral answers
     "chat:write.public",  # post in the kudos channel without being invited first
     "users:read",  # users.info: names, time zones, bots, admins
+    "users:read.email",  # the address, kept only as a keyed digest: erasure by email
     "reactions:read",  # reaction_added / reaction_removed
     "channels:history",  # the text of a message that got the kudos reaction …
     "groups:history",  # … in private channels,

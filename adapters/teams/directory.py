@@ -61,6 +61,7 @@ class TeamsDirectory:
                     user_id=account.id,
                     display_name=account.name or account.given_name or account.id,
                     is_bot=account.id.startswith(BOT_PREFIX),
+                    email=account.email or account.user_principal_name or None,
                 )
         return None
 

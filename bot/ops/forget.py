@@ -85,15 +85,21 @@ def looks_like_email(who: str) -> bool:
 
 
 async def forget(
-    db: Database, who: str, *, now: datetime, workspace: str | None = None
+    db: Database,
+    who: str,
+    *,
+    now: datetime,
+    workspace: str | None = None,
+    email_tag: str | None = None,
 ) -> list[Forgotten]:
     """Forget the person `who` names in every workspace (or only `workspace`); [] if no one
     is held under that name. Raises Ambiguous, changing nothing, when it names several people
-    (one platform id seen in several workspaces is one person, forgotten in each)."""
+    (one platform id seen in several workspaces is one person, forgotten in each, and so is
+    one email address). `email_tag`: the keyed digest of `who` when it is an address."""
     ids, name = _ways_of_naming(who)
     done: list[Forgotten] = []
     async with db.write() as unit:
-        found = await erasure.people_named(unit, ids, name, workspace)
+        found = await erasure.people_named(unit, ids, name, workspace, email_tag)
         if len(found) > 1 and not all(by_id for _, _, by_id in found):
             raise Ambiguous(
                 [

@@ -57,6 +57,18 @@ class Keyring:
         return digest.hexdigest()[:16]
 
 
+class EmailTags:
+    """Keyed digests of email addresses. Erasure can find a person by the address their
+    platform gave, while a dump of the database (which never holds the key) reveals none."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._key = keyring.derive("email-lookup")
+
+    def tag(self, email: str) -> str:
+        normal = email.strip().lower().encode()
+        return hmac.new(self._key, normal, hashlib.sha256).hexdigest()[:32]
+
+
 def load_keyring(config: Config, *, create: bool) -> Keyring:
     """The pulse key from the environment/app.yaml, else from the key file (created if asked)."""
     if config.pulses.secret:

@@ -89,14 +89,28 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _email_tag(config: Config, email: str) -> str | None:
+    """The digest people rows keep of an address; None without the pulse key (then no
+    address can be matched, and the lookup goes on by name and id)."""
+    from bot.ops.keys import EmailTags, KeyProblem, load_keyring
+
+    try:
+        return EmailTags(load_keyring(config, create=False)).tag(email)
+    except KeyProblem:
+        return None
+
+
 async def _forget(config: Config, args: argparse.Namespace) -> int:
     from bot.ops.forget import Ambiguous, forget, looks_like_email
     from storage.db import Database
 
     who = args.user
+    tag = _email_tag(config, who) if looks_like_email(who) else None
     db = Database(config.database_url)
     try:
-        done = await forget(db, who, workspace=args.workspace, now=SystemClock().now())
+        done = await forget(
+            db, who, workspace=args.workspace, now=SystemClock().now(), email_tag=tag
+        )
     except Ambiguous as ambiguous:
         print(
             f"kudos-pulse forget: {who!r} names {len(ambiguous.candidates)} people; nothing "
@@ -115,8 +129,9 @@ async def _forget(config: Config, args: argparse.Namespace) -> int:
         )
         if looks_like_email(who):
             print(
-                "  The bot keeps no email addresses (the platforms give it none it stores): "
-                "name them by @handle, display name or platform id."
+                "  Addresses are known only where the platform gave one (Slack with the "
+                "users:read.email scope, Teams rosters): name them by @handle, display name "
+                "or platform id."
             )
         return 1
     for place in done:

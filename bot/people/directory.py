@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot.lexicon import clean_user_text
 from bot.messages import Mention
 from bot.ops.config import Config
+from bot.ops.keys import EmailTags, load_keyring
 from bot.people.actor import Actor, Caller, is_admin, plain_listed
 from bot.people.lookup import Directory, PersonInfo
 from bot.runtime.clock import Clock
@@ -26,6 +27,14 @@ class People:
         self.config = config
         self._workspaces: dict[tuple[str, str], Workspace] = {}
         self._first: dict[str, int] = {}  # platform → its first known workspace's id
+        self._email_tags: EmailTags | None = None
+
+    def email_tag(self, email: str | None) -> str | None:
+        if not email:
+            return None
+        if self._email_tags is None:
+            self._email_tags = EmailTags(load_keyring(self.config, create=True))
+        return self._email_tags.tag(email)
 
     async def workspace(self, platform: str, external_id: str, name: str = "") -> Workspace:
         key = (platform, external_id)
@@ -117,6 +126,7 @@ class People:
                 is_bot=info.is_bot,
                 is_admin=info.is_admin or hint.is_admin,
                 is_external=info.is_external,
+                email=info.email,
             )
         return await self._save(workspace, info)
 
@@ -134,6 +144,7 @@ class People:
                 is_platform_admin=info.is_admin,
                 now=self.clock.now(),
                 is_external=info.is_external,
+                email_tag=self.email_tag(info.email),
             )
 
     async def leads(self, caller: Caller, member_external_id: str) -> bool:

@@ -19,6 +19,8 @@ class PersonInfo:
     is_admin: bool = False
     # Of another organisation (a Slack Connect guest): kept out of kudos, stats and pulses.
     is_external: bool = False
+    # Where the platform gives one: kept only as a keyed digest, for erasure by address.
+    email: str | None = None
 
 
 class Directory(Protocol):

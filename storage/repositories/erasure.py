@@ -30,23 +30,39 @@ def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
 
 
 async def people_named(
-    unit: Unit, ids: Sequence[str], name: str, workspace: str | None = None
+    unit: Unit,
+    ids: Sequence[str],
+    name: str,
+    workspace: str | None = None,
+    email_tag: str | None = None,
 ) -> list[tuple[Person, Workspace, bool]]:
-    """People not yet forgotten whose platform id is one of `ids` or whose display name is
-    `name` (ignoring case), with their workspace (only `workspace`, a platform id, when
-    given) and whether the match was by id."""
+    """People not yet forgotten whose platform id is one of `ids`, whose display name is
+    `name` (ignoring case) or whose email digest is `email_tag`, with their workspace (only
+    `workspace`, a platform id, when given) and whether the match was by id."""
     by_id = col(Person.external_id).in_(list(ids))
-    by_name = func.lower(col(Person.display_name)) == name.lower()
+    matches = [by_id]
+    if name:
+        matches.append(func.lower(col(Person.display_name)) == name.lower())
+    if email_tag:
+        matches.append(col(Person.email_tag) == email_tag)
     statement = (
         select(Person, Workspace)
         .join(Workspace, col(Workspace.id) == Person.workspace_id)
-        .where(or_(by_id, by_name) if name else by_id, col(Person.forgotten_at).is_(None))
+        .where(or_(*matches), col(Person.forgotten_at).is_(None))
         .order_by(col(Workspace.platform), col(Workspace.external_id), col(Person.external_id))
     )
     if workspace is not None:
         statement = statement.where(Workspace.external_id == workspace)
     rows = (await unit.session.exec(statement)).all()
-    return [(person, place, person.external_id in ids) for person, place in rows]
+    # An address names one human, even where two workspaces know them under two ids.
+    return [
+        (person, place, person.external_id in ids or _same_address(person, email_tag))
+        for person, place in rows
+    ]
+
+
+def _same_address(person: Person, email_tag: str | None) -> bool:
+    return bool(email_tag) and person.email_tag == email_tag
 
 
 async def recognitions_worded_by(unit: Unit, person_id: int) -> list[int]:
@@ -139,6 +155,7 @@ async def pseudonymise(unit: Unit, person_id: int, pseudonym: str, now: datetime
             display_name="",
             timezone=None,
             is_platform_admin=False,
+            email_tag=None,
             forgotten_at=now,
         )
     )

@@ -52,29 +52,28 @@ async def save(
     is_platform_admin: bool,
     now: datetime,
     is_external: bool = False,
+    email_tag: str | None = None,
 ) -> Person:
+    values = {
+        "workspace_id": workspace_id,
+        "external_id": external_id,
+        "display_name": display_name,
+        "timezone": timezone,
+        "is_bot": is_bot,
+        "is_platform_admin": is_platform_admin,
+        "is_external": is_external,
+        "refreshed_at": now,
+    }
+    updated = ["display_name", "timezone", "is_bot", "is_platform_admin", "is_external"]
+    if email_tag is not None:  # a look-up without the address keeps the one we had
+        values["email_tag"] = email_tag
+        updated.append("email_tag")
     await upsert(
         unit,
         Person,
-        {
-            "workspace_id": workspace_id,
-            "external_id": external_id,
-            "display_name": display_name,
-            "timezone": timezone,
-            "is_bot": is_bot,
-            "is_platform_admin": is_platform_admin,
-            "is_external": is_external,
-            "refreshed_at": now,
-        },
+        values,
         conflict=("workspace_id", "external_id"),
-        update=(
-            "display_name",
-            "timezone",
-            "is_bot",
-            "is_platform_admin",
-            "is_external",
-            "refreshed_at",
-        ),
+        update=(*updated, "refreshed_at"),
     )
     person = await find(unit, workspace_id, external_id)
     assert person is not None
