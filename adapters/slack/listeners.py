@@ -55,6 +55,7 @@ from bot.ops.config import Config
 from bot.people.actor import Actor
 from bot.pulses.messages import PULSE_FORM
 from bot.runtime.inbox import Inbox
+from bot.runtime.pictures import PictureCache
 
 # A modal submission waits this long for the core (field errors must go back in the ack);
 # slower answers close the modal and arrive as a private message instead.
@@ -77,6 +78,7 @@ class SlackListeners:
         presenter: ReplyPresenter,
         work: BackgroundWork,
         inbox: Inbox,
+        pictures: PictureCache | None = None,
     ) -> None:
         self.core = core
         self.config = config
@@ -84,7 +86,7 @@ class SlackListeners:
         self.presenter = presenter
         self.work = work
         self.inbox = inbox
-        self.home = HomePublisher(core, clients)
+        self.home = HomePublisher(core, clients, pictures)
 
     def register(self, bolt: AsyncApp) -> None:
         self.inbox.register(COMMAND, self._command)
