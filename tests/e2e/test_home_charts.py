@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from bot.ops.config import Config
 from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import PulseRound
-from tests.conftest import make_config
+from tests.conftest import ConsoleHarness, make_config
 from tests.e2e.test_charts import (
     DIGEST_TIME,
     HIDDEN,
@@ -26,6 +27,7 @@ from tests.e2e.test_charts import (
     assert_map_alt,
     card_images,
     fetch,
+    seed_rounds,
     slack_team,
     teams_team,
 )
@@ -189,3 +191,26 @@ async def test_teams_lead_of_a_team_with_only_hidden_rounds_gets_no_map(
     text = _texts(refreshed["value"])
     assert "support" in text and "EASY × VALUE" not in text and HIDDEN not in text
     assert card_images(refreshed["value"]) == []
+
+
+# -- console ----------------------------------------------------------------------------------
+
+
+async def test_console_lead_home_saves_the_team_map_as_a_file(
+    console: ConsoleHarness, clock: ManualClock, tmp_path: Path
+) -> None:
+    clock.set(DIGEST_TIME - timedelta(hours=1))
+    console.platform.sender("local").charts_dir = tmp_path
+    await console.say("/team create support lead @dana members @bob @carol", as_user="admin")
+    await seed_rounds(console.app.db)
+
+    shown = await console.say("home", as_user="dana")
+
+    _assert_gated_alt(shown)
+    [saved] = [line.split("saved as ", 1)[1] for line in shown.splitlines() if "saved as " in line]
+    path = Path(saved)
+    assert path.parent == tmp_path and path.read_bytes().startswith(PNG)
+    assert path.name.endswith("easy-value-map.png")
+
+    member = await console.say("home", as_user="bob")
+    assert "saved as" not in member and "EASY × VALUE" not in member
