@@ -5,6 +5,7 @@ visibility gate hid is no point; a team with nothing shown has no map at all."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -209,7 +210,7 @@ async def test_console_lead_home_saves_the_team_map_as_a_file(
     _assert_gated_alt(shown)
     [saved] = [line.split("saved as ", 1)[1] for line in shown.splitlines() if "saved as " in line]
     path = Path(saved)
-    assert path.parent == tmp_path and path.read_bytes().startswith(PNG)
+    assert path.parent == tmp_path and (await asyncio.to_thread(path.read_bytes)).startswith(PNG)
     assert path.name.endswith("easy-value-map.png")
 
     member = await console.say("home", as_user="bob")
