@@ -33,7 +33,7 @@ from bot.pulses import install as pulses
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.inbox import Inbox, InboxSettings
 from bot.runtime.outbox import OutboxWorker
-from bot.runtime.pictures import PictureRenderer
+from bot.runtime.pictures import PictureCache, PictureRenderer
 from bot.runtime.scheduler import Scheduler
 from storage import migrate
 from storage.db import Database
@@ -80,6 +80,8 @@ class Application:
         self.platforms: dict[str, Platform] = {}
         # Charts are drawn where the outbox delivers, in a process started on first use.
         self.pictures = PictureRenderer()
+        # Pictures people look at again and again (a lead's home), drawn once per data.
+        self.home_pictures = PictureCache(self.pictures)
         self.outbox = OutboxWorker(
             self.db, self.platforms, self.clock, config.outbox, pictures=self.pictures
         )
@@ -96,7 +98,7 @@ class Application:
         self.groups = groups.install(self._host("team"))
         self.pulses = pulses.install(self._host("pulse"))
         self.digests = digests.install(self._host("digest"), self.pulses.summaries)
-        self.home = home.install(self._host("home"), self.pulses.glance)
+        self.home = home.install(self._host("home"), self.pulses.glance, self.pulses.summaries)
         self.web = web.Application()
         self.web.router.add_get("/healthz", self._healthz)
         self.web.router.add_get("/readyz", self._readyz)
@@ -201,6 +203,7 @@ class Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*late, return_exceptions=True)
         await self.inbox.close()
+        self.home_pictures.cancel()
         await asyncio.to_thread(self.pictures.close)
         for hook in self._shutdown_hooks:
             with contextlib.suppress(Exception):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 from adapters.console.keyboard import LineReader, read_line
 from adapters.console.platform import WORKSPACE, ConsolePlatform, format_message
 from bot.app import Application
+from bot.messages import Message
 from bot.people.actor import Actor
 
 # "@bob" → "<@bob>", but not e-mail addresses and not @here/@channel/@everyone.
@@ -89,10 +90,20 @@ class ConsoleChat:
             reply = await self.app.core.handle_text(self.actor, text)
             for message in reply.messages:
                 self.out(format_message(message, self.user, terminal=self.platform.terminal))
+                if message.home and message.charts:
+                    await self._home_pictures(message)
             if word == "/help":  # the console's own words are nowhere else
                 self.out(CONSOLE_HELP)
             await self.app.outbox.drain()
         return True
+
+    async def _home_pictures(self, message: Message) -> None:
+        """A lead's team maps, after the home's words: drawn in the picture process (or taken
+        from its cache) and saved as files, since a terminal shows no pictures."""
+        drawn = await self.app.home_pictures.draw(message)
+        sender = self.platform.sender(WORKSPACE)
+        for path in sender.save_charts(drawn, f"home-{self.user}"):
+            self.out(f"    saved as {path}")
 
     async def catch_up(self) -> None:
         """Do what fell due while the person was typing (close rounds, send digests), as `run`

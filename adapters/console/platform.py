@@ -73,12 +73,12 @@ class ConsoleSender:
         if message.thread_ref:  # a reply under an earlier post: say so after the channel
             head, _, rest = shown.partition("] ")
             shown = f"{head} ↳ thread] {rest}"
-        saved = [f"    saved as {path}" for path in self._save_charts(message, key)]
+        saved = [f"    saved as {path}" for path in self.save_charts(message, key)]
         self.out("\n".join([shown, *saved]))
         self._sent += 1
         return Delivery(ref=f"console-{self._sent}")
 
-    def _save_charts(self, message: Message, key: str) -> list[Path]:
+    def save_charts(self, message: Message, key: str) -> list[Path]:
         """Each drawn chart as a PNG file (the console cannot show pictures)."""
         paths = []
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", key)[:80]

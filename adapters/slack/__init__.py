@@ -108,7 +108,9 @@ def install(app: Application, **options: Any) -> SlackAdapter:
     bolt = build_bolt_app(app.config, clients, app.db, app.clock)
     work = BackgroundWork(concurrency=int(options.get("concurrency", 4)))
     presenter = ReplyPresenter(clients, platform)
-    SlackListeners(app.core, app.config, clients, presenter, work, app.inbox).register(bolt)
+    SlackListeners(
+        app.core, app.config, clients, presenter, work, app.inbox, app.home_pictures
+    ).register(bolt)
     adapter = SlackAdapter(bolt=bolt, platform=platform, clients=clients, work=work)
 
     if settings.signing_secret:  # HTTP mode needs the secret to verify every request

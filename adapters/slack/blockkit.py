@@ -9,7 +9,7 @@ submission can be read back without knowing which form it was (see `forms.py`).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.slack.text import cut, cut_plain, escape
@@ -40,6 +40,7 @@ from bot.messages import (
 MESSAGE_BLOCKS = 50
 MODAL_BLOCKS = 100
 HOME_BLOCKS = 100  # a Home tab view holds up to 100 blocks, like a modal
+IMAGE_TEXT = 2000  # an image block's alt_text and title
 SECTION_TEXT = 3000
 FALLBACK_TEXT = 3000
 HEADER_TEXT = 150
@@ -104,12 +105,30 @@ def render_blocks(message: Message, *, modal_as_inline: bool = True) -> list[dic
     return _fit(blocks, MESSAGE_BLOCKS)
 
 
-def home_view(message: Message) -> dict[str, Any]:
-    """A person's home as a Home tab view for views.publish (up to 100 blocks)."""
+def home_view(message: Message, files: Mapping[int, str] | None = None) -> dict[str, Any]:
+    """A person's home as a Home tab view for views.publish (up to 100 blocks). `files`: by
+    block index, the Slack file id of each chart the bot uploaded; the others show their
+    words."""
     blocks: list[dict[str, Any]] = []
-    for block in message.blocks:
-        blocks.extend(render_block(block))
+    for index, block in enumerate(message.blocks):
+        if isinstance(block, Chart):
+            blocks.append(_home_chart(block, (files or {}).get(index)))
+        else:
+            blocks.extend(render_block(block))
     return {"type": "home", "blocks": _fit(blocks, HOME_BLOCKS)}
+
+
+def _home_chart(chart: Chart, file_id: str | None) -> dict[str, Any]:
+    if file_id is None:
+        words = f"📊 *{escape(chart.title)}*: {escape(chart.alt)}"
+        return {"type": "context", "elements": [mrkdwn(words, CONTEXT_TEXT)]}
+    # A file the bot uploaded (shared nowhere), shown by id: Slack serves it, no public URL.
+    return {
+        "type": "image",
+        "slack_file": {"id": file_id},
+        "alt_text": cut_plain(chart.alt, IMAGE_TEXT) or chart.title,
+        "title": plain(f"📊 {chart.title}", IMAGE_TEXT),
+    }
 
 
 def render_block(block: Block) -> list[dict[str, Any]]:

@@ -55,6 +55,7 @@ from bot.ops.config import Config
 from bot.people.actor import Actor
 from bot.pulses.messages import PULSE_FORM
 from bot.runtime.inbox import Inbox
+from bot.runtime.pictures import PictureCache
 
 # A modal submission waits this long for the core (field errors must go back in the ack);
 # slower answers close the modal and arrive as a private message instead.
@@ -77,6 +78,7 @@ class SlackListeners:
         presenter: ReplyPresenter,
         work: BackgroundWork,
         inbox: Inbox,
+        pictures: PictureCache | None = None,
     ) -> None:
         self.core = core
         self.config = config
@@ -84,7 +86,7 @@ class SlackListeners:
         self.presenter = presenter
         self.work = work
         self.inbox = inbox
-        self.home = HomePublisher(core, clients)
+        self.home = HomePublisher(core, clients, pictures)
 
     def register(self, bolt: AsyncApp) -> None:
         self.inbox.register(COMMAND, self._command)
@@ -221,17 +223,21 @@ class SlackListeners:
 
     def _after_form(self, submit: FormSubmit, reply: Reply) -> None:
         if reply.ok and submit.form_id in HOME_CHANGING_FORMS:
-            self._refresh_home(submit.actor)
+            self._refresh_home(submit.actor, reply)
 
     def _after_text(self, actor: Actor, text: str, reply: Reply) -> None:
         words = text.split(maxsplit=1)
         if reply.ok and words and words[0].lstrip("/").lower() in HOME_CHANGING_WORDS:
-            self._refresh_home(actor)
+            self._refresh_home(actor, reply)
 
-    def _refresh_home(self, actor: Actor) -> None:
-        """The person's own action changed their home: publish it again, off the ack path,
-        read-only (the request may have carried a pulse answer)."""
-        self.work.spawn(self.home.refresh(actor), name="slack-home", bounded=False)
+    def _refresh_home(self, actor: Actor, reply: Reply) -> None:
+        """The person's own action changed their home, and a kudos changed its recipients'
+        ("received"): publish each again, off the ack path, read-only (the request may have
+        carried a pulse answer). One task, one home after another: at most the caller and the
+        recipients of that one kudos."""
+        self.work.spawn(
+            self.home.refresh_all(actor, reply.homes_changed), name="slack-home", bounded=False
+        )
 
     # -- reactions ---------------------------------------------------------------------------
 
@@ -280,6 +286,8 @@ class SlackListeners:
             else:
                 return  # not expected: the door stores only reactions to someone's message
             await self._answer(reply, reaction.where)
+        if reply.ok and reply.homes_changed:
+            self._refresh_home(actor, reply)
 
     async def _message_text(self, scope: str, team_id: str, channel: str, ts: str) -> str:
         """The reacted-to message's text, if Slack lets us read it; "" otherwise."""

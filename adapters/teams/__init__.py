@@ -18,7 +18,7 @@ from botbuilder.integration.aiohttp import (
 
 from adapters.teams import charts
 from adapters.teams.auth import BotFrameworkAuth, KeySet
-from adapters.teams.charts import ChartLinks
+from adapters.teams.charts import ChartLinks, HomeCharts
 from adapters.teams.conversations import ConversationRefs
 from adapters.teams.gate import Rejected, TeamsGate
 from adapters.teams.handler import KudosTeamsBot
@@ -79,7 +79,7 @@ def install(app: Application) -> TeamsPlatform:
     platform.charts = ChartLinks(
         app.db, app.clock, keyring.derive(charts.KEY_PURPOSE), app.config.public_url
     )
-    bot = KudosTeamsBot(platform, app.core)
+    bot = KudosTeamsBot(platform, app.core, HomeCharts(platform.charts, app.home_pictures))
     auth = (
         BotFrameworkAuth(settings.app_id, KeySet(settings.openid_metadata_url))
         if settings.app_id

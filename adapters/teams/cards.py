@@ -373,7 +373,7 @@ def fit(card: dict[str, Any], limit: int = MAX_CARD_BYTES) -> dict[str, Any]:
 
 def _shorten_texts(node: Any, longest: int) -> None:
     if isinstance(node, dict):
-        for key in ("text", "value", "fallbackText"):
+        for key in ("text", "value", "fallbackText", "altText"):
             value = node.get(key)
             if isinstance(value, str) and len(value) > longest and node.get("type") != "mention":
                 node[key] = value[: longest - 1].rsplit(" ", 1)[0] + "…"

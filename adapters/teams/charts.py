@@ -16,11 +16,14 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from bot.messages import Chart, Message
 from bot.runtime.clock import Clock
+from bot.runtime.pictures import PictureCache
 from storage.db import Database
 from storage.repositories import charts as rows
 
@@ -28,6 +31,8 @@ ROUTE = "/charts/{name}"
 KEY_PURPOSE = "chart-url"
 # Long enough to read a week's digest on any device; the card's words remain after that.
 LIFETIME = timedelta(days=3)
+# Home pictures' links remembered (PNG digest → URL), so a refresh stores no new copy.
+KNOWN_URLS = 2048
 _TOKEN = re.compile(r"^([A-Za-z0-9_-]{20,64})\.(\d{1,12})\.([A-Za-z0-9_-]{43})\.png$")
 
 
@@ -108,3 +113,43 @@ class ChartLinks:
 
 def mount(web_app: web.Application, links: ChartLinks) -> None:
     web_app.router.add_get(ROUTE, links.serve)
+
+
+class HomeCharts:
+    """The pictures of a home card (a lead's team maps). A card is answered in the turn or the
+    refresh invoke, so nothing is drawn there: pictures already drawn get a signed URL (one
+    per picture, reused while it has more than half its life left, so a refresh stores
+    nothing new), and the rest are drawn in the background for the next refresh — Teams
+    refreshes the card whenever its viewer opens the chat."""
+
+    def __init__(self, links: ChartLinks, pictures: PictureCache) -> None:
+        self.links = links
+        self.pictures = pictures
+        self._urls: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
+
+    async def urls(self, message: Message) -> tuple[Message, dict[int, str]]:
+        """`message` with its drawn charts, and by block index the URL of each."""
+        if not message.home or not message.charts:
+            return message, {}
+        message = self.pictures.cached(message)
+        self.pictures.draw_later(message)
+        urls: dict[int, str] = {}
+        for index, block in enumerate(message.blocks):
+            if isinstance(block, Chart) and block.png is not None:
+                url = await self._url(block.png)
+                if url:
+                    urls[index] = url
+        return message, urls
+
+    async def _url(self, png: bytes) -> str | None:
+        key = hashlib.sha256(png).hexdigest()
+        now = self.links.clock.now()
+        known = self._urls.get(key)
+        if known is not None and known[1] - now > self.links.lifetime / 2:
+            return known[0]
+        url = await self.links.publish(png)
+        if url is not None:
+            self._urls[key] = (url, now + self.links.lifetime)
+            while len(self._urls) > KNOWN_URLS:
+                self._urls.popitem(last=False)
+        return url

@@ -22,6 +22,7 @@ from botbuilder.schema import Activity
 from msrest.serialization import Model
 
 from adapters.teams import cards
+from adapters.teams.charts import HomeCharts
 from adapters.teams.connector import with_retry
 from adapters.teams.directory import BOT_PREFIX
 from adapters.teams.inbound import Inbound, is_card_action, read
@@ -53,9 +54,18 @@ def inbound_of(turn_context: TurnContext) -> Inbound:
 
 
 class KudosTeamsBot(TeamsActivityHandler):
-    def __init__(self, platform: TeamsPlatform, core: Core) -> None:
+    def __init__(
+        self, platform: TeamsPlatform, core: Core, home_charts: HomeCharts | None = None
+    ) -> None:
         self.platform = platform
         self.core = core
+        # A lead's home card shows their teams' maps by signed URL (adapters/teams/charts.py).
+        self.home_charts = home_charts
+
+    async def _with_charts(self, message: Message) -> tuple[Message, dict[int, str]]:
+        if self.home_charts is None:
+            return message, {}
+        return await self.home_charts.urls(message)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         inbound = read(turn_context.activity)
@@ -149,7 +159,10 @@ class KudosTeamsBot(TeamsActivityHandler):
         await self._show(turn_context, inbound, actor, replace(reply, messages=others))
         # The pressed card is replaced by the answer: the buttons go, nothing is repeated.
         # A home answers a refresh with itself, made for the person looking at it.
-        return _updated_card(shown_here[0] if shown_here else private_reply(DONE), actor.user_id)
+        answer, chart_urls = await self._with_charts(
+            shown_here[0] if shown_here else private_reply(DONE)
+        )
+        return _updated_card(answer, actor.user_id, chart_urls)
 
     def _anonymous(self, inbound: Inbound) -> bool:
         if inbound.submission is not None:
@@ -227,8 +240,13 @@ class KudosTeamsBot(TeamsActivityHandler):
         for message in reply.messages:
             audience = message.audience
             people = await self._roster_for(actor, message)
+            message, chart_urls = await self._with_charts(message)
             rendered = cards.render(
-                message, origin=actor.channel_id, people=people, viewer=actor.user_id
+                message,
+                origin=actor.channel_id,
+                people=people,
+                viewer=actor.user_id,
+                chart_urls=chart_urls,
             )
             if isinstance(audience, ReplyTo) and (audience.public or in_personal_chat):
                 await with_retry(lambda rendered=rendered: turn_context.send_activity(rendered))
@@ -294,10 +312,13 @@ class CardActionAnswer(Model):  # type: ignore[misc]
         self.value = value
 
 
-def _updated_card(message: Message, viewer: str) -> CardActionAnswer:
+def _updated_card(
+    message: Message, viewer: str, chart_urls: dict[int, str] | None = None
+) -> CardActionAnswer:
     if not message.blocks:  # a plain answer still needs a card body
         message = message.model_copy(update={"blocks": [Section(spans=[Text(text=message.text)])]})
-    return CardActionAnswer(type=UPDATED_CARD, value=cards.adaptive_card(message, viewer=viewer))
+    card = cards.adaptive_card(message, viewer=viewer, chart_urls=chart_urls)
+    return CardActionAnswer(type=UPDATED_CARD, value=card)
 
 
 def _toast(text: str) -> CardActionAnswer:

@@ -11,12 +11,13 @@ from bot.home.service import HomeService
 from bot.host import Host
 from bot.messages import Reply
 from bot.people.actor import Caller
-from bot.pulses.contract import PulseGlance
+from bot.pulses.contract import PulseGlance, PulseSummaries
 
 
-def install(host: Host, pulses: PulseGlance) -> HomeService:
-    """`pulses`: what the home may read of pulses, handed over by the composition root."""
-    service = HomeService(host.db, host.clock, host.config, pulses)
+def install(host: Host, pulses: PulseGlance, summaries: PulseSummaries) -> HomeService:
+    """`pulses`, `summaries`: what the home may read of pulses (what waits for the person, a
+    lead's teams' gated results), handed over by the composition root."""
+    service = HomeService(host.db, host.clock, host.config, pulses, summaries)
 
     async def run(
         caller: Caller, values: Mapping[str, object], _context: Mapping[str, str], _key: str | None

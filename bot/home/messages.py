@@ -11,6 +11,7 @@ from bot.messages import (
     Block,
     Button,
     Buttons,
+    Chart,
     Context,
     Divider,
     Fields,
@@ -49,6 +50,8 @@ class TeamBrief:
     received: int
     given: int
     quiet: int
+    # The team's EASY × VALUE map, as the visibility gate allows; None when nothing is shown.
+    chart: Chart | None = None
 
 
 @dataclass
@@ -158,7 +161,8 @@ def _teams(teams: list[TeamBrief]) -> list[Block]:
             ),
         ]
         blocks.append(Section(spans=spans))
-        # A team's pictures (e.g. a trend chart) belong right here, under its brief.
+        if team.chart is not None:  # drawn off the request path; its words until then
+            blocks.append(team.chart)
     if more:
         blocks.append(_more(more, "teams: /digest now team:NAME shows any of them"))
     return blocks

@@ -18,6 +18,8 @@ WAITING_PULSES = 5
 TEAMS = 10
 SCHEDULES = 8
 OPEN_ROUNDS = 8
+# The rounds a lead's team map places (the weekly digest's own number).
+MAP_ROUNDS = 8
 
 # The typed commands a home button may run for the person pressing it; every one is checked
 # again (admin only, …) by the feature that owns it.

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from bot.home import messages, rules
 from bot.home.messages import HomeData, Received, TeamBrief
-from bot.messages import Mention, Message, Refused, Reply
+from bot.messages import Chart, Mention, Message, Refused, Reply
 from bot.ops.config import Config
 from bot.people.actor import Caller, zone_of
-from bot.pulses.contract import PulseGlance
+from bot.pulses.contract import NoPulses, PulseGlance, PulseSummaries, easy_value_map
 from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.models import Team
@@ -24,11 +24,20 @@ from storage.unit import Unit
 
 
 class HomeService:
-    def __init__(self, db: Database, clock: Clock, config: Config, pulses: PulseGlance) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: Config,
+        pulses: PulseGlance,
+        summaries: PulseSummaries | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
         self.pulses = pulses
+        # A lead's teams' rounds, for their maps: read through the pulses' published contract.
+        self.summaries: PulseSummaries = summaries or NoPulses()
 
     async def show(self, caller: Caller, _command: object = None) -> Reply:
         return Reply(messages=[await self.home(caller)])
@@ -98,6 +107,7 @@ class HomeService:
             [team.id for team in shown if team.id is not None],
             window,
         )
+        maps = {team.id: await self._map(team, now) for team in shown}
         briefs = []
         for team in led:
             found = facts.get(team.id or 0)
@@ -108,9 +118,20 @@ class HomeService:
                     received=found.received_this_week if found else 0,
                     given=found.given_this_week if found else 0,
                     quiet=len(found.quiet) if found else 0,
+                    chart=maps.get(team.id),
                 )
             )
         return briefs
+
+    async def _map(self, team: Team, now: datetime) -> Chart | None:
+        """The team's EASY × VALUE map from the same gated summaries the digest uses: a round
+        the visibility gate hid is no point, and a team with nothing shown has no map."""
+        if team.id is None:
+            return None
+        rounds = await self.summaries.for_team(
+            team.workspace_id, team.id, until=now, limit=rules.MAP_ROUNDS
+        )
+        return easy_value_map(team.name, rounds)
 
     # -- buttons -------------------------------------------------------------------------
 

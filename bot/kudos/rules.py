@@ -236,7 +236,9 @@ def dms_key(workspace_id: int) -> str:
 
 
 def notify_off_key(person_id: int) -> str:
-    return f"kudos.notify-off:{person_id}"
+    # A person's own setting: under the `person:<id>:` prefix every per-person setting uses,
+    # so `forget` erases it with the rest (storage/repositories/settings.py).
+    return f"person:{person_id}:kudos.notify-off"
 
 
 def quiet(

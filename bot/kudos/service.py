@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from bot.kudos import messages, rules
@@ -75,7 +75,8 @@ class RecognitionService:
         if recognition is None:  # the same platform event, delivered again
             return Reply()
         self.on_enqueue()
-        return messages.sent(recipients, left, self.settings.allowance)
+        sent = messages.sent(recipients, left, self.settings.allowance)
+        return replace(sent, homes_changed=tuple(person.external_id for person in recipients))
 
     async def _allowance(self, caller: Caller) -> rules.Allowance:
         """Today's allowance as it stands (checked again, under a lock, when storing)."""

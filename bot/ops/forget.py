@@ -4,7 +4,8 @@ Rows stay (kudos given and received, team memberships, pulse participation), so 
 leaderboards and digests add up as before; what identifies or was written by the person
 goes: their name and platform id (the person row is pseudonymised), the reasons they wrote
 (and the messages of theirs a reaction turned into kudos), their stored conversation
-references, and messages addressed to them that still wait in the outbox. Features with
+references, their own settings, and messages addressed to them that still wait in the
+outbox. Features with
 personal data of their own add an eraser with `register_eraser`.
 """
 
@@ -20,6 +21,7 @@ from storage.db import Database
 from storage.models import OutboxItem, Person, Workspace
 from storage.repositories import audit, erasure
 from storage.repositories import outbox as outbox_rows
+from storage.repositories import settings as settings_rows
 from storage.unit import Unit
 
 ERASED = ""
@@ -123,6 +125,8 @@ async def _forget_one(unit: Unit, person: Person, place: Workspace, now: datetim
     for name, eraser in _ERASERS:
         result.other[name] = await eraser(unit, person, now)
     result.reasons = await _erase_reasons(unit, person.id)
+    # Their own choices (e.g. `/kudos notify off`): every per-person setting, whichever feature.
+    result.other["settings"] = await settings_rows.remove_person(unit, person.id)
     result.references = await erasure.delete_user_references(unit, place.id, person.external_id)
     await _erase_messages(unit, place.id, person, pseudonym, result)
     await erasure.pseudonymise(unit, person.id, pseudonym, now)

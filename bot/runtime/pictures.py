@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
+import json
 import logging
 import multiprocessing
+from collections import OrderedDict
 from concurrent.futures.process import BrokenProcessPool
 
 from bot.messages import Chart, Message
@@ -80,3 +83,85 @@ class PictureRenderer:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+class PictureCache:
+    """Drawn charts kept in memory by what they show, for pictures a person may look at again
+    and again (their home): reopening it costs no drawing, and a chart whose data changed is
+    a new entry. Drawing happens only in `draw`, which callers run as background work after
+    the words are already shown; `cached` never draws."""
+
+    def __init__(self, renderer: PictureRenderer, size: int = 512) -> None:
+        self.renderer = renderer
+        self.size = size
+        self._pngs: OrderedDict[str, bytes] = OrderedDict()
+        self._tasks: set[asyncio.Task[Message]] = set()
+
+    @staticmethod
+    def fingerprint(chart: Chart) -> str:
+        """What the chart shows (its kind, words, points and values): the same data, the same
+        picture, whoever asks."""
+        data = json.dumps(chart.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(data.encode()).hexdigest()
+
+    def cached(self, message: Message) -> Message:
+        """`message` with the PNG of each of its charts already drawn; the rest keep none."""
+        if not message.charts:
+            return message
+        blocks = []
+        for block in message.blocks:
+            if isinstance(block, Chart) and block.png is None:
+                png = self._pngs.get(self.fingerprint(block))
+                if png is not None:
+                    self._pngs.move_to_end(self.fingerprint(block))
+                    block = block.model_copy(update={"png": png})
+            blocks.append(block)
+        return message.model_copy(update={"blocks": blocks})
+
+    @staticmethod
+    def missing(message: Message) -> bool:
+        return any(chart.png is None for chart in message.charts)
+
+    async def draw(self, message: Message) -> Message:
+        """Draws the charts of `message` not drawn yet (in the renderer's process), keeps them,
+        and returns `message` with every PNG that could be drawn."""
+        message = self.cached(message)
+        blocks = []
+        for block in message.blocks:
+            if isinstance(block, Chart) and block.png is None:
+                png = await self.renderer.render(block)
+                if png is not None:
+                    self._keep(self.fingerprint(block), png)
+                    block = block.model_copy(update={"png": png})
+            blocks.append(block)
+        return message.model_copy(update={"blocks": blocks})
+
+    def draw_later(self, message: Message) -> None:
+        """Draws the missing charts in the background, so the next look shows them."""
+        if not self.missing(message):
+            return
+        task = asyncio.get_running_loop().create_task(self.draw(message))
+
+        def done(finished: asyncio.Task[Message]) -> None:
+            self._tasks.discard(finished)
+            if not finished.cancelled() and finished.exception() is not None:
+                log.warning("home charts not drawn: %s", finished.exception())
+
+        self._tasks.add(task)
+        task.add_done_callback(done)
+
+    async def settle(self) -> None:
+        """Waits for the background drawing started so far (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _keep(self, key: str, png: bytes) -> None:
+        self._pngs[key] = png
+        self._pngs.move_to_end(key)
+        while len(self._pngs) > self.size:
+            self._pngs.popitem(last=False)
+
+    def cancel(self) -> None:
+        """Shutdown: drawing in the background is never worth waiting for."""
+        for task in self._tasks:
+            task.cancel()

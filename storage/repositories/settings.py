@@ -2,9 +2,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlmodel import col, delete
+
 from storage.models import AppSetting
 from storage.repositories.sql import insert_ignore
 from storage.unit import Unit
+
+
+def person_prefix(person_id: int) -> str:
+    """Every setting that belongs to one person has a key starting with this (e.g.
+    `person:42:kudos.notify-off`), so erasing the person finds them all without knowing
+    which features store what (bot/ops/forget.py)."""
+    return f"person:{person_id}:"
+
+
+async def remove_person(unit: Unit, person_id: int) -> int:
+    """Deletes every setting of one person; how many there were."""
+    statement = delete(AppSetting).where(
+        col(AppSetting.key).startswith(person_prefix(person_id), autoescape=True)
+    )
+    result = await unit.session.exec(statement)
+    return result.rowcount or 0
 
 
 async def get_or_create(unit: Unit, key: str, make: Callable[[], str]) -> str:

@@ -41,7 +41,6 @@ async def test_each_person_sees_their_own_numbers(slack: SlackHarness) -> None:
     alice = _valid_home(published_homes(slack.fake)["UALICE"])
     assert "2 this week · 2 this month" in alice  # given
     assert "3 of 5" in alice  # left today
-    assert "UBOB" not in published_homes(slack.fake)  # nobody else's home was touched
 
     bob = _valid_home(await _open_home(slack, "UBOB"))
     assert "*Kudos received*\n1 this week · 1 this month" in bob
@@ -56,6 +55,44 @@ async def test_each_person_sees_their_own_numbers(slack: SlackHarness) -> None:
 
     admin = _valid_home(await _open_home(slack, "UADMIN"))
     assert "Pulses you run (admin)" in admin
+
+
+async def test_a_kudos_publishes_its_recipients_homes_again_and_no_one_elses(
+    slack: SlackHarness,
+) -> None:
+    await slack.command("<@UBOB|bob> <@UCAROL|carol> for untangling the refund flow #easy")
+    await slack.settle()
+
+    homes = published_homes(slack.fake)
+    # The giver and the two recipients; nobody else (bounded by the kudos' recipients).
+    assert set(homes) == {"UALICE", "UBOB", "UCAROL"}
+    assert [call.args["user_id"] for call in slack.fake.to("views.publish")].count("UBOB") == 1
+    for user in ("UBOB", "UCAROL"):
+        text = _valid_home(homes[user])
+        # Their own "received", not the giver's numbers.
+        assert "*Kudos received*\n1 this week · 1 this month" in text, text
+        assert "*Kudos given*\n0 this week · 0 this month" in text
+        assert "for untangling the refund flow" in text and "from <@UALICE>" in text
+
+    # A reaction kudos, too: the reactor's and the message author's homes.
+    ts = "1699999999.000100"
+    slack.fake.history[("CGENERAL", ts)] = {"ts": ts, "user": "UALICE", "text": "Fixed it #easy"}
+    before = len(slack.fake.to("views.publish"))
+    reaction = {
+        "type": "reaction_added",
+        "user": "UBOB",
+        "reaction": "clap",
+        "item_user": "UALICE",
+        "item": {"type": "message", "channel": "CGENERAL", "ts": ts},
+        "event_ts": "1700000000.000200",
+    }
+    assert (await slack.event(reaction)).status == 200
+    await slack.settle()
+    published = [call.args["user_id"] for call in slack.fake.to("views.publish")[before:]]
+    assert sorted(published) == ["UALICE", "UBOB"]
+    alice = _valid_home(published_homes(slack.fake)["UALICE"])
+    assert "*Kudos received*\n1 this week · 1 this month" in alice
+    assert "Fixed it #easy" in alice and "from <@UBOB>" in alice
 
 
 async def test_the_messages_tab_publishes_nothing(slack: SlackHarness) -> None:

@@ -13,6 +13,7 @@ from bot.runtime import outbox
 from bot.runtime.clock import ManualClock
 from storage.db import Database
 from storage.models import (
+    AppSetting,
     AuditEntry,
     OutboxItem,
     Person,
@@ -22,6 +23,7 @@ from storage.models import (
     Workspace,
 )
 from storage.repositories import recognitions
+from storage.repositories.settings import person_prefix
 from tests.conftest import ConsoleHarness
 from tests.harness.helpers import count
 from tests.ops.conftest import Cli
@@ -35,6 +37,9 @@ async def _history(console: ConsoleHarness, clock: ManualClock, db: Database) ->
     clock.advance(timedelta(hours=1))
     await console.say("/kudos @alice for reviewing my migration plan #value", as_user="bob")
     await console.say("/kudos @alice @dave for the calm incident call", as_user="carol")
+    # Her own choice, kept per person; bob's too (his must survive her erasure).
+    await console.say("/kudos notify off", as_user="alice")
+    await console.say("/kudos notify off", as_user="bob")
     async with db.write() as unit:
         session = unit.session
         workspace = (await session.exec(select(Workspace))).one()
@@ -94,7 +99,7 @@ async def test_forget_erases_personal_data_and_keeps_counts(
     assert await cli("forget", "alice") == 0
     printed = capsys.readouterr().out
     assert "Forgot alice (id alice) in console workspace local" in printed
-    assert "1 conversation references" in printed
+    assert "1 conversation references" in printed and "1 settings" in printed
     # The question waiting for her is the only message still queued.
     # The celebrations and notices of the kudos went out already: they are not "queued".
     assert "1 still queued" in printed and "4 already sent" in printed
@@ -115,6 +120,17 @@ async def test_forget_erases_personal_data_and_keeps_counts(
         assert await count(db, TeamsConversationRef) == 0
         rows = (await session.exec(select(OutboxItem))).all()
         audit_entries = (await session.exec(select(AuditEntry))).all()
+        setting_keys = list((await session.exec(select(AppSetting.key))).all())
+        bob = (await session.exec(select(Person).where(Person.external_id == "bob"))).one()
+    # No setting of hers is left (whatever its feature); bob's own choice stays.
+    assert alice.id is not None and bob.id is not None
+    assert [key for key in setting_keys if key.startswith(person_prefix(alice.id))] == []
+    assert [key for key in setting_keys if "notify-off" in key] == [
+        f"{person_prefix(bob.id)}kudos.notify-off"
+    ]
+    assert [key for key in setting_keys if key.startswith(person_prefix(bob.id))] == [
+        f"{person_prefix(bob.id)}kudos.notify-off"
+    ]
     # Nothing queued or kept in the outbox names her or quotes her.
     for row in rows:
         document = json.dumps(row.message)

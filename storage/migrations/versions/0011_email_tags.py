@@ -5,7 +5,7 @@ key, which the database never holds: `kudos-pulse forget alice@example.com` can 
 person, while a dump reveals no address. Filled as people are looked up again.
 
 Revision ID: 0011_email_tags
-Revises: 0009_charts
+Revises: 0010_home_charts
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_email_tags"
-down_revision: str | Sequence[str] | None = "0009_charts"
+down_revision: str | Sequence[str] | None = "0010_home_charts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
