@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from storage.models import Person
-from storage.repositories.sql import upsert
+from storage.repositories.sql import upsert_returning
 from storage.unit import Unit
 
 
@@ -53,7 +53,7 @@ async def save(
     now: datetime,
     is_external: bool = False,
 ) -> Person:
-    await upsert(
+    person: Person = await upsert_returning(
         unit,
         Person,
         {
@@ -76,9 +76,6 @@ async def save(
             "refreshed_at",
         ),
     )
-    person = await find(unit, workspace_id, external_id)
-    assert person is not None
-    await unit.session.refresh(person)
     return person
 
 
