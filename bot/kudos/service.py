@@ -3,6 +3,7 @@ apply are in rules.py; what they say is built in messages.py."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -92,8 +93,8 @@ class RecognitionService:
     async def _readable_references(self, caller: Caller, reason: str, *, strict: bool) -> str:
         """Mentions inside a reason become plain names: the reason is quoted, not a ping."""
         names: dict[str, str] = {}
-        for user_id in rules.check_named_in_reason(_named(reason), strict=strict):
-            person = await self.people.resolve(caller.workspace, caller.directory, user_id)
+        named = rules.check_named_in_reason(_named(reason), strict=strict)
+        for user_id, person in zip(named, await self._resolve_all(caller, named), strict=True):
             # Directory text is user text too: a person named "here" must not become @here.
             name = clean_user_text(person.display_name) if person and person.display_name else ""
             names[user_id] = name or user_id
@@ -109,12 +110,26 @@ class RecognitionService:
 
     async def _check_recipients(self, caller: Caller, user_ids: Sequence[str]) -> list[Person]:
         found: list[Person] = []
-        # One at a time, so the first person named who cannot be thanked is the one refused.
+        # Looked up together (each may be a directory round trip), checked in the order named,
+        # so the first person named who cannot be thanked is the one refused.
+        others = [user_id for user_id in user_ids if user_id != caller.person.external_id]
+        people = dict(zip(others, await self._resolve_all(caller, others), strict=True))
         for user_id in user_ids:
             rules.check_not_self(user_id, caller.person.external_id)
-            person = await self.people.resolve(caller.workspace, caller.directory, user_id)
-            found.append(rules.check_recipient(user_id, person))
+            found.append(rules.check_recipient(user_id, people[user_id]))
         return found
+
+    async def _resolve_all(self, caller: Caller, user_ids: Sequence[str]) -> list[Person | None]:
+        if len(user_ids) == 1:  # the usual case: no tasks to make
+            return [await self.people.resolve(caller.workspace, caller.directory, user_ids[0])]
+        return list(
+            await asyncio.gather(
+                *(
+                    self.people.resolve(caller.workspace, caller.directory, user_id)
+                    for user_id in user_ids
+                )
+            )
+        )
 
     async def _store(
         self,

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from storage.models import Person
-from storage.repositories.sql import upsert
+from storage.repositories.sql import upsert_returning
 from storage.unit import Unit
 
 
@@ -68,16 +68,13 @@ async def save(
     if email_tag is not None:  # a look-up without the address keeps the one we had
         values["email_tag"] = email_tag
         updated.append("email_tag")
-    await upsert(
+    person: Person = await upsert_returning(
         unit,
         Person,
         values,
         conflict=("workspace_id", "external_id"),
         update=(*updated, "refreshed_at"),
     )
-    person = await find(unit, workspace_id, external_id)
-    assert person is not None
-    await unit.session.refresh(person)
     return person
 
 

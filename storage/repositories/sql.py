@@ -41,3 +41,22 @@ async def upsert(
         set_={column: statement.excluded[column] for column in update},
     )
     await unit.session.exec(statement)
+
+
+async def upsert_returning(
+    unit: Unit,
+    table: Any,
+    values: Mapping[str, Any],
+    conflict: Sequence[str],
+    update: Sequence[str],
+) -> Any:
+    """`upsert`, answering the row as stored in the same statement (RETURNING, which both
+    databases support on ON CONFLICT): no read back after the write."""
+    statement = insert_statement(unit, table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(conflict),
+        set_={column: statement.excluded[column] for column in update},
+    ).returning(table)
+    # populate_existing: a copy already in this session takes the stored values.
+    result = await unit.session.exec(statement, execution_options={"populate_existing": True})
+    return result.scalar_one()
