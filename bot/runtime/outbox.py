@@ -480,13 +480,19 @@ class OutboxWorker:
     async def _replace_ref(self, message: Message) -> Any:
         if message.replaces is None:
             return None
+        ref = await self._earlier_ref(message.replaces)
+        return _SKIP if ref is _GONE else ref
+
+    async def _earlier_ref(self, key: str) -> Any:
+        """The platform ref of the earlier message sent under `key`; _WAIT while it is still
+        to go out, _GONE when it never will (failed, cancelled, unknown)."""
         async with self.db.read() as session:
-            original = await rows.find_by_key(session, message.replaces)
-        if original is None or original.status in (rows.CANCELLED, rows.FAILED):
-            return _SKIP
-        if original.status != rows.SENT:
+            earlier = await rows.find_by_key(session, key)
+        if earlier is None or earlier.status in (rows.CANCELLED, rows.FAILED):
+            return _GONE
+        if earlier.status != rows.SENT:
             return _WAIT
-        return original.platform_ref
+        return earlier.platform_ref
 
     async def _retry_in_doubt(
         self, item: OutboxItem, failure: OutcomeUnknown, began: datetime
@@ -519,13 +525,8 @@ class OutboxWorker:
         if it never will be (failed, cancelled), post on its own rather than not at all."""
         if message.thread_of is None or message.thread_ref is not None:
             return None
-        async with self.db.read() as session:
-            parent = await rows.find_by_key(session, message.thread_of)
-        if parent is None or parent.status in (rows.CANCELLED, rows.FAILED):
-            return None
-        if parent.status != rows.SENT:
-            return _WAIT
-        return parent.platform_ref
+        ref = await self._earlier_ref(message.thread_of)
+        return None if ref is _GONE else ref
 
     async def _retry_later(
         self, item: OutboxItem, failure: Exception, *, doubt: datetime | None
@@ -643,3 +644,4 @@ def _doubt_since(
 
 _WAIT = object()
 _SKIP = object()
+_GONE = object()  # an earlier message that never went out and never will
