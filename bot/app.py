@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -51,6 +52,8 @@ ADAPTER_MODULES = {
 # A worker process gets less: its parent waits `processes.STOP_SECONDS` for it.
 SHUTDOWN_GRACE = 2.0
 BACKGROUND_GRACE = 5.0
+# A web process's outbox sends what its own requests queued; the workers' outboxes poll.
+WEB_OUTBOX_POLL = 3600.0
 WORKER_BACKGROUND_GRACE = 3.0
 
 BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
@@ -90,6 +93,9 @@ class Application:
         # so it runs more at once; beside acks (role "all") a few keep the loop responsive.
         self.inbox = Inbox(self.db, self.clock, InboxSettings(slots=16 if role == "worker" else 4))
         self.inbox.works_here = role != "web"
+        # ... except while it is quiet: then the web process runs a request itself, sparing
+        # the person the hand-over to a worker (docs/PERFORMANCE.md, visible latency).
+        self.inbox.assists_when_quiet = role == "web"
         # One process on a single-writer database (SQLite's default): nobody else stores
         # requests, so the worker need not poll for them every 200 ms (idle CPU).
         self.inbox.sole_writer = role == "all" and self.db.is_sqlite
@@ -106,10 +112,15 @@ class Application:
         self._background: list[BackgroundTask] = []
         if role != "worker":
             self._background.append(self.inbox.run_writer)
+        if role == "web":
+            # What a request run here queued (a kudos' channel post and DMs) leaves from here
+            # too; it never polls, so under load, when the workers run everything, it idles.
+            self._background.append(partial(self.outbox.run, idle_seconds=WEB_OUTBOX_POLL))
         if role != "web":
             self._background += [self.inbox.run_worker, self.outbox.run, self.scheduler.run]
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self.stopping = asyncio.Event()
+        self.inbox.stopping = self.stopping  # nothing new starts once the process stops
 
     # -- wiring ----------------------------------------------------------------------------
 

@@ -296,9 +296,6 @@ class Reply:
     messages: list[Message] = field(default_factory=list)
     field_errors: dict[str, str] = field(default_factory=dict)
     ok: bool = True
-    # Platform user ids, besides the caller's, whose home now shows something new (the
-    # recipients of a kudos): adapters that keep homes current show theirs again.
-    homes_changed: tuple[str, ...] = ()
 
     @classmethod
     def private(cls, text: str) -> Reply:

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import errors
+from storage import errors, sqlite_inline
 from storage.unit import Unit
 
 _WRITE = "kudos_pulse_write"
@@ -49,7 +49,8 @@ class Database:
             database = parsed.database or ""
             if database and database != ":memory:":
                 Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-            options["connect_args"] = {"timeout": 30}
+            # Statements run on the event loop's thread, not in aiosqlite's (sqlite_inline.py).
+            options["async_creator"] = sqlite_inline.creator(database or ":memory:")
         else:
             # No `pool_pre_ping`: with asyncpg it costs three round trips (BEGIN, a ping,
             # ROLLBACK) on every checkout; `_install_idle_ping` pings only connections that sat
@@ -280,7 +281,6 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Deleted content is overwritten, not left in free pages (docs/PRIVACY.md).

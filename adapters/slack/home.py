@@ -1,7 +1,8 @@
 """The person's home as their App Home tab: built by the core, published with views.publish.
 
-Published after the ack, in background work, when the tab is opened and after actions that
-change it (the person's own kudos or answer, a kudos they received). The re-publish uses the
+Published after the ack, in background work, each time the tab is opened (Slack sends
+app_home_opened on every visit) and after a form that changes it was submitted (the person may
+be looking at it behind the modal). The re-publish uses the
 core's read-only refresh, so a request that carried a pulse answer writes nothing more
 (docs/PRIVACY.md).
 
@@ -16,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import replace
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -50,15 +49,6 @@ class HomePublisher:
 
     async def refresh(self, actor: Actor) -> None:
         await self._publish(actor, RefreshHome())
-
-    async def refresh_all(self, actor: Actor, others: Sequence[str] = ()) -> None:
-        """The actor's home, then the home of each of `others` (user ids of the same
-        workspace, e.g. a kudos' recipients), each as that person sees it. Publishing a home
-        someone never opened is harmless: it is there when they do."""
-        await self.refresh(actor)
-        for user_id in dict.fromkeys(others):
-            if user_id != actor.user_id:
-                await self.refresh(_as_person(actor, user_id))
 
     async def _publish(self, actor: Actor, command: object) -> None:
         reply = await self.core.handle(actor, command)
@@ -112,19 +102,6 @@ class HomePublisher:
         while len(self._files) > KNOWN_FILES:
             self._files.popitem(last=False)
         return file_id
-
-
-def _as_person(actor: Actor, user_id: str) -> Actor:
-    """Someone else of the actor's workspace, known only by id: the stored person supplies
-    the rest (name, time zone) on the read-only refresh."""
-    return replace(
-        actor,
-        user_id=user_id,
-        channel_id=None,
-        display_name="",
-        is_platform_admin=False,
-        timezone=None,
-    )
 
 
 def _drawn(message: Message) -> int:

@@ -52,7 +52,6 @@ from bot.kudos.messages import KUDOS_FORM
 from bot.messages import Reply
 from bot.ops import logcontext
 from bot.ops.config import Config
-from bot.people.actor import Actor
 from bot.pulses.messages import PULSE_FORM
 from bot.runtime.inbox import Inbox
 from bot.runtime.pictures import PictureCache
@@ -63,9 +62,9 @@ VIEW_BUDGET_SECONDS = 2.0
 
 Ack = Callable[..., Awaitable[Any]]
 ANYTHING = re.compile(r".*")
-# After these, the person's home shows something new: it is published again.
+# After these forms (opened from the Home tab, among other places) the person's home shows
+# something new: it is published again, as they may be looking at it behind the modal.
 HOME_CHANGING_FORMS = {KUDOS_FORM, PULSE_FORM, HOME_RUN}
-HOME_CHANGING_WORDS = {"kudos", "answer"}
 log = logging.getLogger(__name__)
 
 
@@ -121,7 +120,7 @@ class SlackListeners:
 
     # -- slash commands ----------------------------------------------------------------------
 
-    async def on_command(self, ack: Ack, body: dict[str, Any]) -> None:
+    async def on_command(self, ack: Ack, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await ack()
         command = read_command(body)
         if self.core.is_anonymous_text(command.text):
@@ -131,12 +130,11 @@ class SlackListeners:
             return
         # Without a trigger id (never seen) the command counts as new.
         key = command_key(body) or f"slack:command:{uuid.uuid4().hex}"
-        self.inbox.accept(COMMAND, key, body)
+        self.inbox.accept(COMMAND, key, body, redelivery=_redelivered(request))
 
     async def _anonymous_command(self, command: SlashCommand) -> None:
         reply = await self.core.handle_text(command.actor, command.text)
         self._show(reply, command.where)
-        self._after_text(command.actor, command.text, reply)
 
     async def _command(self, body: dict[str, Any]) -> None:
         command = read_command(body)
@@ -146,7 +144,6 @@ class SlackListeners:
                 command.actor, command.text, dedupe_key=command.dedupe_key
             )
             await self._answer(reply, command.where)
-        self._after_text(command.actor, command.text, reply)
 
     # -- forms -------------------------------------------------------------------------------
 
@@ -222,36 +219,32 @@ class SlackListeners:
             self.work.spawn(self.home.opened(actor), name="slack-home", bounded=False)
 
     def _after_form(self, submit: FormSubmit, reply: Reply) -> None:
+        """A form's change shows in the person's home: publish it again, off the ack path,
+        read-only (the form may have carried a pulse answer). Typed commands and reactions
+        publish nothing: they happen outside the Home tab, and Slack sends app_home_opened
+        each time someone enters it, which publishes it fresh (docs/PERFORMANCE.md)."""
         if reply.ok and submit.form_id in HOME_CHANGING_FORMS:
-            self._refresh_home(submit.actor, reply)
-
-    def _after_text(self, actor: Actor, text: str, reply: Reply) -> None:
-        words = text.split(maxsplit=1)
-        if reply.ok and words and words[0].lstrip("/").lower() in HOME_CHANGING_WORDS:
-            self._refresh_home(actor, reply)
-
-    def _refresh_home(self, actor: Actor, reply: Reply) -> None:
-        """The person's own action changed their home, and a kudos changed its recipients'
-        ("received"): publish each again, off the ack path, read-only (the request may have
-        carried a pulse answer). One task, one home after another: at most the caller and the
-        recipients of that one kudos."""
-        self.work.spawn(
-            self.home.refresh_all(actor, reply.homes_changed), name="slack-home", bounded=False
-        )
+            self.work.spawn(self.home.refresh(submit.actor), name="slack-home", bounded=False)
 
     # -- reactions ---------------------------------------------------------------------------
 
-    async def on_reaction_added(self, ack: Ack, body: dict[str, Any]) -> None:
-        await self._on_reaction(ack, body, REACTION_ADDED)
+    async def on_reaction_added(
+        self, ack: Ack, body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        await self._on_reaction(ack, body, REACTION_ADDED, _redelivered(request))
 
-    async def on_reaction_removed(self, ack: Ack, body: dict[str, Any]) -> None:
-        await self._on_reaction(ack, body, REACTION_REMOVED)
+    async def on_reaction_removed(
+        self, ack: Ack, body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        await self._on_reaction(ack, body, REACTION_REMOVED, _redelivered(request))
 
-    async def _on_reaction(self, ack: Ack, body: dict[str, Any], kind: str) -> None:
+    async def _on_reaction(
+        self, ack: Ack, body: dict[str, Any], kind: str, redelivery: bool
+    ) -> None:
         await ack()
         reaction = read_reaction(body)
         if reaction is not None and self._is_kudos_reaction(reaction):
-            self.inbox.accept(kind, reaction.dedupe_key, body)
+            self.inbox.accept(kind, reaction.dedupe_key, body, redelivery=redelivery)
 
     def _is_kudos_reaction(self, reaction: Reaction) -> bool:
         return (
@@ -271,8 +264,12 @@ class SlackListeners:
                     actor, RevokeReactionKudos(message_ref=reaction.message_ref)
                 )
             elif reaction.author_id is not None:
-                text = "" if actor.is_external else await self._message_text(
-                    actor.workspace_id, actor.team_id, reaction.channel_id, reaction.ts
+                text = (
+                    ""
+                    if actor.is_external
+                    else await self._message_text(
+                        actor.workspace_id, actor.team_id, reaction.channel_id, reaction.ts
+                    )
                 )
                 reply = await self.core.handle(
                     actor,
@@ -286,8 +283,6 @@ class SlackListeners:
             else:
                 return  # not expected: the door stores only reactions to someone's message
             await self._answer(reply, reaction.where)
-        if reply.ok and reply.homes_changed:
-            self._refresh_home(actor, reply)
 
     async def _message_text(self, scope: str, team_id: str, channel: str, ts: str) -> str:
         """The reacted-to message's text, if Slack lets us read it; "" otherwise."""
@@ -320,10 +315,12 @@ class SlackListeners:
         if self.core.is_anonymous_text(message.text):
             # A pulse answer takes the one anonymous path (docs/PRIVACY.md): never the inbox.
             # Nothing is stored to recognise a redelivery, so a retry is dropped at the door.
-            if not request.headers.get("x-slack-retry-num"):
+            if not _redelivered(request):
                 self.work.spawn(self._anonymous_message(message), name="slack-answer")
             return
-        self.inbox.accept(DIRECT_MESSAGE, message.dedupe_key, body)
+        self.inbox.accept(
+            DIRECT_MESSAGE, message.dedupe_key, body, redelivery=_redelivered(request)
+        )
 
     async def _anonymous_message(self, message: DirectMessage) -> None:
         reply = await self.core.handle_text(message.actor, message.text)
@@ -428,3 +425,8 @@ def _field_errors(reply: Reply, inputs: tuple[str, ...]) -> dict[str, str]:
         text = reply.messages[0].text if reply.messages else "That did not work."
         errors = {inputs[0]: text}
     return {name: text[:2000] for name, text in errors.items()}
+
+
+def _redelivered(request: AsyncBoltRequest) -> bool:
+    """Slack marks a delivery it repeats (no timely ack, an error) with a retry number."""
+    return bool(request.headers.get("x-slack-retry-num"))

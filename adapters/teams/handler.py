@@ -172,11 +172,10 @@ class KudosTeamsBot(TeamsActivityHandler):
     async def _command(
         self, turn_context: TurnContext, inbound: Inbound, actor: Actor, text: str
     ) -> None:
-        key = inbound.dedupe_key
-        if key and not await self.core.first_sighting(key):
-            return  # the same message delivered again
         self.platform.learn_names(actor.workspace_id, list(inbound.mentioned))
-        reply = await self.core.handle_text(actor, text)
+        # The activity's key: a kudos stores it with itself (exactly once, no separate write);
+        # any other command is recorded once before it runs. A copy delivered again is silent.
+        reply = await self.core.handle_text(actor, text, dedupe_key=inbound.dedupe_key)
         await self._show(turn_context, inbound, actor, reply)
 
     async def _submission(

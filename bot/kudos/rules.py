@@ -79,14 +79,13 @@ MAX_RECIPIENTS = 25
 MAX_NAMED_IN_REASON = 10
 
 
-def check_recipient_count(user_ids: Sequence[str], allowance: Allowance) -> None:
+def check_recipient_count(user_ids: Sequence[str]) -> None:
     if len(user_ids) > MAX_RECIPIENTS:
         raise Refused(
             f"A kudos can thank at most {MAX_RECIPIENTS} people at once; you named "
             f"{len(user_ids):,}. Thank a smaller group.",
             "recipients",
         )
-    allowance.take(len(user_ids))
 
 
 def check_named_in_reason(user_ids: Sequence[str], *, strict: bool) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.kudos import messages, rules
@@ -60,9 +60,14 @@ class RecognitionService:
         self, caller: Caller, command: GiveKudos, options: GiveOptions = GiveOptions()
     ) -> Reply:
         try:
-            # The cheap checks first: nothing is looked up or stored for a kudos refused anyway.
+            # The cheap checks first: nothing is looked up for a kudos refused anyway.
             user_ids = rules.distinct_recipients(command.recipients)
-            rules.check_recipient_count(user_ids, await self._allowance(caller))
+            rules.check_recipient_count(user_ids)
+            if len(user_ids) > 1:
+                # Several people may not fit in what is left today: known before looking any
+                # of them up. One person is looked up at most (the usual kudos), and today's
+                # allowance is read once, where the kudos is stored.
+                (await self._allowance(caller)).take(len(user_ids))
             cleaned = clean_user_text(command.reason)
             if options.strict_reason:
                 rules.check_reason_length(MENTION.sub("@", cleaned), self.settings)
@@ -76,8 +81,7 @@ class RecognitionService:
         if recognition is None:  # the same platform event, delivered again
             return Reply()
         self.on_enqueue()
-        sent = messages.sent(recipients, left, self.settings.allowance)
-        return replace(sent, homes_changed=tuple(person.external_id for person in recipients))
+        return messages.sent(recipients, left, self.settings.allowance)
 
     async def _allowance(self, caller: Caller) -> rules.Allowance:
         """Today's allowance as it stands (checked again, under a lock, when storing)."""
@@ -163,12 +167,15 @@ class RecognitionService:
                         giver_day=today,
                     ),
                 )
-                quiet = await self._quiet(session, caller.workspace_id)
-                muted = await settings_rows.find_many(
-                    session, [rules.notify_off_key(person.id or 0) for person in recipients]
+                # The workspace's and the recipients' own settings, in one read.
+                muted_keys = [rules.notify_off_key(person.id or 0) for person in recipients]
+                stored = await settings_rows.find_many(
+                    session, [*self._quiet_keys(caller.workspace_id), *muted_keys]
                 )
+                quiet = self._quiet_from(stored, caller.workspace_id)
+                muted = {key for key in muted_keys if key in stored}
                 announcements = self._announcements(
-                    caller, recognition, recipients, tags, quiet, set(muted)
+                    caller, recognition, recipients, tags, quiet, muted
                 )
                 for key, message in announcements:
                     await outbox.enqueue(
@@ -186,9 +193,14 @@ class RecognitionService:
         return recognition, left
 
     async def _quiet(self, session: Unit, workspace_id: int) -> rules.Quiet:
-        stored = await settings_rows.find_many(
-            session, [rules.celebrate_key(workspace_id), rules.dms_key(workspace_id)]
-        )
+        stored = await settings_rows.find_many(session, self._quiet_keys(workspace_id))
+        return self._quiet_from(stored, workspace_id)
+
+    @staticmethod
+    def _quiet_keys(workspace_id: int) -> list[str]:
+        return [rules.celebrate_key(workspace_id), rules.dms_key(workspace_id)]
+
+    def _quiet_from(self, stored: dict[str, str], workspace_id: int) -> rules.Quiet:
         configured = self.settings
         return rules.quiet(
             configured.celebrate_mode, configured.channel, configured.dms, stored, workspace_id

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,6 +46,17 @@ RETRY_SECONDS = 5.0
 # Keep handled keys this long: platforms redeliver within hours (Slack's delayed events: 24 h).
 KEY_MEMORY = timedelta(days=2)
 PURGE_EVERY_SECONDS = 600.0
+# Handled rows are marked done in the writer's next transaction, or after this long idle: a
+# transaction of their own per request would cost more than the request's own (a row whose
+# mark was lost to a crash is run again after its lease, harmlessly).
+FINISH_AFTER_SECONDS = 2.0
+# Handlers a process that only acknowledges may still run when it is quiet, and for how long
+# it lets them finish at shutdown before handing their rows back.
+ASSIST_SLOTS = 1
+# Keys this process accepted lately: a second copy of one is never started before the door
+# (the row's unique key) has had its say.
+RECENT_KEYS = 50_000
+CLOSE_GRACE_SECONDS = 3.0
 # A writer that cannot reach the database keeps what it holds and tries again, up to this much.
 MAX_BUFFERED = 10_000
 
@@ -66,6 +78,11 @@ class InboxSettings:
     # this after a write share the next one. A request arriving after a quiet spell is stored
     # at once.
     gather_seconds: float = 0.02
+    # A process that only acknowledges (`role: web`, beside worker processes) still runs a
+    # request itself while it receives fewer than this many per second: the person waits for
+    # no hand-over to another process, and under load the workers take everything, keeping
+    # acknowledgements fast.
+    assist_below_per_second: float = 10.0
 
 
 class Inbox:
@@ -81,8 +98,10 @@ class Inbox:
         self.clock = clock
         self.settings = settings or InboxSettings()
         self.worker_id = worker_id or f"inbox-{uuid.uuid4().hex[:12]}"
-        # False in a process that only acknowledges: its rows wait for worker processes.
+        # False in a process that only acknowledges: its rows wait for worker processes ...
         self.works_here = True
+        # ... unless it assists them while quiet (`InboxSettings.assist_below_per_second`).
+        self.assists_when_quiet = False
         # True when no other process stores requests in this inbox (one process on SQLite):
         # every new row then wakes this worker directly, and polling is only a safety net.
         self.sole_writer = False
@@ -93,13 +112,23 @@ class Inbox:
         self._writing = asyncio.Lock()
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
-        self._done: list[int] = []
+        # Rows are named by key: a request starts when accepted, before its row is written.
+        self._done: list[str] = []
+        self._started_early: set[str] = set()
+        self._keys_running: set[str] = set()
+        self._arrivals: deque[float] = deque()
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        # The process's stop signal (its loops' too): nothing new starts after it.
+        self.stopping: asyncio.Event | None = None
+        # Rows may be waiting that no slot took: stored unclaimed, or the last claim filled
+        # every slot. A slot that frees up looks for more only then.
+        self._backlog = True
         self._finishing = asyncio.Lock()
         self._purged_at = 0.0
         # Set when the worker loop has stopped: nothing new may start in this process.
         self._closed = False
         # Handlers cancelled by shutdown: their rows go back to the queue at once.
-        self._interrupted: list[int] = []
+        self._interrupted: list[str] = []
 
     @property
     def lease(self) -> timedelta:
@@ -110,14 +139,54 @@ class Inbox:
     def register(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
 
-    def accept(self, kind: str, key: str, payload: dict[str, Any]) -> None:
-        """Take an acknowledged request; returns at once (nothing here may delay an ack)."""
+    def accept(
+        self, kind: str, key: str, payload: dict[str, Any], *, redelivery: bool = False
+    ) -> None:
+        """Take an acknowledged request; returns at once (nothing here may delay an ack).
+
+        With a slot free here, its handler starts now, while its row is being written (already
+        claimed by this worker): the person waits for no database round trip before the work
+        begins. Handlers run at least once anyway, so one that finishes before its row is
+        written is marked done in that same write. A `redelivery` (the platform says it is
+        sending again) and a key this process saw lately wait for the door instead: their row
+        is written first, and a copy of something already stored is dropped there."""
         if len(self._buffer) >= MAX_BUFFERED:
             INBOX_ITEMS.labels(outcome="dropped").inc()
             log.error("inbox: %d requests waiting for the database; dropping %s", MAX_BUFFERED, key)
             return
-        self._buffer.append(Accepted(kind=kind, key=key[:255], payload=payload))
+        key = key[:255]
+        self._arrived()
+        seen = self._seen(key)
+        if not redelivery and not seen and self._may_start(kind, key):
+            self._started_early.add(key)
+            self._start(kind, key, payload, attempts=1)
+        self._buffer.append(Accepted(kind=kind, key=key, payload=payload))
         self._buffered.set()
+
+    def _seen(self, key: str) -> bool:
+        """Whether this process accepted `key` lately; remembers it either way."""
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            return True
+        self._recent[key] = None
+        if len(self._recent) > RECENT_KEYS:
+            self._recent.popitem(last=False)
+        return False
+
+    def _arrived(self) -> None:
+        now = asyncio.get_running_loop().time()
+        self._arrivals.append(now)
+        while self._arrivals and now - self._arrivals[0] > 1.0:
+            self._arrivals.popleft()
+
+    def _may_start(self, kind: str, key: str) -> bool:
+        stopping = self.stopping is not None and self.stopping.is_set()
+        if self._closed or stopping or kind not in self._handlers:
+            return False
+        if self.works_here:
+            return self._free_slots() > 0
+        quiet = len(self._arrivals) < self.settings.assist_below_per_second
+        return self.assists_when_quiet and quiet and len(self._running) < ASSIST_SLOTS
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -127,15 +196,15 @@ class Inbox:
             items, self._buffer = self._buffer, []
             if not items:
                 return 0
+            done, self._done = self._done, []
             unique = list({item.key: item for item in items}.values())
-            free = self._free_slots() if self.works_here and not self._closed else 0
-            # Up to the free slots start here at once, already claimed; the rest wait as rows.
-            claimed = [item for item in unique if item.kind in self._handlers][:free]
-            chosen = {id(item) for item in claimed}
-            queued = [item for item in unique if id(item) not in chosen]
+            # Rows whose handler started when they were accepted are written claimed by this
+            # worker; the rest wait for a slot here or in another process.
+            claimed = [item for item in unique if item.key in self._started_early]
+            queued = [item for item in unique if item.key not in self._started_early]
             now = self.clock.now()
             try:
-                single = not (claimed and queued)
+                single = not (claimed and queued) and not done
                 async with self.db.write_connection(one_statement=single) as connection:
                     started = await rows.accept_many(
                         connection, claimed, now=now, claim_for=(self.worker_id, self.lease)
@@ -143,30 +212,31 @@ class Inbox:
                     waiting = await rows.accept_many(connection, queued, now=now)
                     if waiting:
                         await rows.announce(connection)
+                    await rows.finish_on(connection, done, self.worker_id, now=now)
             except Exception:
                 self._buffer[:0] = items  # keep them, in order, for the next attempt
+                self._done[:0] = done
                 raise
+            self._started_early.difference_update(item.key for item in claimed)
         INBOX_ITEMS.labels(outcome="accepted").inc(len(started) + len(waiting))
         INBOX_ITEMS.labels(outcome="duplicate").inc(len(items) - len(started) - len(waiting))
-        if self._closed:  # the worker stopped while these were being written: not here, then
-            await self._hand_back(list(started.values()))
-            started = {}
-        for item in claimed:
-            if item.key in started:
-                self._start(started[item.key], item.kind, item.key, item.payload, attempts=1)
         if waiting:
+            self._backlog = True
             self._wake.set()
         return len(started) + len(waiting)
 
     async def run_writer(self, stop: asyncio.Event) -> None:
         """Store accepted requests as they come, in batches; on `stop`, store what is left."""
+        self.stopping = self.stopping or stop
         failures = 0
         while True:
             if not self._buffer:
                 if stop.is_set():
                     return
                 self._buffered.clear()
-                await first_of(stop, self._buffered)
+                await first_of(stop, self._buffered, seconds=self._finish_wait())
+                if not self._buffer and self._done:
+                    await self._finish_quietly()  # nothing to store: the handled rows alone
                 continue
             since = asyncio.get_running_loop().time() - self._written_at
             if not stop.is_set() and since < self.settings.gather_seconds:
@@ -189,6 +259,15 @@ class Inbox:
 
     # -- working ------------------------------------------------------------------------------
 
+    def _finish_wait(self) -> float | None:
+        return FINISH_AFTER_SECONDS if self._done else None
+
+    async def _finish_quietly(self) -> None:
+        try:
+            await self.finish_done()
+        except Exception as error:
+            count_database_error("inbox", error)
+
     def _free_slots(self) -> int:
         return max(0, self.settings.slots - len(self._running))
 
@@ -196,6 +275,7 @@ class Inbox:
         """Claim as many due rows as there are free slots and start them; returns how many."""
         free = self._free_slots()
         if free == 0 or not self._handlers:
+            self._backlog = True
             return 0
         async with self.db.write() as session:
             claimed = await rows.claim_due(
@@ -206,53 +286,56 @@ class Inbox:
                 limit=free,
                 kinds=list(self._handlers),
             )
-            started = [(row.id, row.kind, row.key, row.payload, row.attempts) for row in claimed]
-        for row_id, kind, key, payload, attempts in started:
-            assert row_id is not None
-            self._start(row_id, kind, key, payload or {}, attempts=attempts)
+            started = [(row.kind, row.key, row.payload, row.attempts) for row in claimed]
+        self._backlog = len(started) == free
+        for kind, key, payload, attempts in started:
+            self._start(kind, key, payload or {}, attempts=attempts)
         return len(started)
 
-    def _start(
-        self, row_id: int, kind: str, key: str, payload: dict[str, Any], *, attempts: int
-    ) -> None:
-        task = asyncio.create_task(self._handle(row_id, kind, key, payload, attempts))
+    def _start(self, kind: str, key: str, payload: dict[str, Any], *, attempts: int) -> None:
+        self._keys_running.add(key)
+        task = asyncio.create_task(self._handle(kind, key, payload, attempts))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _handle(
-        self, row_id: int, kind: str, key: str, payload: dict[str, Any], attempts: int
-    ) -> None:
+    async def _handle(self, kind: str, key: str, payload: dict[str, Any], attempts: int) -> None:
         try:
             # The handler's answer (a kudos confirmation) leaves before the messages it queued.
             with logcontext.bind(inbox_key=key), wakes_after_answer():
                 await self._handlers[kind](payload)
         except asyncio.CancelledError:
-            self._interrupted.append(row_id)  # shutting down: handed back in `close`
+            self._interrupted.append(key)  # shutting down: handed back in `close`
             raise
         except Exception as error:
-            await self._failed(row_id, key, attempts, error)
+            await self._failed(key, attempts, error)
         else:
             INBOX_ITEMS.labels(outcome="done").inc()
-            self._done.append(row_id)
-            await self.finish_done()
+            self._done.append(key)
+            self._buffered.set()  # the writer marks it done, with its next batch or alone
         finally:
-            self._wake.set()  # a slot is free
+            self._keys_running.discard(key)
+            if self._backlog:
+                self._wake.set()  # a slot is free, and rows may be waiting for one
 
     async def finish_done(self) -> None:
         """Mark handled rows done, many per transaction (whoever holds the lock writes all)."""
         async with self._finishing:
-            ids, self._done = self._done, []
-            if not ids:
+            keys, self._done = self._done, []
+            if not keys:
                 return
             try:
-                async with self.db.write() as session:
-                    await rows.finish(session, ids, self.worker_id, now=self.clock.now())
+                async with self.db.write_connection(one_statement=True) as connection:
+                    await rows.finish_on(connection, keys, self.worker_id, now=self.clock.now())
             except Exception as error:
                 # Not fatal: the lease runs out and the (idempotent) work is done again.
                 count_database_error("inbox", error)
-                log.warning("inbox: could not mark %d requests done: %s", len(ids), error)
+                log.warning("inbox: could not mark %d requests done: %s", len(keys), error)
 
-    async def _failed(self, row_id: int, key: str, attempts: int, error: Exception) -> None:
+    async def _failed(self, key: str, attempts: int, error: Exception) -> None:
+        if key in self._started_early:
+            # Its row must exist to be retried: store it now (else its lease brings it back).
+            with contextlib.suppress(Exception):
+                await self.write_buffered()
         description = f"{type(error).__name__}: {error}"
         now = self.clock.now()
         retry = inbox_retry(attempts, max_attempts=MAX_ATTEMPTS, step_seconds=RETRY_SECONDS)
@@ -263,12 +346,12 @@ class Inbox:
                     log.warning("inbox: %s failed (%s); retrying", key, description)
                     later = now + timedelta(seconds=retry.seconds)
                     await rows.retry_later(
-                        session, row_id, self.worker_id, available_at=later, error=description
+                        session, key, self.worker_id, available_at=later, error=description
                     )
                 else:
                     INBOX_ITEMS.labels(outcome="failed").inc()
                     log.error("inbox: %s failed %d times; giving up", key, attempts, exc_info=error)
-                    await rows.give_up(session, row_id, self.worker_id, now=now, error=description)
+                    await rows.give_up(session, key, self.worker_id, now=now, error=description)
         except Exception as store_error:
             count_database_error("inbox", store_error)
             log.warning("inbox: could not record the failure of %s: %s", key, store_error)
@@ -278,6 +361,7 @@ class Inbox:
 
         Rows other processes store are announced (PostgreSQL): the worker wakes at once and
         polls only as a safety net while it listens."""
+        self.stopping = self.stopping or stop
         listening = asyncio.ensure_future(self.db.listen(rows.CHANNEL, self._wake.set, stop))
         try:
             await claim_until_stopped(
@@ -321,22 +405,27 @@ class Inbox:
             count_database_error("inbox", error)
             log.warning("inbox: could not forget old keys: %s", error)
 
-    async def _hand_back(self, ids: list[int]) -> None:
-        if not ids:
+    async def _hand_back(self, keys: list[str]) -> None:
+        if not keys:
             return
         try:
             async with self.db.write() as session:
-                await rows.hand_back(session, ids, self.worker_id, self.clock.now())
+                await rows.hand_back(session, keys, self.worker_id, self.clock.now())
         except Exception as error:
             count_database_error("inbox", error)
             log.warning(
-                "inbox: could not hand back %d requests (their lease will): %s", len(ids), error
+                "inbox: could not hand back %d requests (their lease will): %s", len(keys), error
             )
 
     async def close(self) -> None:
         """Last thing before the database closes: store what was acknowledged since the writer
         stopped (requests still finishing at shutdown), and hand back interrupted work."""
         self._closed = True
+        if self._running:  # handlers no worker loop waits for (a process assisting when quiet)
+            _, late = await asyncio.wait(set(self._running), timeout=CLOSE_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         for _ in range(3):
             if not self._buffer:
                 break

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from storage.db import insert_for
 from storage.models import InboxItem
 from storage.repositories import leases
+from storage.repositories.sql import prepared
 from storage.unit import Unit
 
 PENDING, WORKING, DONE, FAILED = "pending", "working", "done", "failed"
@@ -56,15 +57,19 @@ async def accept_many(
         }
         for item in items
     ]
-    insert = insert_for(connection.dialect.name)
-    statement = (
-        insert(InboxItem)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(col(InboxItem.id), col(InboxItem.key))
-    )
-    result = await connection.execute(statement)
+    statement = prepared(connection.dialect.name, ("inbox.accept",), _accept_statement)
+    # Many rows, one statement compiled once (SQLAlchemy batches them into multi-row VALUES).
+    result = await connection.execute(statement, rows)
     return {key: row_id for row_id, key in result.all()}
+
+
+def _accept_statement(dialect: str) -> Any:
+    table = InboxItem.__table__  # type: ignore[attr-defined]
+    return (
+        insert_for(dialect)(table)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id, table.c.key)
+    )
 
 
 # PostgreSQL channel on which new inbox rows are announced to workers in other processes.
@@ -94,25 +99,52 @@ async def claim_due(
     return [claim.row for claim in claims]
 
 
-async def finish(unit: Unit, ids: Sequence[int], worker: str, *, now: datetime) -> None:
-    """Done: keep the key (redeliveries stay dropped), drop the payload."""
-    await leases.end_claims(
-        unit, QUEUE, ids, worker, status=DONE, payload=None, finished_at=now, last_error=None
+# A worker names its rows by key: a request may start before its row is written
+# (bot/runtime/inbox.py), and the key is what both know.
+
+
+async def finish_on(
+    connection: AsyncConnection, keys: Sequence[str], worker: str, *, now: datetime
+) -> None:
+    """Done: keep the key (redeliveries stay dropped), drop the payload. Plain SQL on a
+    connection: usually in the writer's own transaction, with the next requests."""
+    if keys:
+        statement = prepared(connection.dialect.name, ("inbox.finish",), _finish_statement)
+        await connection.execute(statement, {"keys": list(keys), "worker": worker, "now": now})
+
+
+def _finish_statement(_dialect: str) -> Any:
+    table = InboxItem.__table__  # type: ignore[attr-defined]
+    return (
+        update(table)
+        .where(
+            table.c.key.in_(bindparam("keys", expanding=True)),
+            table.c.claimed_by == bindparam("worker"),
+        )
+        .values(
+            status=DONE,
+            payload=None,
+            finished_at=bindparam("now"),
+            last_error=None,
+            claimed_by=None,
+            claimed_until=None,
+        )
     )
 
 
 async def retry_later(
-    unit: Unit, item_id: int, worker: str, *, available_at: datetime, error: str
+    unit: Unit, key: str, worker: str, *, available_at: datetime, error: str
 ) -> None:
-    await leases.requeue(unit, QUEUE, [item_id], worker, due=available_at, error=error)
+    await leases.requeue(unit, QUEUE, [key], worker, by="key", due=available_at, error=error)
 
 
-async def give_up(unit: Unit, item_id: int, worker: str, *, now: datetime, error: str) -> None:
+async def give_up(unit: Unit, key: str, worker: str, *, now: datetime, error: str) -> None:
     await leases.end_claims(
         unit,
         QUEUE,
-        [item_id],
+        [key],
         worker,
+        by="key",
         status=FAILED,
         payload=None,
         finished_at=now,
@@ -120,9 +152,9 @@ async def give_up(unit: Unit, item_id: int, worker: str, *, now: datetime, error
     )
 
 
-async def hand_back(unit: Unit, ids: Sequence[int], worker: str, now: datetime) -> None:
+async def hand_back(unit: Unit, keys: Sequence[str], worker: str, now: datetime) -> None:
     """Claimed but not done (shutting down): due again at once for any worker."""
-    await leases.requeue(unit, QUEUE, ids, worker, due=now, refund=True)
+    await leases.requeue(unit, QUEUE, keys, worker, by="key", due=now, refund=True)
 
 
 async def forget_finished_before(unit: Unit, cutoff: datetime) -> int:

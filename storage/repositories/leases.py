@@ -119,13 +119,20 @@ def _claim_of(row: Row, table: LeasedTable[Row], lease: timedelta) -> Claim[Row]
 
 
 async def end_claims(
-    unit: Unit, table: LeasedTable[Any], ids: Sequence[int], worker: str, **values: Any
+    unit: Unit,
+    table: LeasedTable[Any],
+    ids: Sequence[Any],
+    worker: str,
+    *,
+    by: str = "id",
+    **values: Any,
 ) -> int:
-    """End `worker`'s claim on these rows, writing `values` with it; returns how many rows it
-    still held. A row claimed by another worker since is left alone: it is no longer ours."""
+    """End `worker`'s claim on these rows (`ids`: values of the unique column `by`), writing
+    `values` with it; returns how many rows it still held. A row claimed by another worker
+    since is left alone: it is no longer ours."""
     if not ids:
         return 0
-    row_id = col(table.column("id"))
+    row_id = col(table.column(by))
     # One row (most outcomes): a plain comparison, which SQLAlchemy need not expand per call.
     which = row_id == ids[0] if len(ids) == 1 else row_id.in_(list(ids))
     result = await unit.session.exec(
@@ -139,9 +146,10 @@ async def end_claims(
 async def requeue(
     unit: Unit,
     table: LeasedTable[Any],
-    ids: Sequence[int],
+    ids: Sequence[Any],
     worker: str,
     *,
+    by: str = "id",
     due: datetime,
     error: str | None = None,
     refund: bool = False,
@@ -155,7 +163,7 @@ async def requeue(
         values["last_error"] = error_text(error)
     if refund:
         values["attempts"] = table.column("attempts") - 1
-    return await end_claims(unit, table, ids, worker, **values)
+    return await end_claims(unit, table, ids, worker, by=by, **values)
 
 
 def error_text(error: str) -> str:

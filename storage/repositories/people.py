@@ -3,18 +3,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from storage.models import Person
 from storage.repositories.sql import upsert_returning
 from storage.unit import Unit
 
+# Built once: the person look-up runs on every command (storage/repositories/sql.py).
+_FIND = select(Person).where(
+    Person.workspace_id == bindparam("workspace_id"),
+    Person.external_id == bindparam("external_id"),
+)
+_LOCK = select(Person.id).where(Person.id == bindparam("person_id")).with_for_update()
+
 
 async def find(unit: Unit, workspace_id: int, external_id: str) -> Person | None:
-    statement = select(Person).where(
-        Person.workspace_id == workspace_id, Person.external_id == external_id
-    )
-    return (await unit.session.exec(statement)).first()
+    params = {"workspace_id": workspace_id, "external_id": external_id}
+    return (await unit.session.exec(_FIND, params=params)).first()
 
 
 async def get(unit: Unit, person_id: int) -> Person | None:
@@ -81,4 +87,4 @@ async def save(
 async def lock(unit: Unit, person_id: int) -> None:
     """Serialise writers acting for one person (a row lock on PostgreSQL; SQLite's single
     writer already serialises the whole write transaction)."""
-    await unit.session.exec(select(Person.id).where(Person.id == person_id).with_for_update())
+    await unit.session.exec(_LOCK, params={"person_id": person_id})

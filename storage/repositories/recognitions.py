@@ -3,10 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, insert
 from sqlmodel import col, select
 
 from storage.models import Person, Recognition, RecognitionRecipient, RecognitionTag
+from storage.repositories.sql import bound_parameters as _bound
 from storage.unit import Unit
 
 
@@ -25,22 +26,35 @@ class NewRecognition:
     giver_day: date
 
 
+_AWARDS_ON_DAY = (
+    select(func.count())
+    .select_from(RecognitionRecipient)
+    .join(Recognition, col(Recognition.id) == RecognitionRecipient.recognition_id)
+    .where(
+        Recognition.giver_id == bindparam("giver_id"),
+        Recognition.giver_day == bindparam("day"),
+        col(Recognition.revoked_at).is_(None),
+    )
+)
+
+
 async def awards_on_day(unit: Unit, giver_id: int, day: date) -> int:
     """Recipient-awards a giver made on their local `day`, revoked ones not counted."""
-    statement = (
-        select(func.count())
-        .select_from(RecognitionRecipient)
-        .join(Recognition, col(Recognition.id) == RecognitionRecipient.recognition_id)
-        .where(
-            Recognition.giver_id == giver_id,
-            Recognition.giver_day == day,
-            col(Recognition.revoked_at).is_(None),
-        )
-    )
-    return (await unit.session.exec(statement)).one()
+    params = {"giver_id": giver_id, "day": day}
+    return (await unit.session.exec(_AWARDS_ON_DAY, params=params)).one()
+
+
+_RECOGNITION = Recognition.__table__  # type: ignore[attr-defined]
+_RECORDED = tuple(column.key for column in _RECOGNITION.columns if column.key != "id")
+# Plain inserts, built once: a kudos is three INSERTs, not ORM objects flushed twice.
+_INSERT_RECOGNITION = insert(_RECOGNITION).values(_bound(_RECORDED)).returning(_RECOGNITION.c.id)
+_INSERT_RECIPIENTS = insert(RecognitionRecipient.__table__)  # type: ignore[attr-defined]
+_INSERT_TAGS = insert(RecognitionTag.__table__)  # type: ignore[attr-defined]
 
 
 async def add(unit: Unit, new: NewRecognition) -> Recognition:
+    """Stores a kudos with its recipients and tags; the returned record is not attached to
+    the unit (read it back through the functions here to change it)."""
     recognition = Recognition(
         workspace_id=new.workspace_id,
         giver_id=new.giver_id,
@@ -52,20 +66,22 @@ async def add(unit: Unit, new: NewRecognition) -> Recognition:
         created_at=new.created_at,
         giver_day=new.giver_day,
     )
-    unit.session.add(recognition)
-    await unit.session.flush()
-    assert recognition.id is not None
-    unit.session.add_all(
-        RecognitionRecipient(
-            recognition_id=recognition.id,
-            recipient_id=recipient_id,
-            workspace_id=new.workspace_id,
-            created_at=new.created_at,
-        )
+    values = {key: getattr(recognition, key) for key in _RECORDED}
+    recognition.id = (await unit.session.exec(_INSERT_RECOGNITION, params=values)).scalar_one()
+    recipients = [
+        {
+            "recognition_id": recognition.id,
+            "recipient_id": recipient_id,
+            "workspace_id": new.workspace_id,
+            "created_at": new.created_at,
+        }
         for recipient_id in new.recipient_ids
-    )
-    unit.session.add_all(RecognitionTag(recognition_id=recognition.id, tag=tag) for tag in new.tags)
-    await unit.session.flush()
+    ]
+    if recipients:
+        await unit.session.exec(_INSERT_RECIPIENTS, params=recipients)
+    tags = [{"recognition_id": recognition.id, "tag": tag} for tag in new.tags]
+    if tags:
+        await unit.session.exec(_INSERT_TAGS, params=tags)
     return recognition
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import col, delete
+from sqlalchemy import bindparam
+from sqlmodel import col, delete, select
 
 from storage.models import AppSetting
 from storage.repositories.sql import insert_ignore
@@ -56,10 +57,12 @@ async def remove(unit: Unit, key: str) -> None:
         await unit.session.flush()
 
 
+_FIND_MANY = select(AppSetting).where(col(AppSetting.key).in_(bindparam("keys", expanding=True)))
+
+
 async def find_many(unit: Unit, keys: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for key in keys:
-        value = await find(unit, key)
-        if value is not None:
-            found[key] = value
-    return found
+    """The stored values of those `keys` that have one, in one statement."""
+    if not keys:
+        return {}
+    rows = (await unit.session.exec(_FIND_MANY, params={"keys": list(keys)})).all()
+    return {setting.key: setting.value for setting in rows}

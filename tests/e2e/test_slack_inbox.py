@@ -59,6 +59,7 @@ async def test_web_acknowledges_and_stores_a_worker_process_does_the_work(
 ) -> None:
     settings = slack_config(config, fake_slack)
     async with running(settings, db, clock, fake_slack, role="web") as web:
+        web.app.inbox.assists_when_quiet = False  # as under load: the workers take everything
         response = await web.command(KUDOS)
         assert response.status == 200
         await web.settle()  # the web process stores the request and does nothing else
@@ -88,6 +89,28 @@ async def test_web_acknowledges_and_stores_a_worker_process_does_the_work(
     [done] = await _inbox(db)
     # Done, and what Slack sent (text, response_url) is not kept.
     assert (done.status, done.payload, done.finished_at) == ("done", None, clock.now())
+
+
+async def test_a_quiet_web_process_gives_the_kudos_itself_and_sends_what_it_queued(
+    config: Config, db: Database, clock: ManualClock, fake_slack: FakeSlack
+) -> None:
+    """Few requests a second: the web process runs the request at once (no hand-over to a
+    worker process for the person to wait on), and its outbox sends the post and the DM."""
+    settings = slack_config(config, fake_slack)
+    async with running(settings, db, clock, fake_slack, role="web") as web:
+        response = await web.command(KUDOS)
+        assert response.status == 200
+        await web.settle()
+        assert await stored_kudos(db) == (1, 1, 2)
+        [answer] = [r for r in fake_slack.responses if r.get("response_type") == "ephemeral"]
+        assert "Kudos sent to <@UBOB>" in block_text(answer["blocks"])
+        await web.app.outbox.drain()
+        assert {call.args["channel"] for call in fake_slack.to("chat.postMessage")} == {
+            "CGENERAL",
+            "UBOB",
+        }
+    [done] = await _inbox(db)
+    assert (done.status, done.payload, done.attempts) == ("done", None, 1)
 
 
 async def test_what_was_acknowledged_during_shutdown_is_stored_before_the_process_exits(
@@ -121,6 +144,7 @@ async def test_a_worker_that_died_mid_request_is_replaced_after_its_lease(
 ) -> None:
     settings = slack_config(config, fake_slack)
     async with running(settings, db, clock, fake_slack, role="web") as web:
+        web.app.inbox.assists_when_quiet = False  # as under load: stored for the workers
         await web.command(KUDOS)
         await web.settle()
     [stored] = await _inbox(db)
