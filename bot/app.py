@@ -96,6 +96,7 @@ class Application:
         # ... except while it is quiet: then the web process runs a request itself, sparing
         # the person the hand-over to a worker (docs/PERFORMANCE.md, visible latency).
         self.inbox.assists_when_quiet = role == "web"
+        self.inbox.shares_loop_with_acks = role == "all"
         # One process on a single-writer database (SQLite's default): nobody else stores
         # requests, so the worker need not poll for them every 200 ms (idle CPU).
         self.inbox.sole_writer = role == "all" and self.db.is_sqlite

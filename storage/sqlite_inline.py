@@ -81,10 +81,12 @@ class InlineCursor:
             await self._owner._run(lambda: self._cursor.execute(sql))
         else:
             await self._owner._run(lambda: self._cursor.execute(sql, parameters))
+        await _let_others_run()
         return self
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> InlineCursor:
         await self._owner._run(lambda: self._cursor.executemany(sql, rows))
+        await _let_others_run()
         return self
 
     async def fetchone(self) -> Any:
@@ -99,6 +101,12 @@ class InlineCursor:
 
     async def close(self) -> None:
         self._cursor.close()
+
+
+async def _let_others_run() -> None:
+    """One turn of the event loop between statements: a request that arrived meanwhile (an
+    acknowledgement to send) waits for one statement, not for a whole transaction."""
+    await asyncio.sleep(0)
 
 
 class InlineConnection:

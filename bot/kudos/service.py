@@ -177,15 +177,16 @@ class RecognitionService:
                 announcements = self._announcements(
                     caller, recognition, recipients, tags, quiet, muted
                 )
-                for key, message in announcements:
-                    await outbox.enqueue(
-                        session,
-                        workspace_id=caller.workspace_id,
-                        platform=caller.actor.platform,
-                        key=key,
-                        message=message,
-                        now=now,
-                    )
+                await outbox.enqueue_many(
+                    session,
+                    workspace_id=caller.workspace_id,
+                    platform=caller.actor.platform,
+                    items=[
+                        (key, message.model_dump(mode="json"), now)
+                        for key, message in announcements
+                    ],
+                    now=now,
+                )
         except Duplicate:
             if options.dedupe_key is None:
                 raise

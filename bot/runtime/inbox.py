@@ -53,6 +53,8 @@ FINISH_AFTER_SECONDS = 2.0
 # Handlers a process that only acknowledges may still run when it is quiet, and for how long
 # it lets them finish at shutdown before handing their rows back.
 ASSIST_SLOTS = 1
+# Rows claimed at once to be run one after another, when busy beside acknowledgements.
+BUSY_CLAIM = 8
 # Keys this process accepted lately: a second copy of one is never started before the door
 # (the row's unique key) has had its say.
 RECENT_KEYS = 50_000
@@ -83,6 +85,8 @@ class InboxSettings:
     # no hand-over to another process, and under load the workers take everything, keeping
     # acknowledgements fast.
     assist_below_per_second: float = 10.0
+    # From this many requests a second, a process that also acknowledges runs one at a time.
+    busy_per_second: float = 50.0
 
 
 class Inbox:
@@ -102,6 +106,8 @@ class Inbox:
         self.works_here = True
         # ... unless it assists them while quiet (`InboxSettings.assist_below_per_second`).
         self.assists_when_quiet = False
+        # True where this process also acknowledges platform requests (`role: all`).
+        self.shares_loop_with_acks = False
         # True when no other process stores requests in this inbox (one process on SQLite):
         # every new row then wakes this worker directly, and polling is only a safety net.
         self.sole_writer = False
@@ -117,6 +123,8 @@ class Inbox:
         self._started_early: set[str] = set()
         self._keys_running: set[str] = set()
         self._arrivals: deque[float] = deque()
+        self._buffered_at = 0.0  # when the oldest request in the buffer was accepted
+        self._settled = asyncio.Event()  # a handler finished
         self._recent: OrderedDict[str, None] = OrderedDict()
         # The process's stop signal (its loops' too): nothing new starts after it.
         self.stopping: asyncio.Event | None = None
@@ -160,6 +168,8 @@ class Inbox:
         if not redelivery and not seen and self._may_start(kind, key):
             self._started_early.add(key)
             self._start(kind, key, payload, attempts=1)
+        if not self._buffer:
+            self._buffered_at = asyncio.get_running_loop().time()
         self._buffer.append(Accepted(kind=kind, key=key, payload=payload))
         self._buffered.set()
 
@@ -173,9 +183,10 @@ class Inbox:
             self._recent.popitem(last=False)
         return False
 
-    def _arrived(self) -> None:
+    def _arrived(self, *, counted: bool = True) -> None:
         now = asyncio.get_running_loop().time()
-        self._arrivals.append(now)
+        if counted:
+            self._arrivals.append(now)
         while self._arrivals and now - self._arrivals[0] > 1.0:
             self._arrivals.popleft()
 
@@ -196,16 +207,23 @@ class Inbox:
             items, self._buffer = self._buffer, []
             if not items:
                 return 0
-            done, self._done = self._done, []
+            taken, self._done = self._done, []
             unique = list({item.key: item for item in items}.values())
-            # Rows whose handler started when they were accepted are written claimed by this
-            # worker; the rest wait for a slot here or in another process.
-            claimed = [item for item in unique if item.key in self._started_early]
+            # Rows whose handler started when they were accepted are written done when it has
+            # finished, else claimed by this worker; the rest wait for a slot here or in
+            # another process.
+            early = [item for item in unique if item.key in self._started_early]
+            finished = set(taken)
+            handled = [item for item in early if item.key in finished]
+            claimed = [item for item in early if item.key not in finished]
             queued = [item for item in unique if item.key not in self._started_early]
+            done = [key for key in taken if key not in {item.key for item in handled}]
             now = self.clock.now()
+            statements = sum(1 for part in (handled, claimed, queued, done) if part)
             try:
-                single = not (claimed and queued) and not done
+                single = statements == 1 and not queued  # (an announcement is one more)
                 async with self.db.write_connection(one_statement=single) as connection:
+                    stored = await rows.accept_many(connection, handled, now=now, handled=True)
                     started = await rows.accept_many(
                         connection, claimed, now=now, claim_for=(self.worker_id, self.lease)
                     )
@@ -215,15 +233,16 @@ class Inbox:
                     await rows.finish_on(connection, done, self.worker_id, now=now)
             except Exception:
                 self._buffer[:0] = items  # keep them, in order, for the next attempt
-                self._done[:0] = done
+                self._done[:0] = taken
                 raise
-            self._started_early.difference_update(item.key for item in claimed)
-        INBOX_ITEMS.labels(outcome="accepted").inc(len(started) + len(waiting))
-        INBOX_ITEMS.labels(outcome="duplicate").inc(len(items) - len(started) - len(waiting))
+            self._started_early.difference_update(item.key for item in early)
+        new = len(stored) + len(started) + len(waiting)
+        INBOX_ITEMS.labels(outcome="accepted").inc(new)
+        INBOX_ITEMS.labels(outcome="duplicate").inc(len(items) - new)
         if waiting:
             self._backlog = True
             self._wake.set()
-        return len(started) + len(waiting)
+        return new
 
     async def run_writer(self, stop: asyncio.Event) -> None:
         """Store accepted requests as they come, in batches; on `stop`, store what is left."""
@@ -237,6 +256,14 @@ class Inbox:
                 await first_of(stop, self._buffered, seconds=self._finish_wait())
                 if not self._buffer and self._done:
                     await self._finish_quietly()  # nothing to store: the handled rows alone
+                continue
+            running = self._running_early_for()
+            if running > 0 and not stop.is_set():
+                # Requests started here are still running: their rows are written when they
+                # finish (done, one statement instead of a claim now and a mark later), or
+                # when the gathering window ends, whichever comes first.
+                self._settled.clear()
+                await first_of(stop, self._settled, seconds=running)
                 continue
             since = asyncio.get_running_loop().time() - self._written_at
             if not stop.is_set() and since < self.settings.gather_seconds:
@@ -259,6 +286,13 @@ class Inbox:
 
     # -- working ------------------------------------------------------------------------------
 
+    def _running_early_for(self) -> float:
+        """How much longer the writer may wait for handlers started at accept (0: none)."""
+        if not any(item.key in self._keys_running for item in self._buffer):
+            return 0.0
+        waited = asyncio.get_running_loop().time() - self._buffered_at
+        return max(0.0, self.settings.gather_seconds - waited)
+
     def _finish_wait(self) -> float | None:
         return FINISH_AFTER_SECONDS if self._done else None
 
@@ -269,7 +303,17 @@ class Inbox:
             count_database_error("inbox", error)
 
     def _free_slots(self) -> int:
-        return max(0, self.settings.slots - len(self._running))
+        # Requests pour in and the acknowledgements share this loop: one handler at a time
+        # keeps them prompt; the rest wait, stored, and are done as the rush ebbs.
+        slots = 1 if self._one_at_a_time() else self.settings.slots
+        return max(0, slots - len(self._running))
+
+    def _one_at_a_time(self) -> bool:
+        return self.shares_loop_with_acks and self._busy()
+
+    def _busy(self) -> bool:
+        self._arrived(counted=False)
+        return len(self._arrivals) >= self.settings.busy_per_second
 
     async def claim_and_start(self) -> int:
         """Claim as many due rows as there are free slots and start them; returns how many."""
@@ -277,26 +321,46 @@ class Inbox:
         if free == 0 or not self._handlers:
             self._backlog = True
             return 0
+        # One at a time (busy, beside acks): a few claimed at once, run one after another,
+        # so the rush costs one claim per few requests rather than one each.
+        in_turn = self._one_at_a_time()
+        limit = BUSY_CLAIM if in_turn else free
         async with self.db.write() as session:
             claimed = await rows.claim_due(
                 session,
                 worker=self.worker_id,
                 now=self.clock.now(),
                 lease=self.lease,
-                limit=free,
+                limit=limit,
                 kinds=list(self._handlers),
             )
-            started = [(row.kind, row.key, row.payload, row.attempts) for row in claimed]
-        self._backlog = len(started) == free
-        for kind, key, payload, attempts in started:
-            self._start(kind, key, payload or {}, attempts=attempts)
+            started = [(row.kind, row.key, row.payload or {}, row.attempts) for row in claimed]
+        self._backlog = len(started) == limit
+        if in_turn and started:
+            self._track(self._in_turn(started))
+        else:
+            for kind, key, payload, attempts in started:
+                self._start(kind, key, payload, attempts=attempts)
         return len(started)
 
     def _start(self, kind: str, key: str, payload: dict[str, Any], *, attempts: int) -> None:
         self._keys_running.add(key)
-        task = asyncio.create_task(self._handle(kind, key, payload, attempts))
+        self._track(self._handle(kind, key, payload, attempts))
+
+    def _track(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
+
+    async def _in_turn(self, claimed: list[tuple[str, str, dict[str, Any], int]]) -> None:
+        for index, (kind, key, payload, attempts) in enumerate(claimed):
+            self._keys_running.add(key)
+            try:
+                await self._handle(kind, key, payload, attempts)
+            except asyncio.CancelledError:
+                # Shutting down: the rest were never started; handed back in `close`.
+                self._interrupted.extend(later[1] for later in claimed[index + 1 :])
+                raise
 
     async def _handle(self, kind: str, key: str, payload: dict[str, Any], attempts: int) -> None:
         try:
@@ -314,6 +378,7 @@ class Inbox:
             self._buffered.set()  # the writer marks it done, with its next batch or alone
         finally:
             self._keys_running.discard(key)
+            self._settled.set()
             if self._backlog:
                 self._wake.set()  # a slot is free, and rows may be waiting for one
 

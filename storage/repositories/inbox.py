@@ -34,25 +34,31 @@ async def accept_many(
     *,
     now: datetime,
     claim_for: tuple[str, timedelta] | None = None,
+    handled: bool = False,
 ) -> dict[str, int]:
     """Insert the items whose key is new; returns {key: row id} for those. Plain SQL on a
     connection: this runs beside the acknowledgements, where every bit of CPU shows.
 
     With `claim_for` (worker, lease) the new rows start claimed by that worker, so the process
-    that accepted them can run them at once without a second round trip."""
+    that accepted them can run them at once without a second round trip. `handled`: they
+    were run already (started when accepted): written done, with their key and no payload."""
     if not items:
         return {}
     state: dict[str, Any] = {"status": PENDING, "claimed_by": None, "claimed_until": None}
     if claim_for is not None:
         state = leases.claimed_columns(QUEUE, claim_for[0], now, claim_for[1])
+    if handled:
+        state = {"status": DONE, "claimed_by": None, "claimed_until": None, "finished_at": now}
     rows = [
         {
             "key": item.key,
             "kind": item.kind,
-            "payload": item.payload,
-            "attempts": 1 if claim_for else 0,
+            "payload": None if handled else item.payload,
+            "attempts": 1 if claim_for or handled else 0,
             "available_at": now,
             "accepted_at": now,
+            "finished_at": None,
+            "last_error": None,
             **state,
         }
         for item in items

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
+from storage.db import insert_for
 from storage.models import OutboxItem
 from storage.repositories import leases
-from storage.repositories.sql import insert_ignore, insert_statement
+from storage.repositories.sql import dialect_of, insert_ignore, prepared
 from storage.unit import Unit
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
@@ -75,10 +76,13 @@ async def enqueue_many(
         for key, message, not_before in items
     ]
     if rows:  # executemany: the statement is compiled once, however many rows
-        statement = insert_statement(unit, OutboxItem.__table__)  # type: ignore[attr-defined]
-        await unit.session.exec(
-            statement.on_conflict_do_nothing(index_elements=["dedupe_key"]), params=rows
-        )
+        statement = prepared(dialect_of(unit), ("outbox.enqueue_many",), _enqueue_statement)
+        await unit.session.exec(statement, params=rows)
+
+
+def _enqueue_statement(dialect: str) -> Any:
+    table = OutboxItem.__table__  # type: ignore[attr-defined]
+    return insert_for(dialect)(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 async def cancel_pending_prefix(unit: Unit, prefix: str) -> int:

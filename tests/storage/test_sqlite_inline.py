@@ -1,0 +1,76 @@
+"""SQLite statements run on the event loop's thread; one that must wait for another process's
+lock waits in a thread, so the loop (and every acknowledgement on it) goes on meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from storage.db import Database
+from storage.repositories import settings
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_a_write_waits_for_another_process_lock_without_stopping_the_loop(
+    db: Database,
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite only: PostgreSQL has its own driver")
+    path = make_url(db.url).database
+    assert path
+    held = threading.Event()
+
+    def other_process_writes_for_a_while() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO app_settings (key, value) VALUES ('other', 'first')")
+        held.set()
+        time.sleep(0.4)
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=other_process_writes_for_a_while)
+    holder.start()
+    await asyncio.to_thread(held.wait)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(ticker())
+    started = time.monotonic()
+    async with db.write() as unit:
+        await settings.put(unit, "ours", "after the other")
+    waited = time.monotonic() - started
+    ticking.cancel()
+    holder.join()
+
+    assert waited >= 0.2  # it did wait for the lock …
+    assert ticks >= 10  # … while the loop kept turning
+    async with db.read() as unit:
+        stored = await settings.find_many(unit, ["other", "ours"])
+    assert stored == {"other": "first", "ours": "after the other"}
+
+
+async def test_an_error_is_the_driver_error_and_the_connection_stays_usable(
+    db: Database,
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+    with pytest.raises(Exception, match="no such table"):
+        async with db.read() as unit:
+            await unit.session.exec(text("SELECT * FROM missing_table"))  # type: ignore[call-overload]
+    async with db.write() as unit:
+        await settings.put(unit, "still", "works")
+    async with db.read() as unit:
+        assert await settings.find(unit, "still") == "works"
