@@ -55,7 +55,7 @@ class Database:
             # No `pool_pre_ping`: with asyncpg it costs three round trips (BEGIN, a ping,
             # ROLLBACK) on every checkout; `_install_idle_ping` pings only connections that sat
             # idle long enough for the server to have gone away.
-            options.update(pool_size=pool_size, max_overflow=pool_size)
+            options.update(pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine)
@@ -89,9 +89,17 @@ class Database:
             yield Unit(session)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Unit]:
+    async def write(self, *, one_statement: bool = False) -> AsyncIterator[Unit]:
         """A transaction that commits on success and rolls back on any exception; a unique-key
-        conflict leaves it as `storage.errors.Duplicate`."""
+        conflict leaves it as `storage.errors.Duplicate`.
+
+        `one_statement`: the caller runs a single statement, atomic by itself; on PostgreSQL
+        it then runs without BEGIN and COMMIT — one round trip instead of three."""
+        if one_statement and not self.is_sqlite:
+            with _storage_errors():
+                async with self._reads() as session:
+                    yield Unit(session)
+            return
         with _storage_errors():
             async with self._one_writer(), self._writes() as session, session.begin():
                 yield Unit(session)

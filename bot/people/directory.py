@@ -132,7 +132,7 @@ class People:
 
     async def _save(self, workspace: Workspace, info: PersonInfo) -> Person:
         assert workspace.id is not None
-        async with self.db.write() as session:
+        async with self.db.write(one_statement=True) as session:  # one upsert
             return await people.save(
                 session,
                 workspace.id,
