@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass, replace
 from datetime import timedelta
 
@@ -15,7 +15,7 @@ from bot.ops import redaction
 from bot.ops.config import Config
 from bot.ops.metrics import COMMANDS, count_database_error
 from bot.people.actor import Actor, Caller
-from bot.people.directory import People
+from bot.people.directory import People, one_request
 from bot.runtime.clock import Clock
 from storage.db import Database
 from storage.repositories import events
@@ -118,8 +118,8 @@ class Core:
     def directory(self, actor: Actor) -> Directory:
         return self.platforms[actor.platform].directory(actor.workspace_id)
 
-    async def caller(self, actor: Actor) -> Caller:
-        return await self.people.caller(actor, self.directory(actor))
+    async def caller(self, actor: Actor, named: Sequence[str] = ()) -> Caller:
+        return await self.people.caller(actor, self.directory(actor), named)
 
     # -- entry points for adapters ------------------------------------------------------------
 
@@ -153,6 +153,7 @@ class Core:
             lambda caller: self.dispatch(caller, command),
             kind or self.command_kind(command),
             anonymous=type(command) in self._anonymous,
+            named=_named_people(command),
         )
 
     async def submit_form(
@@ -199,10 +200,22 @@ class Core:
         kind: str,
         *,
         anonymous: bool = False,
+        named: Sequence[str] = (),
     ) -> Reply:
         if actor.is_external:  # refused before anything about them is looked up or stored
             COMMANDS.labels(kind=kind, outcome="refused").inc()
             return Reply.refused(EXTERNAL)
+        with one_request():
+            return await self._run_guarded(actor, work, kind, anonymous, named)
+
+    async def _run_guarded(
+        self,
+        actor: Actor,
+        work: Callable[[Caller], object],
+        kind: str,
+        anonymous: bool,
+        named: Sequence[str],
+    ) -> Reply:
         try:
             if anonymous:
                 known = await self.people.known_caller(actor, self.directory(actor))
@@ -211,7 +224,7 @@ class Core:
                     return Reply.refused(NOT_ASKED)
                 caller = known
             else:
-                caller = await self.caller(actor)
+                caller = await self.caller(actor, named)
             if caller.person.is_external:  # the directory told what the payload did not
                 COMMANDS.labels(kind=kind, outcome="refused").inc()
                 return Reply.refused(EXTERNAL)
@@ -262,6 +275,14 @@ class Core:
         return await handler(caller, command)
 
 # -- metric labels: a few fixed words, never ids ------------------------------------------------
+
+
+def _named_people(command: object) -> tuple[str, ...]:
+    """A command with a `recipients` field names people its feature will look up: they are
+    read together with the caller (one statement instead of one each)."""
+    if is_dataclass(command) and "recipients" in {f.name for f in fields(command)}:
+        return tuple(str(user_id) for user_id in getattr(command, "recipients", ()))
+    return ()
 
 
 def _keeps_own_key(command: object) -> bool:

@@ -4,6 +4,9 @@ needs another to know who someone is, who leads whom, or who is in a channel-bac
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from bot.lexicon import clean_user_text
@@ -18,6 +21,24 @@ from storage.models import Person, Team, Workspace
 from storage.repositories import people, teams, workspaces
 
 REFRESH_AFTER = timedelta(hours=24)
+# More people named than this are not read ahead (a feature refuses such a request anyway).
+READ_AHEAD_AT_MOST = 25
+
+# People one request already read, by (workspace id, user id); None: looked for, not stored.
+_read_ahead: ContextVar[dict[tuple[int, str], Person | None] | None] = ContextVar(
+    "people_read_ahead", default=None
+)
+
+
+@contextmanager
+def one_request() -> Iterator[None]:
+    """The people a request's caller names are read with the caller, in one statement, and
+    served from that read for the rest of the request (and never beyond it)."""
+    token = _read_ahead.set({})
+    try:
+        yield
+    finally:
+        _read_ahead.reset(token)
 
 
 class People:
@@ -45,8 +66,13 @@ class People:
                 )
         return self._workspaces[key]
 
-    async def caller(self, actor: Actor, directory: Directory) -> Caller:
+    async def caller(
+        self, actor: Actor, directory: Directory, named: Sequence[str] = ()
+    ) -> Caller:
+        """`named`: people the request names (a kudos' recipients), read together with the
+        caller inside `one_request`."""
         workspace = await self.workspace(actor.platform, actor.workspace_id, actor.workspace_name)
+        await self._read_ahead(workspace, [actor.user_id, *named])
         hint = PersonInfo(
             user_id=actor.user_id,
             display_name=actor.display_name or actor.user_id,
@@ -110,8 +136,12 @@ class People:
     ) -> Person | None:
         """Our record of `user_id`, refreshed from the directory when missing or stale."""
         assert workspace.id is not None
-        async with self.db.read() as session:
-            known = await people.find(session, workspace.id, user_id)
+        read = _read_ahead.get()
+        if read is not None and (workspace.id, user_id) in read:
+            known = read[(workspace.id, user_id)]
+        else:
+            async with self.db.read() as session:
+                known = await people.find(session, workspace.id, user_id)
         fresh = known is not None and self.clock.now() - known.refreshed_at < REFRESH_AFTER
         if known is not None and fresh and (hint is None or _agrees(known, hint)):
             return known
@@ -130,10 +160,20 @@ class People:
             )
         return await self._save(workspace, info)
 
+    async def _read_ahead(self, workspace: Workspace, user_ids: Sequence[str]) -> None:
+        read = _read_ahead.get()
+        wanted = list(dict.fromkeys(user_ids))
+        if read is None or workspace.id is None or len(wanted) > READ_AHEAD_AT_MOST:
+            return
+        async with self.db.read() as session:
+            found = await people.find_many(session, workspace.id, wanted)
+        for user_id in wanted:
+            read[(workspace.id, user_id)] = found.get(user_id)
+
     async def _save(self, workspace: Workspace, info: PersonInfo) -> Person:
         assert workspace.id is not None
         async with self.db.write(one_statement=True) as session:  # one upsert
-            return await people.save(
+            saved = await people.save(
                 session,
                 workspace.id,
                 info.user_id,
@@ -146,6 +186,10 @@ class People:
                 is_external=info.is_external,
                 email_tag=self.email_tag(info.email),
             )
+        read = _read_ahead.get()
+        if read is not None:
+            read[(workspace.id, info.user_id)] = saved
+        return saved
 
     async def leads(self, caller: Caller, member_external_id: str) -> bool:
         """Whether the caller leads a team that the person belongs to."""
