@@ -29,6 +29,9 @@ from storage import errors, sqlite_inline
 from storage.unit import Unit
 
 _WRITE = "kudos_pulse_write"
+# Reads expected to take long (a digest for many teams): on SQLite they run in a thread, so the
+# event loop that runs the statements inline (storage/sqlite_inline.py) is not held meanwhile.
+_SLOW = "kudos_pulse_slow"
 log = logging.getLogger(__name__)
 
 
@@ -70,6 +73,9 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._reads = async_sessionmaker(reads, class_=AsyncSession, expire_on_commit=False)
+        self._slow_reads = async_sessionmaker(
+            reads.execution_options(**{_SLOW: True}), class_=AsyncSession, expire_on_commit=False
+        )
         self._single_statements = reads
         self._write_turn = asyncio.Lock() if self.is_sqlite else None
         # Channels `listen` is connected to right now (others are only polled).
@@ -84,8 +90,10 @@ class Database:
         return "sqlite" if self.is_sqlite else "postgresql"
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Unit]:
-        async with self._reads() as session:
+    async def read(self, *, slow: bool = False) -> AsyncIterator[Unit]:
+        """`slow`: statements that may run long (aggregates over a large workspace); on SQLite
+        they leave the event loop's thread."""
+        async with (self._slow_reads if slow else self._reads)() as session:
             yield Unit(session)
 
     @asynccontextmanager
@@ -294,6 +302,14 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         # Deleted content is overwritten, not left in free pages (docs/PRIVACY.md).
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _on_statement(
+        connection: Connection, _cursor: Any, _sql: Any, _params: Any, _context: Any, _many: Any
+    ) -> None:
+        inline = getattr(connection.connection.dbapi_connection, "_connection", None)
+        if isinstance(inline, sqlite_inline.InlineConnection):
+            inline.in_thread = bool(connection.get_execution_options().get(_SLOW))
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:

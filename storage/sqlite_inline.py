@@ -115,6 +115,8 @@ class InlineConnection:
         self._connection: sqlite3.Connection | None = connection  # SQLAlchemy checks it
         self._tx = _Queue()
         self._busy_timeout_ms = busy_timeout_ms
+        # Set per statement by storage/db.py for reads expected to take long: run in a thread.
+        self.in_thread = False
 
     @property
     def isolation_level(self) -> str | None:
@@ -144,7 +146,10 @@ class InlineConnection:
 
     async def _run(self, work: Callable[[], T]) -> T:
         """`work` now, on this thread; when another process holds the lock, in a thread that
-        waits for it (SQLite's busy handler) while the event loop goes on."""
+        waits for it (SQLite's busy handler) while the event loop goes on. A statement marked
+        slow runs in a thread from the start."""
+        if self.in_thread:
+            return await asyncio.to_thread(self._waiting_for_lock, work)
         try:
             return work()
         except sqlite3.OperationalError as error:

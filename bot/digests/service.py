@@ -78,7 +78,7 @@ class DigestService:
         window = window_ending(end, zone, self.config.digests.quiet_member_days)
         team_ids = [team.id for team in teams if team.id is not None]
         starts = charts.week_starts(window.this_start, window.zone)
-        async with self.db.read() as session:
+        async with self.db.read(slow=True) as session:  # aggregates over every team due
             facts = await rows.kudos_facts(session, team_ids, _query_window(window))
             weekly = await rows.kudos_by_week(session, team_ids, starts, window.end)
             leads = await people_rows.by_ids(session, [t.lead_id for t in teams if t.lead_id])

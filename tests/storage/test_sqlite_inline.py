@@ -74,3 +74,36 @@ async def test_an_error_is_the_driver_error_and_the_connection_stays_usable(
         await settings.put(unit, "still", "works")
     async with db.read() as unit:
         assert await settings.find(unit, "still") == "works"
+
+
+async def test_a_read_marked_slow_leaves_the_loop_free_and_an_ordinary_one_does_not(
+    db: Database,
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+
+    async def ticks_during(slow: bool) -> int:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        async with db.read(slow=slow) as unit:
+            connection = await unit.session.connection()
+            raw = await connection.get_raw_connection()
+            # A statement that takes 0.3 s, as a digest over a large workspace might.
+            raw.driver_connection._conn.create_function(
+                "take_ms", 1, lambda ms: time.sleep(ms / 1000) or 1
+            )
+            ticking = asyncio.create_task(ticker())
+            await asyncio.sleep(0)
+            result = await unit.session.exec(text("SELECT take_ms(300)"))  # type: ignore[call-overload]
+            assert result.scalar_one() == 1
+            ticking.cancel()
+        return ticks
+
+    assert await ticks_during(slow=True) >= 10  # the loop went on while it ran
+    assert await ticks_during(slow=False) <= 2  # inline: the loop waited for it
