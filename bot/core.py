@@ -277,17 +277,17 @@ class Core:
 # -- metric labels: a few fixed words, never ids ------------------------------------------------
 
 
+def _keeps_own_key(command: object) -> bool:
+    """A command with a `dedupe_key` field stores the platform's key itself (exactly once)."""
+    return is_dataclass(command) and "dedupe_key" in {f.name for f in fields(command)}
+
+
 def _named_people(command: object) -> tuple[str, ...]:
     """A command with a `recipients` field names people its feature will look up: they are
     read together with the caller (one statement instead of one each)."""
     if is_dataclass(command) and "recipients" in {f.name for f in fields(command)}:
         return tuple(str(user_id) for user_id in getattr(command, "recipients", ()))
     return ()
-
-
-def _keeps_own_key(command: object) -> bool:
-    """A command with a `dedupe_key` field stores the platform's key itself (exactly once)."""
-    return is_dataclass(command) and "dedupe_key" in {f.name for f in fields(command)}
 
 
 def _form_kind(form_id: str) -> str:

@@ -10,8 +10,8 @@ finishes at once and can run right here.
 The exception is a lock held by another process (a CLI command, a worker process): SQLite
 answers SQLITE_BUSY at once (busy timeout 0 here), and that statement is repeated in a
 thread with the configured busy timeout, so the event loop never sleeps in SQLite's busy
-handler. Long statements (a digest over a large workspace, an export) do hold the loop for
-their duration; they are rare and run off the request paths (docs/PERFORMANCE.md).
+handler. Reads marked slow (`Database.read(slow=True)`: a digest over many teams) run in a
+thread from the start; any other long statement holds the loop for its duration.
 
 The objects below offer the part of aiosqlite's interface that SQLAlchemy's adapter uses,
 passed in through `create_async_engine(..., async_creator=...)`.
@@ -135,9 +135,7 @@ class InlineConnection:
         self._conn.create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection = None
-            self._conn.close()
+        self.stop()
 
     def stop(self) -> None:
         if self._connection is not None:

@@ -255,7 +255,7 @@ class Inbox:
                 self._buffered.clear()
                 await first_of(stop, self._buffered, seconds=self._finish_wait())
                 if not self._buffer and self._done:
-                    await self._finish_quietly()  # nothing to store: the handled rows alone
+                    await self.finish_done()  # nothing to store: the handled rows alone
                 continue
             running = self._running_early_for()
             if running > 0 and not stop.is_set():
@@ -295,12 +295,6 @@ class Inbox:
 
     def _finish_wait(self) -> float | None:
         return FINISH_AFTER_SECONDS if self._done else None
-
-    async def _finish_quietly(self) -> None:
-        try:
-            await self.finish_done()
-        except Exception as error:
-            count_database_error("inbox", error)
 
     def _free_slots(self) -> int:
         # Requests pour in and the acknowledgements share this loop: one handler at a time

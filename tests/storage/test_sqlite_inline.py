@@ -18,6 +18,28 @@ from storage.repositories import settings
 pytestmark = pytest.mark.asyncio
 
 
+class _Ticker:
+    """Counts the event loop's turns every 10 ms while it runs: a loop held by a statement
+    does not tick."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            self.ticks += 1
+
+    def __enter__(self) -> _Ticker:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
 async def test_a_write_waits_for_another_process_lock_without_stopping_the_loop(
     db: Database,
 ) -> None:
@@ -39,24 +61,15 @@ async def test_a_write_waits_for_another_process_lock_without_stopping_the_loop(
     holder = threading.Thread(target=other_process_writes_for_a_while)
     holder.start()
     await asyncio.to_thread(held.wait)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    ticking = asyncio.create_task(ticker())
-    started = time.monotonic()
-    async with db.write() as unit:
-        await settings.put(unit, "ours", "after the other")
-    waited = time.monotonic() - started
-    ticking.cancel()
+    with _Ticker() as ticker:
+        started = time.monotonic()
+        async with db.write() as unit:
+            await settings.put(unit, "ours", "after the other")
+        waited = time.monotonic() - started
     holder.join()
 
     assert waited >= 0.2  # it did wait for the lock …
-    assert ticks >= 10  # … while the loop kept turning
+    assert ticker.ticks >= 10  # … while the loop kept turning
     async with db.read() as unit:
         stored = await settings.find_many(unit, ["other", "ours"])
     assert stored == {"other": "first", "ours": "after the other"}
@@ -83,14 +96,6 @@ async def test_a_read_marked_slow_leaves_the_loop_free_and_an_ordinary_one_does_
         pytest.skip("SQLite only")
 
     async def ticks_during(slow: bool) -> int:
-        ticks = 0
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
         async with db.read(slow=slow) as unit:
             connection = await unit.session.connection()
             raw = await connection.get_raw_connection()
@@ -98,12 +103,11 @@ async def test_a_read_marked_slow_leaves_the_loop_free_and_an_ordinary_one_does_
             raw.driver_connection._conn.create_function(
                 "take_ms", 1, lambda ms: time.sleep(ms / 1000) or 1
             )
-            ticking = asyncio.create_task(ticker())
-            await asyncio.sleep(0)
-            result = await unit.session.exec(text("SELECT take_ms(300)"))  # type: ignore[call-overload]
-            assert result.scalar_one() == 1
-            ticking.cancel()
-        return ticks
+            with _Ticker() as ticker:
+                await asyncio.sleep(0)
+                result = await unit.session.exec(text("SELECT take_ms(300)"))  # type: ignore[call-overload]
+                assert result.scalar_one() == 1
+        return ticker.ticks
 
     assert await ticks_during(slow=True) >= 10  # the loop went on while it ran
     assert await ticks_during(slow=False) <= 2  # inline: the loop waited for it
