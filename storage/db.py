@@ -29,6 +29,8 @@ from storage import errors, sqlite_inline
 from storage.unit import Unit
 
 _WRITE = "kudos_pulse_write"
+# Reads: no BEGIN on SQLite either, like the AUTOCOMMIT reads on PostgreSQL (see __init__).
+_READ = "kudos_pulse_read"
 # Reads expected to take long (a digest for many teams): on SQLite they run in a thread, so the
 # event loop that runs the statements inline (storage/sqlite_inline.py) is not held meanwhile.
 _SLOW = "kudos_pulse_slow"
@@ -67,8 +69,10 @@ class Database:
         # PostgreSQL reads run without BEGIN/ROLLBACK: under READ COMMITTED every statement
         # takes its own snapshot anyway, and each saved round trip is a `send()` the event
         # loop can lose its CPU in on a busy machine (docs/PERFORMANCE.md, Slack section).
+        # SQLite reads likewise run without BEGIN (`_on_begin`): each SELECT is its own
+        # snapshot, and a read then costs one statement instead of three.
         reads = (
-            self.engine
+            self.engine.execution_options(**{_READ: True})
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
@@ -313,7 +317,10 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
             return  # e.g. a checkpoint, which must run outside any transaction
-        immediate = connection.get_execution_options().get(_WRITE, False)
+        if options.get(_READ):
+            return  # a read: each statement its own snapshot (no BEGIN, no ROLLBACK to send)
+        immediate = options.get(_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -13,6 +13,12 @@ thread with the configured busy timeout, so the event loop never sleeps in SQLit
 handler. Reads marked slow (`Database.read(slow=True)`: a digest over many teams) run in a
 thread from the start; any other long statement holds the loop for its duration.
 
+Moving the write-ahead log into the database file (a checkpoint: page copies and an fsync)
+would by default run inside whichever COMMIT crosses 1,000 log pages, holding the loop for
+milliseconds — about one kudos in a hundred waited for it. Here commits never checkpoint
+(wal_autocheckpoint=0); a commit at most once a second starts one in a thread instead
+(PASSIVE: it waits for nobody and nobody waits for it).
+
 The objects below offer the part of aiosqlite's interface that SQLAlchemy's adapter uses,
 passed in through `create_async_engine(..., async_creator=...)`.
 """
@@ -20,13 +26,54 @@ passed in through `create_async_engine(..., async_creator=...)`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 BUSY = 5  # SQLITE_BUSY: another connection holds the lock this statement needs
+CHECKPOINT_EVERY_SECONDS = 1.0
+log = logging.getLogger(__name__)
+
+
+class Checkpointer:
+    """Checkpoints one database file in a thread, at most once every
+    CHECKPOINT_EVERY_SECONDS, when its connections commit."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._last = float("-inf")
+        self._running: asyncio.Future[None] | None = None
+        self.done = 0  # checkpoints finished (for tests and curiosity)
+
+    def after_commit(self) -> None:
+        if self.path == ":memory:" or self._running is not None:
+            return
+        now = time.monotonic()
+        if now - self._last < CHECKPOINT_EVERY_SECONDS:
+            return
+        self._last = now
+        self._running = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
+        self._running.add_done_callback(self._finished)
+
+    def _checkpoint(self) -> None:
+        # A connection of its own: the inline ones belong to the event loop's thread.
+        with closing(sqlite3.connect(self.path, isolation_level=None)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def _finished(self, future: asyncio.Future[None]) -> None:
+        self._running = None
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is None:
+            self.done += 1
+        else:  # the next commit's checkpoint copies what this one could not
+            log.debug("sqlite checkpoint of %s failed: %s", self.path, error)
 
 
 class _Queue:
@@ -110,8 +157,14 @@ async def _let_others_run() -> None:
 
 
 class InlineConnection:
-    def __init__(self, connection: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        busy_timeout_ms: int,
+        checkpointer: Checkpointer | None = None,
+    ) -> None:
         self._conn = connection
+        self.checkpointer = checkpointer
         self._connection: sqlite3.Connection | None = connection  # SQLAlchemy checks it
         self._tx = _Queue()
         self._busy_timeout_ms = busy_timeout_ms
@@ -127,6 +180,8 @@ class InlineConnection:
 
     async def commit(self) -> None:
         await self._run(self._conn.commit)
+        if self.checkpointer is not None:
+            self.checkpointer.after_commit()
 
     async def rollback(self) -> None:
         await self._run(self._conn.rollback)
@@ -167,9 +222,12 @@ def creator(path: str, busy_timeout_ms: int = 30_000) -> Callable[[], Any]:
     """An `async_creator` for `create_async_engine`: a connection to the SQLite file at
     `path` that runs its statements inline."""
 
+    checkpointer = Checkpointer(path)
+
     async def connect() -> InlineConnection:
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         connection.execute("PRAGMA busy_timeout=0")
-        return InlineConnection(connection, busy_timeout_ms)
+        connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job instead
+        return InlineConnection(connection, busy_timeout_ms, checkpointer)
 
     return connect

@@ -81,7 +81,8 @@ async def upsert_returning(
     update: Sequence[str],
 ) -> Any:
     """`upsert`, answering the row as stored in the same statement (RETURNING, which both
-    databases support on ON CONFLICT): no read back after the write."""
+    databases support on ON CONFLICT): no read back after the write. `table` is a Core table
+    and the answer its row: the ORM's bookkeeping would cost more than the statement."""
     names = tuple(values)
 
     def build(dialect: str) -> Any:
@@ -89,12 +90,8 @@ async def upsert_returning(
         return statement.on_conflict_do_update(
             index_elements=list(conflict),
             set_={column: statement.excluded[column] for column in update},
-        ).returning(table)
+        ).returning(*table.columns)
 
     key = ("upsert_returning", table, names, tuple(conflict), tuple(update))
     statement = prepared(dialect_of(unit), key, build)
-    # populate_existing: a copy already in this session takes the stored values.
-    result = await unit.session.exec(
-        statement, params=dict(values), execution_options={"populate_existing": True}
-    )
-    return result.scalar_one()
+    return (await unit.session.exec(statement, params=dict(values))).one()

@@ -16,6 +16,12 @@ from tests.conftest import ROOT
 PROMPT = b"@alice #general> "
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a suite started in the background by a script (CI
+    runs two side by side) passes SIGINT on ignored, and the console would never see it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_console(tmp_path: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -31,6 +37,7 @@ def start_console(tmp_path: Path) -> subprocess.Popen[bytes]:
         stderr=subprocess.PIPE,
         env=env,
         cwd=tmp_path,
+        preexec_fn=_as_from_a_terminal,
     )
 
 
@@ -92,6 +99,7 @@ def test_on_a_terminal_markup_shows_as_what_it_means(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         env=env,
         cwd=tmp_path,
+        preexec_fn=_as_from_a_terminal,
     )
     os.close(terminal)
     screen = io.FileIO(controller, "r+", closefd=True)

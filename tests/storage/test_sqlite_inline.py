@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from storage import sqlite_inline
 from storage.db import Database
 from storage.repositories import settings
 
@@ -111,3 +112,40 @@ async def test_a_read_marked_slow_leaves_the_loop_free_and_an_ordinary_one_does_
 
     assert await ticks_during(slow=True) >= 10  # the loop went on while it ran
     assert await ticks_during(slow=False) <= 2  # inline: the loop waited for it
+
+
+async def test_commits_leave_the_checkpoint_to_a_thread_and_it_reaches_the_file(
+    db: Database,
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite only: PostgreSQL has no write-ahead log file to copy")
+    path = make_url(db.url).database
+    assert path
+    async with db.read() as unit:
+        connection = await unit.session.connection()
+        raw = await connection.get_raw_connection()
+        inline = raw.driver_connection
+        automatic = (await unit.session.exec(text("PRAGMA wal_autocheckpoint"))).scalar_one()  # type: ignore[call-overload]
+    assert automatic == 0  # no COMMIT copies the log into the file on the loop's thread
+    checkpointer = inline.checkpointer
+    await asyncio.sleep(sqlite_inline.CHECKPOINT_EVERY_SECONDS)  # the migration's one is old
+    before = checkpointer.done
+
+    async with db.write() as unit:
+        for number in range(300):
+            await settings.put(unit, f"checkpointed-{number}", "x" * 200)
+
+    # The file alone (the log ignored) holds the rows once the thread's checkpoint finished.
+    for _ in range(100):
+        if checkpointer.done > before:
+            break
+        await asyncio.sleep(0.02)
+    assert checkpointer.done > before
+    file_only = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        (count,) = file_only.execute(
+            "SELECT count(*) FROM app_settings WHERE key LIKE 'checkpointed-%'"
+        ).fetchone()
+    finally:
+        file_only.close()
+    assert count == 300
