@@ -105,11 +105,12 @@ class Database:
         """A transaction that commits on success and rolls back on any exception; a unique-key
         conflict leaves it as `storage.errors.Duplicate`.
 
-        `one_statement`: the caller runs a single statement, atomic by itself; on PostgreSQL
-        it then runs without BEGIN and COMMIT — one round trip instead of three."""
-        if one_statement and not self.is_sqlite:
+        `one_statement`: the caller runs a single statement, atomic by itself; it then runs
+        without BEGIN and COMMIT — on PostgreSQL one round trip instead of three."""
+        if one_statement:
+            # No BEGIN and COMMIT around it (on SQLite still one writer at a time).
             with _storage_errors():
-                async with self._reads() as session:
+                async with self._one_writer(), self._reads() as session:
                     yield Unit(session)
             return
         with _storage_errors():
@@ -122,10 +123,10 @@ class Database:
     ) -> AsyncIterator[AsyncConnection]:
         """A write transaction without the ORM session, for hot paths that run plain SQL.
 
-        `one_statement`: the caller runs a single statement, atomic by itself; on PostgreSQL it
-        then runs without BEGIN and COMMIT — one round trip instead of three."""
-        if one_statement and not self.is_sqlite:
-            async with self._single_statements.connect() as connection:
+        `one_statement`: the caller runs a single statement, atomic by itself; it then runs
+        without BEGIN and COMMIT — on PostgreSQL one round trip instead of three."""
+        if one_statement:
+            async with self._one_writer(), self._single_statements.connect() as connection:
                 yield connection
             return
         async with self._one_writer(), self._write_engine.begin() as connection:

@@ -148,7 +148,14 @@ class RecognitionService:
         try:
             async with self.db.write() as session:
                 await people_repo.lock(session, caller.person_id)
-                used = await recognitions.awards_on_day(session, caller.person_id, today)
+                # Today's awards and the workspace's and the recipients' own settings.
+                muted_keys = [rules.notify_off_key(person.id or 0) for person in recipients]
+                used, stored = await recognitions.awards_on_day_and_settings(
+                    session,
+                    caller.person_id,
+                    today,
+                    [*self._quiet_keys(caller.workspace_id), *muted_keys],
+                )
                 allowance = rules.Allowance(daily=self.settings.allowance, used=used)
                 left = allowance.take(len(recipients))
                 recognition = await recognitions.add(
@@ -166,11 +173,6 @@ class RecognitionService:
                         created_at=now,
                         giver_day=today,
                     ),
-                )
-                # The workspace's and the recipients' own settings, in one read.
-                muted_keys = [rules.notify_off_key(person.id or 0) for person in recipients]
-                stored = await settings_rows.find_many(
-                    session, [*self._quiet_keys(caller.workspace_id), *muted_keys]
                 )
                 quiet = self._quiet_from(stored, caller.workspace_id)
                 muted = {key for key in muted_keys if key in stored}

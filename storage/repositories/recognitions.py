@@ -9,9 +9,9 @@ from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 
-from storage.models import Person, Recognition, RecognitionRecipient, RecognitionTag
+from storage.models import AppSetting, Person, Recognition, RecognitionRecipient, RecognitionTag
 from storage.repositories.sql import bound_parameters as _bound
-from storage.repositories.sql import dialect_of
+from storage.repositories.sql import dialect_of, prepared
 from storage.unit import Unit
 
 
@@ -49,6 +49,36 @@ async def awards_on_day(unit: Unit, giver_id: int, day: date) -> int:
     """Recipient-awards a giver made on their local `day`, revoked ones not counted."""
     params = {"giver_id": giver_id, "day": day}
     return int((await unit.session.exec(_AWARDS_ON_DAY, params=params)).scalar_one())
+
+
+async def awards_on_day_and_settings(
+    unit: Unit, giver_id: int, day: date, keys: list[str]
+) -> tuple[int, dict[str, str]]:
+    """`awards_on_day` and the stored values of those settings `keys` that have one, in one
+    statement (a kudos' transaction needs both; each statement saved is a round trip)."""
+    params: dict[str, Any] = {"giver_id": giver_id, "day": day}
+    params.update({f"key_{number}": key for number, key in enumerate(keys)})
+    key = ("awards_and_settings", len(keys))
+    statement = prepared(dialect_of(unit), key, _with_settings(len(keys)))
+    row = (await unit.session.exec(statement, params=params)).one()
+    used, *values = row
+    return int(used), {
+        key: value for key, value in zip(keys, values, strict=True) if value is not None
+    }
+
+
+def _with_settings(count: int) -> Any:
+    def build(_dialect: str) -> Any:
+        settings = AppSetting.__table__  # type: ignore[attr-defined]
+        values = [
+            core_select(settings.c.value)
+            .where(settings.c.key == bindparam(f"key_{number}"))
+            .scalar_subquery()
+            for number in range(count)
+        ]
+        return core_select(_AWARDS_ON_DAY.scalar_subquery(), *values)
+
+    return build
 
 
 _RECOGNITION = Recognition.__table__  # type: ignore[attr-defined]
