@@ -3,6 +3,7 @@
     .venv/bin/python bench/visible_latency.py [--samples 1000] [--rate 5]
         [--databases sqlite,postgresql] [--parts slack,cpu,teams] [--givers new|returning]
         [--database-url postgresql+asyncpg://…/name] [--check]
+        [--recipients known|new] [--slack-delay SECONDS]
 
 Slack: signed `/kudos <@U…> for … #easy` slash commands go, interleaved at `--rate` each, to
 the real bot started exactly as an operator starts it (`python -m bot run`; on PostgreSQL with
@@ -11,7 +12,11 @@ slack-bolt AsyncApp with `process_before_response=True` that acks and posts the 
 `response_url` at once, no database). Every command carries its own `response_url` on a
 receiver in this process; latency runs from the moment the command is sent until its
 confirmation arrives there. Each kudos comes from a new giver (a directory look-up and a person
-insert on the way), or with `--givers returning` from people who gave one before.
+insert on the way), or with `--givers returning` from people who gave one before. The
+person named is one of a few the bot already knows, or with `--recipients new` someone it has
+never met (a second look-up). `--slack-delay` makes every Slack Web API call take that long, as
+real Slack's 50–150 ms round trips do (the floor calls no API, so compare our numbers across
+runs, not the ratio).
 
 CPU: the bot alone at a steady 20 kudos/s; CPU-seconds (user + system, all of the bot's
 processes, from /proc) from the first command until every confirmation arrived and the
@@ -327,6 +332,8 @@ class Kudos:
     givers: str  # "new" or "returning"
     samples: int
     first_giver: int
+    # Where never-seen recipients are numbered from; None: the few known ones are named.
+    new_recipients_from: int | None = None
 
     def giver(self, number: int) -> int:
         if self.givers == "new":
@@ -339,6 +346,8 @@ class Kudos:
         return max(1, -(-self.samples // 4))
 
     def recipient(self, number: int) -> int:
+        if self.new_recipients_from is not None:
+            return self.new_recipients_from + self.first_giver + number
         return number % RECIPIENTS
 
 
@@ -426,7 +435,16 @@ async def slack_part(
     async with database(kind, options) as database_url:
         with tempfile.TemporaryDirectory(prefix="visible_latency_") as folder:
             people = GIVERS_FROM + 4 * (options.samples + 400) + 2000
-            fake, fake_port = spawn("-m", "tests.harness.fakes.slack_api", "--people", str(people))
+            if options.recipients == "new":
+                people += options.new_recipients_from
+            fake, fake_port = spawn(
+                "-m",
+                "tests.harness.fakes.slack_api",
+                "--people",
+                str(people),
+                "--delay",
+                str(options.slack_delay),
+            )
             api_url = f"http://127.0.0.1:{fake_port}/api/"
             bot, bot_port = spawn_bot(api_url, database_url, None, Path(folder) / "bot.log")
             floor, floor_port = spawn(__file__, "--role", "floor-slack", "--api-url", api_url)
@@ -458,7 +476,8 @@ async def slack_measure(
     await slack_series(http, receiver, targets, warm, 40, 10.0, "warm")
     next_giver += 40
     if "slack" in options.parts:
-        kudos = Kudos(options.givers, options.samples, next_giver)
+        new_from = options.new_recipients_from if options.recipients == "new" else None
+        kudos = Kudos(options.givers, options.samples, next_giver, new_from)
         if options.givers == "returning":
             # Everyone in the pool gives once first, so the measured kudos are their next ones.
             primer = Kudos("new", kudos.pool, next_giver)
@@ -671,6 +690,8 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--parts", default="slack,cpu,teams", help="slack, cpu, teams")
     parser.add_argument("--givers", choices=["new", "returning"], default="new")
+    parser.add_argument("--recipients", choices=["known", "new"], default="known")
+    parser.add_argument("--slack-delay", type=float, default=0.0, help="seconds per API call")
     parser.add_argument("--cpu-seconds", type=float, default=15.0)
     parser.add_argument("--idle-seconds", type=float, default=5.0)
     parser.add_argument(
@@ -684,6 +705,8 @@ def main() -> int:
     )
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    # Never-met recipients are numbered past every giver a run can use.
+    options.new_recipients_from = GIVERS_FROM + 4 * (options.samples + 400) + 2000
     if options.role == "floor-slack":
         asyncio.run(serve_floor_slack(options.api_url))
     elif options.role == "floor-teams":

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass, replace
 from datetime import timedelta
 
-from bot.host import CommandHandler, Directory, FormHandler, Parser, Platform
+from bot.host import CommandHandler, Directory, FormHandler, LookedUpFirst, Parser, Platform
 from bot.lexicon import ParseError, split_command
 from bot.messages import Reply
 from bot.ops import redaction
@@ -76,17 +76,28 @@ class Core:
         # Commands and forms that carry an anonymous answer (docs/PRIVACY.md): handled with a
         # read-only caller, never deduplicated by user, never logged with the person.
         self._anonymous: set[type | str] = set()
+        self._looked_up_first: dict[type, LookedUpFirst] = {}
 
     # -- registries: each feature registers the commands, forms and words it answers ----------
 
     def register_command(
-        self, command_type: type, handler: CommandHandler, kind: str, *, anonymous: bool = False
+        self,
+        command_type: type,
+        handler: CommandHandler,
+        kind: str,
+        *,
+        anonymous: bool = False,
+        looked_up_first: LookedUpFirst | None = None,
     ) -> None:
-        """`kind` labels the command in the metrics (kudos, team, digest, pulse …)."""
+        """`kind` labels the command in the metrics (kudos, team, digest, pulse …).
+        `looked_up_first`: the people the handler will look up whatever the caller's record
+        says, fetched from the directory together with the caller's own look-up."""
         self._commands[command_type] = handler
         self._kinds[command_type] = kind
         if anonymous:
             self._anonymous.add(command_type)
+        if looked_up_first is not None:
+            self._looked_up_first[command_type] = looked_up_first
 
     def register_form(
         self, form_id: str, handler: FormHandler, *, anonymous: bool = False
@@ -118,8 +129,10 @@ class Core:
     def directory(self, actor: Actor) -> Directory:
         return self.platforms[actor.platform].directory(actor.workspace_id)
 
-    async def caller(self, actor: Actor, named: Sequence[str] = ()) -> Caller:
-        return await self.people.caller(actor, self.directory(actor), named)
+    async def caller(
+        self, actor: Actor, named: Sequence[str] = (), fetch_ahead: Sequence[str] = ()
+    ) -> Caller:
+        return await self.people.caller(actor, self.directory(actor), named, fetch_ahead)
 
     # -- entry points for adapters ------------------------------------------------------------
 
@@ -154,7 +167,12 @@ class Core:
             kind or self.command_kind(command),
             anonymous=type(command) in self._anonymous,
             named=_named_people(command),
+            fetch_ahead=self._people_looked_up_first(command),
         )
+
+    def _people_looked_up_first(self, command: object) -> Sequence[str]:
+        looked_up_first = self._looked_up_first.get(type(command))
+        return () if looked_up_first is None else looked_up_first(command)
 
     async def submit_form(
         self,
@@ -201,12 +219,13 @@ class Core:
         *,
         anonymous: bool = False,
         named: Sequence[str] = (),
+        fetch_ahead: Sequence[str] = (),
     ) -> Reply:
         if actor.is_external:  # refused before anything about them is looked up or stored
             COMMANDS.labels(kind=kind, outcome="refused").inc()
             return Reply.refused(EXTERNAL)
         with one_request():
-            return await self._run_guarded(actor, work, kind, anonymous, named)
+            return await self._run_guarded(actor, work, kind, anonymous, named, fetch_ahead)
 
     async def _run_guarded(
         self,
@@ -215,6 +234,7 @@ class Core:
         kind: str,
         anonymous: bool,
         named: Sequence[str],
+        fetch_ahead: Sequence[str],
     ) -> Reply:
         try:
             if anonymous:
@@ -224,7 +244,7 @@ class Core:
                     return Reply.refused(NOT_ASKED)
                 caller = known
             else:
-                caller = await self.caller(actor, named)
+                caller = await self.caller(actor, named, fetch_ahead)
             if caller.person.is_external:  # the directory told what the payload did not
                 COMMANDS.labels(kind=kind, outcome="refused").inc()
                 return Reply.refused(EXTERNAL)

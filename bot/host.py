@@ -11,7 +11,7 @@ implement; the core never imports an adapter. `Directory` and `PersonInfo` are d
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -122,6 +122,9 @@ FormHandler = Callable[
 ]
 # A command word's parser: the text after the word → a command dataclass (or ParseError).
 Parser = Callable[[str], object]
+# The people a command's handler will look up whoever the caller turns out to be (checks that
+# need no caller passed): asked about alongside the caller's own look-up.
+LookedUpFirst = Callable[[Any], Sequence[str]]
 # Called on every scheduler tick with the current time.
 Tick = Callable[[datetime], Awaitable[None]]
 
@@ -130,7 +133,13 @@ class Registry(Protocol):
     """What the core offers features (implemented by `bot.core.Core`)."""
 
     def register_command(
-        self, command_type: type, handler: CommandHandler, kind: str, *, anonymous: bool = False
+        self,
+        command_type: type,
+        handler: CommandHandler,
+        kind: str,
+        *,
+        anonymous: bool = False,
+        looked_up_first: LookedUpFirst | None = None,
     ) -> None: ...
 
     def register_form(
@@ -163,10 +172,17 @@ class Host:
     ticker: Ticker
 
     def register_command(
-        self, command_type: type, handler: CommandHandler, *, anonymous: bool = False
+        self,
+        command_type: type,
+        handler: CommandHandler,
+        *,
+        anonymous: bool = False,
+        looked_up_first: LookedUpFirst | None = None,
     ) -> None:
         """`anonymous`: the command carries an anonymous answer (docs/PRIVACY.md)."""
-        self.registry.register_command(command_type, handler, self.kind, anonymous=anonymous)
+        self.registry.register_command(
+            command_type, handler, self.kind, anonymous=anonymous, looked_up_first=looked_up_first
+        )
 
     def register_form(self, form_id: str, handler: FormHandler, *, anonymous: bool = False) -> None:
         self.registry.register_form(form_id, handler, anonymous=anonymous)

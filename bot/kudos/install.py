@@ -74,7 +74,7 @@ def install(host: Host) -> RecognitionService:
     async def open_form(_caller: Caller, _command: OpenKudosForm) -> Reply:
         return form_reply(host.config.kudos)
 
-    host.register_command(GiveKudos, give)
+    host.register_command(GiveKudos, give, looked_up_first=kudos.looked_up_first)
     host.register_command(OpenKudosForm, open_form)
     host.register_command(UndoKudos, lambda caller, _command: kudos.undo(caller))
     host.register_command(ShowStats, stats)

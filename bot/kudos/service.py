@@ -60,18 +60,12 @@ class RecognitionService:
         self, caller: Caller, command: GiveKudos, options: GiveOptions = GiveOptions()
     ) -> Reply:
         try:
-            # The cheap checks first: nothing is looked up for a kudos refused anyway.
-            user_ids = rules.distinct_recipients(command.recipients)
-            rules.check_recipient_count(user_ids)
+            user_ids, cleaned = self._cheap_checks(command, strict=options.strict_reason)
             if len(user_ids) > 1:
                 # Several people may not fit in what is left today: known before looking any
                 # of them up. One person is looked up at most (the usual kudos), and today's
                 # allowance is read once, where the kudos is stored.
                 (await self._allowance(caller)).take(len(user_ids))
-            cleaned = clean_user_text(command.reason)
-            if options.strict_reason:
-                rules.check_reason_length(MENTION.sub("@", cleaned), self.settings)
-                rules.check_named_in_reason(_named(cleaned), strict=True)
             recipients = await self._check_recipients(caller, user_ids)
             reason = await self._check_reason(caller, cleaned, strict=options.strict_reason)
             tags = rules.check_tags(command.tags, self.settings, strict=options.strict_reason)
@@ -82,6 +76,26 @@ class RecognitionService:
             return Reply()
         self.on_enqueue()
         return messages.sent(recipients, left, self.settings.allowance)
+
+    def _cheap_checks(self, command: GiveKudos, *, strict: bool) -> tuple[list[str], str]:
+        """The checks that need nobody looked up, first: nothing is looked up for a kudos
+        refused anyway. The distinct people named, and the reason made inert."""
+        user_ids = rules.distinct_recipients(command.recipients)
+        rules.check_recipient_count(user_ids)
+        cleaned = clean_user_text(command.reason)
+        if strict:
+            rules.check_reason_length(MENTION.sub("@", cleaned), self.settings)
+            rules.check_named_in_reason(_named(cleaned), strict=True)
+        return user_ids, cleaned
+
+    def looked_up_first(self, command: GiveKudos) -> tuple[str, ...]:
+        """Who a typed kudos looks up whatever its giver's record says: the one person it
+        names, once the cheap checks pass (several people wait for the allowance)."""
+        try:
+            user_ids, _ = self._cheap_checks(command, strict=True)
+        except Refused:
+            return ()
+        return tuple(user_ids) if len(user_ids) == 1 else ()
 
     async def _allowance(self, caller: Caller) -> rules.Allowance:
         """Today's allowance as it stands (checked again, under a lock, when storing)."""

@@ -4,6 +4,8 @@ needs another to know who someone is, who leads whom, or who is in a channel-bac
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,6 +30,12 @@ READ_AHEAD_AT_MOST = 25
 _read_ahead: ContextVar[dict[tuple[int, str], Person | None] | None] = ContextVar(
     "people_read_ahead", default=None
 )
+# Directory answers one request fetched alongside the caller's own look-up, by the same key.
+_fetched: ContextVar[dict[tuple[int, str], PersonInfo | None] | None] = ContextVar(
+    "people_fetched", default=None
+)
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -35,9 +43,11 @@ def one_request() -> Iterator[None]:
     """The people a request's caller names are read with the caller, in one statement, and
     served from that read for the rest of the request (and never beyond it)."""
     token = _read_ahead.set({})
+    fetched = _fetched.set({})
     try:
         yield
     finally:
+        _fetched.reset(fetched)
         _read_ahead.reset(token)
 
 
@@ -67,10 +77,15 @@ class People:
         return self._workspaces[key]
 
     async def caller(
-        self, actor: Actor, directory: Directory, named: Sequence[str] = ()
+        self,
+        actor: Actor,
+        directory: Directory,
+        named: Sequence[str] = (),
+        fetch_ahead: Sequence[str] = (),
     ) -> Caller:
         """`named`: people the request names (a kudos' recipients), read together with the
-        caller inside `one_request`."""
+        caller inside `one_request`. `fetch_ahead`: those of them the feature will look up
+        whoever the caller is; asked about at the same time as the caller when both need it."""
         workspace = await self.workspace(actor.platform, actor.workspace_id, actor.workspace_name)
         await self._read_ahead(workspace, [actor.user_id, *named])
         hint = PersonInfo(
@@ -79,7 +94,7 @@ class People:
             timezone=actor.timezone,
             is_admin=actor.is_platform_admin,
         )
-        person = await self.resolve(workspace, directory, actor.user_id, hint=hint)
+        person = await self._resolve_caller(workspace, directory, hint, fetch_ahead)
         if person is None:  # the platform could not describe the caller; trust the event
             person = await self._save(workspace, hint)
         return Caller(
@@ -89,6 +104,59 @@ class People:
             directory=directory,
             is_admin=await self._is_admin(person, actor, workspace),
         )
+
+    async def _resolve_caller(
+        self,
+        workspace: Workspace,
+        directory: Directory,
+        hint: PersonInfo,
+        fetch_ahead: Sequence[str],
+    ) -> Person | None:
+        """The caller, with the people the feature will look up anyway fetched from the
+        directory at the same time: one platform round trip of waiting instead of two."""
+        ahead = self._to_fetch_alongside(workspace, hint, fetch_ahead)
+        if not ahead:
+            return await self.resolve(workspace, directory, hint.user_id, hint=hint)
+        fetching = asyncio.gather(
+            *(directory.person(user_id) for user_id in ahead), return_exceptions=True
+        )
+        try:
+            person = await self.resolve(workspace, directory, hint.user_id, hint=hint)
+        except BaseException:
+            fetching.cancel()
+            fetching.add_done_callback(_retrieved)  # a failure nobody waits for is not news
+            raise
+        fetched = _fetched.get()
+        for user_id, info in zip(ahead, await fetching, strict=True):
+            if isinstance(info, BaseException):  # asked again where the feature looks them up
+                log.debug("directory look-up alongside the caller failed: %r", info)
+            elif fetched is not None and workspace.id is not None:
+                fetched[(workspace.id, user_id)] = info
+        return person
+
+    def _to_fetch_alongside(
+        self, workspace: Workspace, hint: PersonInfo, fetch_ahead: Sequence[str]
+    ) -> list[str]:
+        """Who of `fetch_ahead` to ask about now: only when the caller is asked about too (else
+        nothing is gained), and only those our records do not already serve."""
+        read, fetched = _read_ahead.get(), _fetched.get()
+        if read is None or fetched is None or workspace.id is None:
+            return []
+        caller_key = (workspace.id, hint.user_id)
+        if caller_key not in read or self._current(read[caller_key], hint):
+            return []  # not read ahead (nothing known either way), or no look-up to overlap
+        others = [user_id for user_id in dict.fromkeys(fetch_ahead) if user_id != hint.user_id]
+        return [
+            user_id
+            for user_id in others
+            if (workspace.id, user_id) in read
+            and not self._current(read[(workspace.id, user_id)], None)
+        ]
+
+    def _current(self, known: Person | None, hint: PersonInfo | None) -> bool:
+        """Whether our record of a person serves as it is, without asking the directory."""
+        fresh = known is not None and self.clock.now() - known.refreshed_at < REFRESH_AFTER
+        return known is not None and fresh and (hint is None or _agrees(known, hint))
 
     async def _is_admin(self, person: Person, actor: Actor, workspace: Workspace) -> bool:
         first = True
@@ -142,10 +210,13 @@ class People:
         else:
             async with self.db.read() as session:
                 known = await people.find(session, workspace.id, user_id)
-        fresh = known is not None and self.clock.now() - known.refreshed_at < REFRESH_AFTER
-        if known is not None and fresh and (hint is None or _agrees(known, hint)):
+        if known is not None and self._current(known, hint):
             return known
-        info = await directory.person(user_id)
+        fetched = _fetched.get()
+        if fetched is not None and (workspace.id, user_id) in fetched:
+            info = fetched.pop((workspace.id, user_id))
+        else:
+            info = await directory.person(user_id)
         if info is None:
             return known
         if hint is not None and hint.timezone:
@@ -234,6 +305,11 @@ class People:
 def mention(person: Person) -> Mention:
     # Cleaned again for rows stored before names were cleaned on the way in.
     return Mention(user_id=person.external_id, name=clean_user_text(person.display_name))
+
+
+def _retrieved(future: asyncio.Future[object]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _agrees(known: Person, hint: PersonInfo) -> bool:

@@ -8,6 +8,7 @@ the call all the same (`post_then_fail`).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from collections import deque
@@ -88,6 +89,12 @@ class FakeConnector:
     _draws: Any = field(default_factory=lambda: random.Random(14))
     url: str = ""
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    # Seconds a member look-up takes (a slow connector), how many were asked for, and the
+    # most that were being answered at one time.
+    member_delay: float = 0.0
+    member_look_ups: list[str] = field(default_factory=list)
+    most_members_at_once: int = 0
+    _answering_members: int = 0
 
     def add_member(self, user_id: str, name: str, aad_object_id: str | None = None) -> None:
         self.members[user_id] = {
@@ -175,7 +182,17 @@ class FakeConnector:
         return web.json_response({"members": page, "continuationToken": token})
 
     async def _member(self, request: web.Request) -> web.Response:
-        wanted = request.match_info["mid"]
+        self.member_look_ups.append(request.match_info["mid"])
+        self._answering_members += 1
+        self.most_members_at_once = max(self.most_members_at_once, self._answering_members)
+        try:
+            if self.member_delay:
+                await asyncio.sleep(self.member_delay)
+            return self._member_answer(request.match_info["mid"])
+        finally:
+            self._answering_members -= 1
+
+    def _member_answer(self, wanted: str) -> web.Response:
         for member in self.members.values():
             if wanted in (member["id"], member["aadObjectId"]):
                 return web.json_response(member)

@@ -13,7 +13,7 @@ import base64
 import itertools
 import json
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,10 +117,13 @@ class FakeSlack:
     seed: int = 14
     # How many posts were stored and then failed.
     posted_then_failed: int = 0
+    # method → the most calls of it the fake was answering at one time.
+    most_at_once: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._script: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
         self._ts = itertools.count(1)
+        self._answering: Counter[str] = Counter()
         self._draws = random.Random(self.seed)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -207,6 +210,16 @@ class FakeSlack:
                 args.update(await request.post())
         if self.record:
             self.calls.append(Call(method, _token(request), args))
+        self._answering[method] += 1
+        self.most_at_once[method] = max(self.most_at_once[method], self._answering[method])
+        try:
+            return await self._answer(method, request, args)
+        finally:
+            self._answering[method] -= 1
+
+    async def _answer(
+        self, method: str, request: web.Request, args: dict[str, Any]
+    ) -> web.Response:
         if self.delay:
             await asyncio.sleep(self.delay)
         scripted = self._script.get(method)
