@@ -161,13 +161,14 @@ class Core:
 
     async def handle(self, actor: Actor, command: object, *, kind: str | None = None) -> Reply:
         """`kind` labels the metrics: the command word typed, else the command's own."""
+        ahead = self._people_looked_up_first(command)
         return await self._guarded(
             actor,
             lambda caller: self.dispatch(caller, command),
             kind or self.command_kind(command),
             anonymous=type(command) in self._anonymous,
-            named=_named_people(command),
-            fetch_ahead=self._people_looked_up_first(command),
+            named=(*_named_people(command), *ahead),
+            fetch_ahead=ahead,
         )
 
     def _people_looked_up_first(self, command: object) -> Sequence[str]:

@@ -80,7 +80,10 @@ def install(host: Host) -> RecognitionService:
     host.register_command(ShowStats, stats)
     host.register_command(ShowTop, lambda caller, command: kudos.top(caller, command.period))
     host.register_command(ShowHelp, show_help)
-    host.register_command(KudosForReaction, give_for_reaction)
+    # A reaction names one person, its message's author, and is looked up whatever comes.
+    host.register_command(
+        KudosForReaction, give_for_reaction, looked_up_first=lambda given: (given.author_id,)
+    )
     host.register_command(RevokeReactionKudos, revoke_for_reaction)
     host.register_form(KUDOS_FORM, give_from_form)
     host.register_command(KudosSettings, kudos.change_settings)

@@ -1,5 +1,6 @@
-"""A kudos from someone the bot has never met, to someone it has never met, asks the
-directory about both at the same time (Slack's users.info, Teams' member look-up): one platform round trip of waiting (50–150 ms on real
+"""A kudos from someone the bot has never met, to someone it has never met (typed, or a
+reaction to their message), asks the directory about both at the same time (Slack's
+users.info, Teams' member look-up): one platform round trip of waiting (50–150 ms on real
 Slack), not two. Several people named are still looked up only after the allowance allows
 them, and a giver the directory turns away leaves no trace of the person they named."""
 
@@ -17,6 +18,7 @@ from tests.harness.teams import TeamsChat
 
 pytestmark = pytest.mark.asyncio
 
+MESSAGE_TS = "1699999999.000100"
 SLOW_SLACK = 0.2  # seconds per call (or Teams member look-up): long enough that sequential calls never overlap
 
 
@@ -82,6 +84,33 @@ async def test_a_guest_the_directory_turns_away_stores_nobody_they_named(
     async with slack.app.db.read() as unit:
         stored = set((await unit.session.exec(select(Person.external_id))).all())
     assert stored == {"UGUEST"}  # the guest's own row says they are from elsewhere
+
+
+async def test_a_kudos_reaction_asks_about_the_reactor_and_the_author_together(
+    slack: SlackHarness,
+) -> None:
+    slack.fake.history[("CGENERAL", MESSAGE_TS)] = {
+        "ts": MESSAGE_TS,
+        "user": "UALICE",
+        "text": "Fixed the flaky deploy #easy",
+    }
+    slack.fake.delay = SLOW_SLACK
+
+    reaction = {
+        "type": "reaction_added",
+        "user": "UBOB",
+        "reaction": "clap",
+        "item_user": "UALICE",
+        "item": {"type": "message", "channel": "CGENERAL", "ts": MESSAGE_TS},
+        "event_ts": "1700000000.000200",
+    }
+    assert (await slack.event(reaction)).status == 200
+    await slack.settle()
+
+    assert sorted(_asked_about(slack)) == ["UALICE", "UBOB"]
+    assert slack.fake.most_at_once["users.info"] == 2
+    assert (await stored_kudos(slack.app.db))[:2] == (1, 1)
+    assert [call.args["user"] for call in slack.fake.to("chat.postEphemeral")] == ["UBOB"]
 
 
 async def test_on_teams_the_giver_and_the_person_named_are_looked_up_together(
