@@ -13,7 +13,7 @@ from bot.app import Application
 from storage.models import Person
 from tests.harness.fakes.slack_api import block_text
 from tests.harness.helpers import count, stored_kudos
-from tests.harness.slack import SlackHarness
+from tests.harness.slack import SlackHarness, reaction_event
 from tests.harness.teams import TeamsChat
 
 pytestmark = pytest.mark.asyncio
@@ -96,15 +96,7 @@ async def test_a_kudos_reaction_asks_about_the_reactor_and_the_author_together(
     }
     slack.fake.delay = SLOW_SLACK
 
-    reaction = {
-        "type": "reaction_added",
-        "user": "UBOB",
-        "reaction": "clap",
-        "item_user": "UALICE",
-        "item": {"type": "message", "channel": "CGENERAL", "ts": MESSAGE_TS},
-        "event_ts": "1700000000.000200",
-    }
-    assert (await slack.event(reaction)).status == 200
+    assert (await slack.event(reaction_event(ts=MESSAGE_TS))).status == 200
     await slack.settle()
 
     assert sorted(_asked_about(slack)) == ["UALICE", "UBOB"]

@@ -9,7 +9,7 @@ import pytest
 from storage.models import Person
 from tests.harness.fakes.slack_api import block_text, crowd
 from tests.harness.helpers import count, stored_kudos
-from tests.harness.slack import SlackHarness
+from tests.harness.slack import SlackHarness, reaction_event
 
 pytestmark = pytest.mark.asyncio
 
@@ -92,16 +92,7 @@ async def test_a_reacted_message_full_of_mentions_looks_up_only_a_few(
         "text": f"Thanks {_mentions(people)} for the launch",
     }
 
-    await slack.event(
-        {
-            "type": "reaction_added",
-            "user": "UBOB",
-            "reaction": "clap",
-            "item_user": "UALICE",
-            "item": {"type": "message", "channel": "CGENERAL", "ts": MESSAGE_TS},
-            "event_ts": "1700000000.000200",
-        }
-    )
+    await slack.event(reaction_event(ts=MESSAGE_TS))
     await slack.settle()
 
     assert await stored_kudos(slack.app.db) == (1, 1, 2)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from storage.models import Recognition
 from tests.harness.fakes.slack_api import block_text, blocks_of
 from tests.harness.helpers import count, stored_kudos
-from tests.harness.slack import SlackHarness
+from tests.harness.slack import SlackHarness, reaction_event
 
 pytestmark = pytest.mark.asyncio
 
@@ -20,14 +20,7 @@ MESSAGE_TS = "1699999999.000100"
 
 
 def _reaction(kind: str, user: str = "UBOB", reaction: str = "clap") -> dict[str, Any]:
-    return {
-        "type": kind,
-        "user": user,
-        "reaction": reaction,
-        "item_user": "UALICE",
-        "item": {"type": "message", "channel": "CGENERAL", "ts": MESSAGE_TS},
-        "event_ts": "1700000000.000200",
-    }
+    return reaction_event(kind, user=user, reaction=reaction, ts=MESSAGE_TS)
 
 
 @pytest.fixture

@@ -61,6 +61,26 @@ def slash_command(
     }
 
 
+def reaction_event(
+    kind: str = "reaction_added",
+    *,
+    user: str = "UBOB",
+    author: str = "UALICE",
+    ts: str = "1699999999.000100",
+    reaction: str = "clap",
+    channel: str = "CGENERAL",
+) -> dict[str, Any]:
+    """`user` adds (or removes) `reaction` on `author`'s message `ts` in `channel`."""
+    return {
+        "type": kind,
+        "user": user,
+        "reaction": reaction,
+        "item_user": author,
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": "1700000000.000200",
+    }
+
+
 class SlackHarness:
     def __init__(
         self, app: Application, adapter: SlackAdapter, fake: FakeSlack, client: TestClient

@@ -41,13 +41,19 @@ class _Ticker:
         self._task.cancel()
 
 
+def _sqlite_file(db: Database, why_not_postgresql: str) -> str:
+    """The test database's file; the test is skipped on PostgreSQL."""
+    if not db.is_sqlite:
+        pytest.skip(f"SQLite only: {why_not_postgresql}")
+    path = make_url(db.url).database
+    assert path
+    return path
+
+
 async def test_a_write_waits_for_another_process_lock_without_stopping_the_loop(
     db: Database,
 ) -> None:
-    if not db.is_sqlite:
-        pytest.skip("SQLite only: PostgreSQL has its own driver")
-    path = make_url(db.url).database
-    assert path
+    path = _sqlite_file(db, "PostgreSQL has its own driver")
     held = threading.Event()
 
     def other_process_writes_for_a_while() -> None:
@@ -117,10 +123,7 @@ async def test_a_read_marked_slow_leaves_the_loop_free_and_an_ordinary_one_does_
 async def test_commits_leave_the_checkpoint_to_a_thread_and_it_reaches_the_file(
     db: Database,
 ) -> None:
-    if not db.is_sqlite:
-        pytest.skip("SQLite only: PostgreSQL has no write-ahead log file to copy")
-    path = make_url(db.url).database
-    assert path
+    path = _sqlite_file(db, "PostgreSQL has no write-ahead log file to copy")
     async with db.read() as unit:
         connection = await unit.session.connection()
         raw = await connection.get_raw_connection()
