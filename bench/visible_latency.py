@@ -434,9 +434,8 @@ async def slack_part(
 ) -> None:
     async with database(kind, options) as database_url:
         with tempfile.TemporaryDirectory(prefix="visible_latency_") as folder:
-            people = GIVERS_FROM + 4 * (options.samples + 400) + 2000
-            if options.recipients == "new":
-                people += options.new_recipients_from
+            # Everyone a run may name: the givers, then (with new recipients) as many again.
+            people = options.new_recipients_from * (2 if options.recipients == "new" else 1)
             fake, fake_port = spawn(
                 "-m",
                 "tests.harness.fakes.slack_api",

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.lexicon import clean_user_text
@@ -26,14 +27,19 @@ REFRESH_AFTER = timedelta(hours=24)
 # More people named than this are not read ahead (a feature refuses such a request anyway).
 READ_AHEAD_AT_MOST = 25
 
-# People one request already read, by (workspace id, user id); None: looked for, not stored.
-_read_ahead: ContextVar[dict[tuple[int, str], Person | None] | None] = ContextVar(
-    "people_read_ahead", default=None
-)
-# Directory answers one request fetched alongside the caller's own look-up, by the same key.
-_fetched: ContextVar[dict[tuple[int, str], PersonInfo | None] | None] = ContextVar(
-    "people_fetched", default=None
-)
+
+
+@dataclass
+class _Request:
+    """What one request learnt about people, by (workspace id, user id)."""
+
+    # Our records, read ahead; None: looked for, not stored.
+    read: dict[tuple[int, str], Person | None] = field(default_factory=dict)
+    # Directory answers fetched alongside the caller's own look-up, not yet used.
+    fetched: dict[tuple[int, str], PersonInfo | None] = field(default_factory=dict)
+
+
+_request: ContextVar[_Request | None] = ContextVar("people_request", default=None)
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +48,11 @@ log = logging.getLogger(__name__)
 def one_request() -> Iterator[None]:
     """The people a request's caller names are read with the caller, in one statement, and
     served from that read for the rest of the request (and never beyond it)."""
-    token = _read_ahead.set({})
-    fetched = _fetched.set({})
+    token = _request.set(_Request())
     try:
         yield
     finally:
-        _fetched.reset(fetched)
-        _read_ahead.reset(token)
+        _request.reset(token)
 
 
 class People:
@@ -117,6 +121,8 @@ class People:
         ahead = self._to_fetch_alongside(workspace, hint, fetch_ahead)
         if not ahead:
             return await self.resolve(workspace, directory, hint.user_id, hint=hint)
+        assert workspace.id is not None
+        # Failures come back as values: each such person is asked again in its turn.
         fetching = asyncio.gather(
             *(directory.person(user_id) for user_id in ahead), return_exceptions=True
         )
@@ -124,13 +130,12 @@ class People:
             person = await self.resolve(workspace, directory, hint.user_id, hint=hint)
         except BaseException:
             fetching.cancel()
-            fetching.add_done_callback(_retrieved)  # a failure nobody waits for is not news
             raise
-        fetched = _fetched.get()
+        fetched = _fetched_answers()
         for user_id, info in zip(ahead, await fetching, strict=True):
-            if isinstance(info, BaseException):  # asked again where the feature looks them up
+            if isinstance(info, BaseException):
                 log.debug("directory look-up alongside the caller failed: %r", info)
-            elif fetched is not None and workspace.id is not None:
+            else:
                 fetched[(workspace.id, user_id)] = info
         return person
 
@@ -139,9 +144,10 @@ class People:
     ) -> list[str]:
         """Who of `fetch_ahead` to ask about now: only when the caller is asked about too (else
         nothing is gained), and only those our records do not already serve."""
-        read, fetched = _read_ahead.get(), _fetched.get()
-        if read is None or fetched is None or workspace.id is None:
+        request = _request.get()
+        if request is None or workspace.id is None:
             return []
+        read = request.read
         caller_key = (workspace.id, hint.user_id)
         if caller_key not in read or self._current(read[caller_key], hint):
             return []  # not read ahead (nothing known either way), or no look-up to overlap
@@ -155,8 +161,9 @@ class People:
 
     def _current(self, known: Person | None, hint: PersonInfo | None) -> bool:
         """Whether our record of a person serves as it is, without asking the directory."""
-        fresh = known is not None and self.clock.now() - known.refreshed_at < REFRESH_AFTER
-        return known is not None and fresh and (hint is None or _agrees(known, hint))
+        if known is None or self.clock.now() - known.refreshed_at >= REFRESH_AFTER:
+            return False
+        return hint is None or _agrees(known, hint)
 
     async def _is_admin(self, person: Person, actor: Actor, workspace: Workspace) -> bool:
         first = True
@@ -204,7 +211,7 @@ class People:
     ) -> Person | None:
         """Our record of `user_id`, refreshed from the directory when missing or stale."""
         assert workspace.id is not None
-        read = _read_ahead.get()
+        read = _read_records()
         if read is not None and (workspace.id, user_id) in read:
             known = read[(workspace.id, user_id)]
         else:
@@ -212,8 +219,8 @@ class People:
                 known = await people.find(session, workspace.id, user_id)
         if known is not None and self._current(known, hint):
             return known
-        fetched = _fetched.get()
-        if fetched is not None and (workspace.id, user_id) in fetched:
+        fetched = _fetched_answers()
+        if (workspace.id, user_id) in fetched:
             info = fetched.pop((workspace.id, user_id))
         else:
             info = await directory.person(user_id)
@@ -232,7 +239,7 @@ class People:
         return await self._save(workspace, info)
 
     async def _read_ahead(self, workspace: Workspace, user_ids: Sequence[str]) -> None:
-        read = _read_ahead.get()
+        read = _read_records()
         wanted = list(dict.fromkeys(user_ids))
         if read is None or workspace.id is None or len(wanted) > READ_AHEAD_AT_MOST:
             return
@@ -257,7 +264,7 @@ class People:
                 is_external=info.is_external,
                 email_tag=self.email_tag(info.email),
             )
-        read = _read_ahead.get()
+        read = _read_records()
         if read is not None:
             read[(workspace.id, info.user_id)] = saved
         return saved
@@ -307,9 +314,16 @@ def mention(person: Person) -> Mention:
     return Mention(user_id=person.external_id, name=clean_user_text(person.display_name))
 
 
-def _retrieved(future: asyncio.Future[object]) -> None:
-    if not future.cancelled():
-        future.exception()
+def _read_records() -> dict[tuple[int, str], Person | None] | None:
+    request = _request.get()
+    return None if request is None else request.read
+
+
+def _fetched_answers() -> dict[tuple[int, str], PersonInfo | None]:
+    """This request's directory answers fetched ahead; outside a request, none (and a
+    throwaway mapping, so callers need not ask)."""
+    request = _request.get()
+    return {} if request is None else request.fetched
 
 
 def _agrees(known: Person, hint: PersonInfo) -> bool:
